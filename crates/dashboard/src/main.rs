@@ -1,0 +1,2 @@
+//! `yelp-ads`: the dashboard's one binary.
+fn main() {}
