@@ -1,1 +1,36 @@
-//! placeholder
+//! A typed async client of Yelp's Partner Advertising API, as described in `shared/yelp-partner-api.md`.
+//!
+//! It knows HTTP, JSON and retries, nothing else: no database, no dashboard. Money is integer [`Cents`],
+//! `9999-12-31` end dates are `None`, status fields are open enums that keep unknown values, and unknown
+//! JSON fields are ignored (and kept in each entry's `raw`). Credentials travel only in the Authorization
+//! header and never appear in an error or a log line.
+
+mod client;
+mod enums;
+mod error;
+mod ids;
+mod money;
+mod program;
+mod receipt;
+mod requests;
+mod retry;
+
+pub use client::{
+    BUSINESS_PAGE_SIZE, BusinessListing, BusinessProgramsPage, Client, ClientConfig,
+    ListAllOptions, ListError, ProgramFeatures, install_crypto_provider,
+};
+pub use enums::{
+    FeatureType, FeePeriod, JobStatus, PacingMethod, PauseStatus, ProgramStatus, ProgramType,
+    StatusFilter, UnknownValue,
+};
+pub use error::{Error, Result};
+pub use ids::{BusinessId, InvalidId, JobId, ProgramId};
+pub use money::{Cents, MoneyError};
+pub use program::{
+    BusinessRef, MalformedEntry, NO_END_DATE, PageUpgradeInfo, Program, ProgramEntry,
+    ProgramMetrics, ProgramPage,
+};
+pub use receipt::{BusinessResult, FailureReason, JobOutcome, JobReceipt, ReceiptError, YelpIssue};
+pub use requests::{CreateProgram, EditProgram};
+pub use retry::RetryPolicy;
+pub use secrecy::SecretString;

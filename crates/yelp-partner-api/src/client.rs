@@ -1,0 +1,788 @@
+//! The HTTP client: one method per endpoint, retries for idempotent requests only, errors classified once.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::NaiveDate;
+use futures::FutureExt;
+use futures::stream::{self, BoxStream, StreamExt};
+use reqwest::header::{ACCEPT, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+use tracing::{debug, warn};
+use url::Url;
+
+use crate::enums::{FeatureType, ProgramType, StatusFilter};
+use crate::error::{Error, Result, body_excerpt, yelp_error_body};
+use crate::ids::{BusinessId, JobId, ProgramId};
+use crate::program::{ProgramEntry, ProgramPage, decode_entries};
+use crate::receipt::JobReceipt;
+use crate::requests::{CreateProgram, EditProgram};
+use crate::retry::{RetryPolicy, parse_retry_after};
+
+/// Largest answer we read; Yelp's biggest pages are a few hundred kilobytes.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Page size of `GET /v1/programs/list/{business_id}`, which caps it there.
+pub const BUSINESS_PAGE_SIZE: u32 = 40;
+
+/// How to reach Yelp. Credentials are held in a secret type whose `Debug` prints nothing.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Root of the partner API, e.g. `https://partner-api.yelp.com`.
+    pub base_url: Url,
+    /// Partner username (Basic auth).
+    pub username: String,
+    /// Partner password (Basic auth).
+    pub password: SecretString,
+    /// Limit on one attempt, from connecting to the last byte of the answer.
+    pub timeout: Duration,
+    /// Limit on connecting.
+    pub connect_timeout: Duration,
+    /// Retries for idempotent requests.
+    pub retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    /// A configuration with the default timeouts (15 s per attempt, 5 s to connect) and retry policy.
+    ///
+    /// The base URL must be http or https and must not carry credentials, a query or a fragment.
+    pub fn new(
+        base_url: &str,
+        username: impl Into<String>,
+        password: SecretString,
+    ) -> Result<Self> {
+        let base_url = Url::parse(base_url)
+            .map_err(|e| Error::Config(format!("Yelp base URL is not a valid URL: {e}")))?;
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
+            return Err(Error::Config(
+                "Yelp base URL must start with http:// or https://".into(),
+            ));
+        }
+        if !base_url.username().is_empty() || base_url.password().is_some() {
+            return Err(Error::Config(
+                "Yelp base URL must not contain credentials; give them separately".into(),
+            ));
+        }
+        if base_url.query().is_some() || base_url.fragment().is_some() {
+            return Err(Error::Config(
+                "Yelp base URL must not have a query or fragment".into(),
+            ));
+        }
+        Ok(Self {
+            base_url,
+            username: username.into(),
+            password,
+            timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+        })
+    }
+}
+
+/// Options of [`Client::list_all_programs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListAllOptions {
+    /// The `program_status` filter.
+    pub status: StatusFilter,
+    /// Programs per page.
+    pub page_size: u32,
+    /// Pages in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for ListAllOptions {
+    fn default() -> Self {
+        Self {
+            status: StatusFilter::All,
+            page_size: 20,
+            concurrency: 8,
+        }
+    }
+}
+
+/// A page of a full listing that could not be fetched.
+#[derive(Debug, thiserror::Error)]
+#[error("page at offset {offset}: {source}")]
+pub struct ListError {
+    /// The page's offset.
+    pub offset: u64,
+    /// Why it failed, after retries.
+    #[source]
+    pub source: Error,
+}
+
+/// The business a list-by-business page is about.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct BusinessListing {
+    /// Yelp's id.
+    pub yelp_business_id: BusinessId,
+    /// `ADVERTISER` in every sample.
+    #[serde(default)]
+    pub advertiser_status: Option<String>,
+    /// The partner's id.
+    #[serde(default)]
+    pub partner_business_id: Option<String>,
+    /// Set when the listing moved.
+    #[serde(default)]
+    pub destination_yelp_business_id: Option<String>,
+}
+
+/// One page of `GET /v1/programs/list/{business_id}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BusinessProgramsPage {
+    /// The business, when Yelp knows it.
+    pub business: Option<BusinessListing>,
+    /// Its programs on this page.
+    pub programs: Vec<ProgramEntry>,
+    /// Entries that could not be read.
+    pub malformed: Vec<crate::program::MalformedEntry>,
+}
+
+/// A program's features (`GET /program/{id}/features/v1`): type → its settings, as Yelp sent them.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct ProgramFeatures {
+    /// Keyed by feature type, e.g. `CUSTOM_RADIUS_TARGETING`.
+    #[serde(default)]
+    pub features: BTreeMap<String, Value>,
+}
+
+impl ProgramFeatures {
+    /// The settings of one feature type, if the program has it.
+    pub fn get(&self, feature: &FeatureType) -> Option<&Value> {
+        self.features.get(feature.as_str())
+    }
+}
+
+/// A typed client of Yelp's Partner Advertising API. Cheap to clone; clones share connections.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    username: String,
+    password: SecretString,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One HTTP exchange to make.
+struct Call<'a> {
+    endpoint: &'static str,
+    method: Method,
+    url: Url,
+    query: &'a [(&'static str, String)],
+    body: Option<&'a Value>,
+    /// Only idempotent requests may be sent again.
+    idempotent: bool,
+    /// The status endpoint answers 500 with an error object for an expired or unknown job: that is an
+    /// answer, not a failure to retry.
+    error_object_on_500_is_an_answer: bool,
+}
+
+/// A final answer that was not turned into an error by the retry loop.
+struct Reply {
+    status: StatusCode,
+    body: Vec<u8>,
+}
+
+/// Installs ring as the process's TLS crypto provider. reqwest is built here without a provider of its own
+/// (the default one compiles a large C library), so every `reqwest::Client` in the process, ours or a test's,
+/// needs this first. Idempotent.
+pub fn install_crypto_provider() {
+    // An error only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Client {
+    /// Builds a client. Fails only on a TLS set-up problem.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("yelp-ads-dashboard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {}", Error::from_reqwest(e))))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url: config.base_url,
+                username: config.username,
+                password: config.password,
+                retry: config.retry,
+            }),
+        })
+    }
+
+    /// The API root this client talks to.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// One page of every program of the partner account (`GET /programs/v1`).
+    pub async fn list_programs(
+        &self,
+        status: StatusFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<ProgramPage> {
+        const ENDPOINT: &str = "GET /programs/v1";
+        let query = [
+            ("offset", offset.to_string()),
+            ("limit", limit.to_string()),
+            ("program_status", status.to_string()),
+        ];
+        let reply = self
+            .send(self.get(ENDPOINT, &["programs", "v1"], &query)?)
+            .await?;
+        let value: Value = ok_json(ENDPOINT, reply, || "program listing".into())?;
+        #[derive(Deserialize)]
+        struct Page {
+            payment_programs: Vec<Value>,
+            total: u64,
+        }
+        let page: Page = decode(ENDPOINT, value)?;
+        let (programs, malformed) = decode_entries(page.payment_programs);
+        Ok(ProgramPage {
+            offset,
+            limit,
+            total: page.total,
+            programs,
+            malformed,
+        })
+    }
+
+    /// Every page of `GET /programs/v1`, as they arrive. The first page is fetched alone to learn the total;
+    /// the rest go out with at most `concurrency` in flight. A page that fails after retries is yielded as an
+    /// error and the others still come, so the caller decides whether the listing was complete.
+    pub fn list_all_programs(
+        &self,
+        options: ListAllOptions,
+    ) -> BoxStream<'static, Result<ProgramPage, ListError>> {
+        let client = self.clone();
+        let ListAllOptions {
+            status,
+            page_size,
+            concurrency,
+        } = options;
+        let page_size = page_size.max(1);
+        let first = {
+            let client = client.clone();
+            async move { client.list_programs(status, 0, page_size).await }
+        };
+        stream::once(first)
+            .flat_map(move |first| match first {
+                Err(source) => stream::iter([Err(ListError { offset: 0, source })]).boxed(),
+                Ok(page) => {
+                    let client = client.clone();
+                    let rest = (u64::from(page_size)..page.total).step_by(page_size as usize);
+                    let rest = stream::iter(rest)
+                        .map(move |offset| {
+                            let client = client.clone();
+                            // Spawned, so pages keep downloading and decoding while the caller is busy with
+                            // the previous one; aborted if the caller drops the stream.
+                            AbortOnDrop(tokio::spawn(async move {
+                                client
+                                    .list_programs(status, offset, page_size)
+                                    .await
+                                    .map_err(|source| ListError { offset, source })
+                            }))
+                            .map(move |joined| match joined {
+                                Ok(page) => page,
+                                Err(e) => Err(ListError {
+                                    offset,
+                                    source: Error::Transport(format!("page task failed: {e}")),
+                                }),
+                            })
+                        })
+                        .buffer_unordered(concurrency.max(1));
+                    stream::once(async move { Ok(page) }).chain(rest).boxed()
+                }
+            })
+            .boxed()
+    }
+
+    /// One program (`GET /v1/programs/info/{program_id}`). An unknown id is [`Error::NotFound`], although
+    /// Yelp answers it with HTTP 200 and an `INVALID_PROGRAM_ID` entry in `errors`.
+    pub async fn program_info(&self, program_id: &ProgramId) -> Result<ProgramEntry> {
+        const ENDPOINT: &str = "GET /v1/programs/info/{program_id}";
+        let path = ["v1", "programs", "info", program_id.as_str()];
+        let reply = self.send(self.get(ENDPOINT, &path, &[])?).await?;
+        let not_found = || format!("program {program_id}");
+        let value = ok_json(ENDPOINT, reply, not_found)?;
+        #[derive(Deserialize)]
+        struct Info {
+            #[serde(default)]
+            programs: Vec<Value>,
+            #[serde(default)]
+            errors: Vec<Value>,
+        }
+        let info: Info = decode(ENDPOINT, value)?;
+        let (mut programs, malformed) = decode_entries(info.programs);
+        if let Some(bad) = malformed.first() {
+            return Err(Error::Decode {
+                endpoint: ENDPOINT,
+                detail: bad.error.clone(),
+            });
+        }
+        match programs.pop() {
+            Some(entry) => Ok(entry),
+            None => Err(Error::NotFound {
+                what: not_found(),
+                detail: info
+                    .errors
+                    .first()
+                    .and_then(|e| e.get("description").or_else(|| e.get("id")))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            }),
+        }
+    }
+
+    /// One page of a business's programs (`GET /v1/programs/list/{business_id}`).
+    pub async fn business_programs(
+        &self,
+        business_id: &BusinessId,
+        start: u64,
+        limit: u32,
+    ) -> Result<BusinessProgramsPage> {
+        const ENDPOINT: &str = "GET /v1/programs/list/{business_id}";
+        let path = ["v1", "programs", "list", business_id.as_str()];
+        let query = [("start", start.to_string()), ("limit", limit.to_string())];
+        let reply = self.send(self.get(ENDPOINT, &path, &query)?).await?;
+        let value = ok_json(ENDPOINT, reply, || format!("business {business_id}"))?;
+        #[derive(Deserialize)]
+        struct Listing {
+            #[serde(default)]
+            businesses: Vec<Value>,
+        }
+        let listing: Listing = decode(ENDPOINT, value)?;
+        let Some(first) = listing.businesses.into_iter().next() else {
+            return Ok(BusinessProgramsPage {
+                business: None,
+                programs: vec![],
+                malformed: vec![],
+            });
+        };
+        let programs = first
+            .get("programs")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let business = BusinessListing::deserialize(&first).ok();
+        let (programs, malformed) = decode_entries(programs);
+        Ok(BusinessProgramsPage {
+            business,
+            programs,
+            malformed,
+        })
+    }
+
+    /// Every program of one business, paging by 40 until a short page (at most 25 pages, as Yelp's own
+    /// dashboards do).
+    pub async fn all_business_programs(
+        &self,
+        business_id: &BusinessId,
+    ) -> Result<Vec<ProgramEntry>> {
+        const MAX_PAGES: u64 = 25;
+        let mut all = Vec::new();
+        for page in 0..MAX_PAGES {
+            let start = page * u64::from(BUSINESS_PAGE_SIZE);
+            let got = self
+                .business_programs(business_id, start, BUSINESS_PAGE_SIZE)
+                .await?;
+            let short = got.programs.len() + got.malformed.len() < BUSINESS_PAGE_SIZE as usize;
+            all.extend(got.programs);
+            if short {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// The fallback for a completed create whose receipt names no program: the business's program of that
+    /// type and start date that is not in `known`. `None` when there is none, or more than one candidate.
+    pub async fn find_created_program(
+        &self,
+        business_id: &BusinessId,
+        program_type: &ProgramType,
+        start: Option<NaiveDate>,
+        known: &HashSet<ProgramId>,
+    ) -> Result<Option<ProgramId>> {
+        let programs = self.all_business_programs(business_id).await?;
+        let mut candidates = programs.into_iter().map(|e| e.program).filter(|p| {
+            &p.program_type == program_type
+                && start.is_none_or(|s| p.start_date == Some(s))
+                && !known.contains(&p.program_id)
+        });
+        let first = candidates.next();
+        Ok(if candidates.next().is_some() {
+            None
+        } else {
+            first.map(|p| p.program_id)
+        })
+    }
+
+    /// Asks Yelp to create a program (`POST /v1/reseller/program/create`). Never retried: Yelp has no
+    /// idempotency key, so a second attempt could create a second program.
+    pub async fn create_program(&self, request: &CreateProgram) -> Result<JobId> {
+        const ENDPOINT: &str = "POST /v1/reseller/program/create";
+        let path = ["v1", "reseller", "program", "create"];
+        self.submit(ENDPOINT, &path, &request.query(), || "create route".into())
+            .await
+    }
+
+    /// Asks Yelp to change a program (`POST /v1/reseller/program/{id}/edit`). Never retried.
+    pub async fn edit_program(&self, program_id: &ProgramId, edit: &EditProgram) -> Result<JobId> {
+        const ENDPOINT: &str = "POST /v1/reseller/program/{program_id}/edit";
+        if edit.is_empty() {
+            return Err(Error::InvalidRequest(
+                "an edit must change at least one field".into(),
+            ));
+        }
+        let path = ["v1", "reseller", "program", program_id.as_str(), "edit"];
+        self.submit(ENDPOINT, &path, &edit.query(), || {
+            format!("program {program_id}")
+        })
+        .await
+    }
+
+    /// Asks Yelp to end a program (`POST /v1/reseller/program/{id}/end`). Never retried.
+    pub async fn end_program(&self, program_id: &ProgramId) -> Result<JobId> {
+        const ENDPOINT: &str = "POST /v1/reseller/program/{program_id}/end";
+        let path = ["v1", "reseller", "program", program_id.as_str(), "end"];
+        self.submit(ENDPOINT, &path, &[], || format!("program {program_id}"))
+            .await
+    }
+
+    /// Pauses a running CPC program (`POST /program/{id}/pause/v1`); Yelp applies it at once. A 404 means
+    /// the program is unknown or pause/resume is not enabled for the partner account.
+    pub async fn pause_program(&self, program_id: &ProgramId) -> Result<()> {
+        self.pause_or_resume("POST /program/{program_id}/pause/v1", program_id, "pause")
+            .await
+    }
+
+    /// Resumes a paused CPC program (`POST /program/{id}/resume/v1`).
+    pub async fn resume_program(&self, program_id: &ProgramId) -> Result<()> {
+        self.pause_or_resume("POST /program/{program_id}/resume/v1", program_id, "resume")
+            .await
+    }
+
+    async fn pause_or_resume(
+        &self,
+        endpoint: &'static str,
+        program_id: &ProgramId,
+        verb: &str,
+    ) -> Result<()> {
+        let path = ["program", program_id.as_str(), verb, "v1"];
+        let call = self.call(endpoint, Method::POST, &path, &[], None, false)?;
+        let reply = self.send(call).await?;
+        ok_json(endpoint, reply, || {
+            format!("program {program_id}, or {verb} access for this partner account")
+        })
+        .map(drop)
+    }
+
+    /// A job's receipt (`GET /v1/reseller/status/{job_id}`). An expired or unknown job is
+    /// [`Error::NotFound`] (Yelp answers it with HTTP 500 and an error object).
+    pub async fn job_status(&self, job_id: &JobId) -> Result<JobReceipt> {
+        const ENDPOINT: &str = "GET /v1/reseller/status/{job_id}";
+        let path = ["v1", "reseller", "status", job_id.as_str()];
+        let mut call = self.get(ENDPOINT, &path, &[])?;
+        call.error_object_on_500_is_an_answer = true;
+        let reply = self.send(call).await?;
+        let what = || format!("job {job_id} (expired or unknown)");
+        if reply.status == StatusCode::INTERNAL_SERVER_ERROR {
+            let detail = yelp_error_body(&reply.body)
+                .map(|(_, d)| d)
+                .filter(|d| !d.is_empty());
+            return Err(Error::NotFound {
+                what: what(),
+                detail,
+            });
+        }
+        let value = ok_json(ENDPOINT, reply, what)?;
+        JobReceipt::from_json(value).map_err(|e| Error::Decode {
+            endpoint: ENDPOINT,
+            detail: e.to_string(),
+        })
+    }
+
+    /// A program's features (`GET /program/{id}/features/v1`).
+    pub async fn program_features(&self, program_id: &ProgramId) -> Result<ProgramFeatures> {
+        const ENDPOINT: &str = "GET /program/{program_id}/features/v1";
+        let path = ["program", program_id.as_str(), "features", "v1"];
+        let reply = self.send(self.get(ENDPOINT, &path, &[])?).await?;
+        decode(
+            ENDPOINT,
+            ok_json(ENDPOINT, reply, || format!("program {program_id}"))?,
+        )
+    }
+
+    /// Sets features (`POST /program/{id}/features/v1`); answers the state after the change. Not retried.
+    pub async fn update_program_features(
+        &self,
+        program_id: &ProgramId,
+        features: &BTreeMap<String, Value>,
+    ) -> Result<ProgramFeatures> {
+        const ENDPOINT: &str = "POST /program/{program_id}/features/v1";
+        let path = ["program", program_id.as_str(), "features", "v1"];
+        let body = serde_json::json!({ "features": features });
+        let call = self.call(ENDPOINT, Method::POST, &path, &[], Some(&body), false)?;
+        let reply = self.send(call).await?;
+        decode(
+            ENDPOINT,
+            ok_json(ENDPOINT, reply, || format!("program {program_id}"))?,
+        )
+    }
+
+    /// Turns features off (`DELETE /program/{id}/features/v1`); idempotent, so retried like a read.
+    pub async fn delete_program_features(
+        &self,
+        program_id: &ProgramId,
+        features: &[FeatureType],
+    ) -> Result<ProgramFeatures> {
+        const ENDPOINT: &str = "DELETE /program/{program_id}/features/v1";
+        let path = ["program", program_id.as_str(), "features", "v1"];
+        let body = serde_json::json!({ "features": features });
+        let call = self.call(ENDPOINT, Method::DELETE, &path, &[], Some(&body), true)?;
+        let reply = self.send(call).await?;
+        decode(
+            ENDPOINT,
+            ok_json(ENDPOINT, reply, || format!("program {program_id}"))?,
+        )
+    }
+
+    async fn submit(
+        &self,
+        endpoint: &'static str,
+        path: &[&str],
+        query: &[(&'static str, String)],
+        not_found: impl FnOnce() -> String,
+    ) -> Result<JobId> {
+        let call = self.call(endpoint, Method::POST, path, query, None, false)?;
+        let reply = self.send(call).await?;
+        #[derive(Deserialize)]
+        struct Submitted {
+            job_id: String,
+        }
+        let submitted: Submitted = decode(endpoint, ok_json(endpoint, reply, not_found)?)?;
+        if submitted.job_id.is_empty() {
+            return Err(Error::Decode {
+                endpoint,
+                detail: "empty job_id".into(),
+            });
+        }
+        Ok(JobId::from_yelp(submitted.job_id))
+    }
+
+    fn get<'a>(
+        &self,
+        endpoint: &'static str,
+        path: &[&str],
+        query: &'a [(&'static str, String)],
+    ) -> Result<Call<'a>> {
+        self.call(endpoint, Method::GET, path, query, None, true)
+    }
+
+    fn call<'a>(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        path: &[&str],
+        query: &'a [(&'static str, String)],
+        body: Option<&'a Value>,
+        idempotent: bool,
+    ) -> Result<Call<'a>> {
+        let mut url = self.inner.base_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::Config("Yelp base URL cannot take a path".into()))?
+            .pop_if_empty()
+            // Each id is one percent-encoded segment, so no id can change the path.
+            .extend(path);
+        Ok(Call {
+            endpoint,
+            method,
+            url,
+            query,
+            body,
+            idempotent,
+            error_object_on_500_is_an_answer: false,
+        })
+    }
+
+    /// Sends a call, retrying idempotent ones on 408, 429, 5xx and transport errors; 401 and 429/5xx that
+    /// outlast the retries become errors, every other answer is returned for the endpoint to read.
+    async fn send(&self, call: Call<'_>) -> Result<Reply> {
+        let policy = &self.inner.retry;
+        let max_attempts = if call.idempotent {
+            policy.max_attempts.max(1)
+        } else {
+            1
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let result = self.attempt(&call).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let (error, retry_after) = match result {
+                Ok((reply, retry_after)) => {
+                    let status = reply.status;
+                    debug!(
+                        endpoint = call.endpoint,
+                        status = status.as_u16(),
+                        attempt,
+                        elapsed_ms,
+                        "yelp call"
+                    );
+                    match status {
+                        StatusCode::UNAUTHORIZED => return Err(Error::Unauthorized),
+                        StatusCode::TOO_MANY_REQUESTS => {
+                            (Error::RateLimited { retry_after }, retry_after)
+                        }
+                        StatusCode::REQUEST_TIMEOUT => (Error::Timeout, None),
+                        StatusCode::INTERNAL_SERVER_ERROR
+                            if call.error_object_on_500_is_an_answer
+                                && yelp_error_body(&reply.body).is_some() =>
+                        {
+                            return Ok(reply);
+                        }
+                        s if s.is_server_error() => (Error::Server { status: s.as_u16() }, None),
+                        _ => return Ok(reply),
+                    }
+                }
+                Err(error) => {
+                    debug!(endpoint = call.endpoint, attempt, elapsed_ms, %error, "yelp call failed");
+                    (error, None)
+                }
+            };
+            let too_long = retry_after.is_some_and(|after| after > policy.max_retry_after);
+            if !error.is_transient() || attempt >= max_attempts || too_long {
+                if attempt > 1 || !call.idempotent {
+                    warn!(endpoint = call.endpoint, attempt, %error, "yelp call gave up");
+                }
+                return Err(error);
+            }
+            let wait = policy.delay(attempt, retry_after);
+            warn!(
+                endpoint = call.endpoint,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                %error,
+                "yelp call failed; retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt(&self, call: &Call<'_>) -> Result<(Reply, Option<Duration>)> {
+        let inner = &self.inner;
+        let mut request = inner
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .basic_auth(&inner.username, Some(inner.password.expose_secret()))
+            .header(ACCEPT, "application/json")
+            .header("X-Correlation-Id", format!("{:032x}", fastrand::u128(..)));
+        if !call.query.is_empty() {
+            request = request.query(call.query);
+        }
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        let mut response = request.send().await.map_err(Error::from_reqwest)?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(Error::Decode {
+                    endpoint: call.endpoint,
+                    detail: format!("answer larger than {MAX_BODY_BYTES} bytes"),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((Reply { status, body }, retry_after))
+    }
+}
+
+/// Turns a 2xx answer into JSON (an empty body is `null`), and any other into the error it means.
+fn ok_json(
+    endpoint: &'static str,
+    reply: Reply,
+    not_found: impl FnOnce() -> String,
+) -> Result<Value> {
+    let status = reply.status;
+    if status.is_success() {
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        return serde_json::from_slice(&reply.body).map_err(|e| Error::Decode {
+            endpoint,
+            detail: format!("not JSON: {e}"),
+        });
+    }
+    let parsed = yelp_error_body(&reply.body);
+    if status == StatusCode::NOT_FOUND {
+        let detail = match parsed {
+            Some((_, d)) if !d.is_empty() => Some(d),
+            _ => Some(body_excerpt(&reply.body)).filter(|d| !d.is_empty()),
+        };
+        return Err(Error::NotFound {
+            what: not_found(),
+            detail,
+        });
+    }
+    let (id, description) = parsed.unwrap_or_else(|| (None, body_excerpt(&reply.body)));
+    Err(Error::Rejected {
+        status: status.as_u16(),
+        id,
+        description,
+    })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(endpoint: &'static str, value: Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| Error::Decode {
+        endpoint,
+        detail: e.to_string(),
+    })
+}
+
+/// A spawned task that is aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

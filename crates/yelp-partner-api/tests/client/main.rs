@@ -1,0 +1,7 @@
+//! The client against the in-process Yelp simulator (and, for decoding, against canned answers).
+
+mod decoding;
+mod endpoints;
+mod faults;
+mod helpers;
+mod jobs;

@@ -1,0 +1,11 @@
+//! End-to-end tests: each test spawns its own simulator on 127.0.0.1:0 and talks HTTP to it.
+
+mod helpers;
+
+mod control;
+mod faults;
+mod features;
+mod jobs;
+mod listing;
+mod pause;
+mod robustness;
