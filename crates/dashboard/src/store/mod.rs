@@ -1,0 +1,228 @@
+//! Storage: one set of SQL for SQLite (the default, a file) and PostgreSQL (several instances), through
+//! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
+
+mod programs;
+mod sync_runs;
+mod workspaces;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+use crate::error::{Error, Result};
+
+pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
+pub use sync_runs::{RunCounts, SyncRun};
+pub use workspaces::Workspace;
+
+/// Which database the store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file: zero set-up, one instance.
+    Sqlite,
+    /// PostgreSQL: several instances.
+    Postgres,
+}
+
+/// The database. Cheap to clone; clones share the pools.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// For reads (and, on PostgreSQL, writes).
+    pool: AnyPool,
+    /// For writes. On SQLite, one connection: SQLite runs one writer at a time anyway, and a connection
+    /// that no other connection writes behind keeps its page cache (SQLite drops a connection's cache
+    /// whenever another one has written), which makes a sync's page writes several times faster.
+    writer: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connects to `url`: `sqlite://path/to/file.db` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        install_default_drivers();
+        let (backend, url) = normalize_url(url)?;
+        let readers = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = pool_options(backend, readers).connect(&url).await?;
+        let writer = match backend {
+            Backend::Sqlite => pool_options(backend, 1).connect(&url).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Self {
+            pool,
+            writer,
+            backend,
+        })
+    }
+
+    /// Brings the schema up to date. Safe when several instances start at once (PostgreSQL takes an
+    /// advisory lock; SQLite serialises writers).
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.writer).await?;
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection, waiting for those in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+}
+
+fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(max_connections);
+    match backend {
+        Backend::Sqlite => options.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers work during a sync's writes; NORMAL is durable at each checkpoint
+                // and is SQLite's advice for WAL; the busy timeout makes writers queue, not fail.
+                // Statement journals in memory and a 16 MiB page cache (the default is 2 MiB) keep a
+                // page write from touching a temporary file and re-reading index pages it just wrote.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
+                         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;",
+                )
+                .await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => options,
+    }
+}
+
+fn normalize_url(url: &str) -> Result<(Backend, String)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_owned()));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let url = if rest.contains("mode=") || rest.contains(":memory:") {
+            url.to_owned()
+        } else if rest.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        return Ok((Backend::Sqlite, url));
+    }
+    // Never echo the URL: a PostgreSQL URL can hold a password.
+    Err(Error::Invalid(
+        "the database URL must start with sqlite:// or postgres://".into(),
+    ))
+}
+
+/// Now, in unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A new id: 12 hex digits of milliseconds then 20 random ones, so ids sort by creation time.
+pub fn new_id() -> String {
+    format!("{:012x}{:020x}", now_ms(), fastrand::u128(..) >> 48)
+}
+
+/// Bind markers for the values `start..start + count` of a generated statement: `$N` on PostgreSQL; plain
+/// `?` on SQLite, which binds those in order without a lookup by name (sqlx looks every marker up, and
+/// SQLite's lookup is linear, so a page's 460 `$N` markers cost a quadratic scan). A statement must use
+/// these for all of its markers or none, because `?` numbering ignores `$N` markers.
+pub(crate) fn markers(backend: Backend, start: usize, count: usize) -> String {
+    match backend {
+        Backend::Postgres => (start..start + count)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Backend::Sqlite => vec!["?"; count].join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_the_file_and_other_schemes_are_refused_without_echoing_them() {
+        assert_eq!(
+            normalize_url("sqlite://data/x.db").unwrap(),
+            (Backend::Sqlite, "sqlite://data/x.db?mode=rwc".into())
+        );
+        assert_eq!(
+            normalize_url("sqlite://x.db?cache=shared").unwrap().1,
+            "sqlite://x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("postgres://u:p@h/db").unwrap().0,
+            Backend::Postgres
+        );
+        let err = normalize_url("mysql://user:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn ids_sort_by_creation_time_and_markers_count_from_start() {
+        let a = new_id();
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(new_id() > a);
+        assert_eq!(a.len(), 32);
+        assert_eq!(markers(Backend::Postgres, 2, 3), "$2, $3, $4");
+        assert_eq!(markers(Backend::Sqlite, 2, 3), "?, ?, ?");
+    }
+}
+
+#[cfg(test)]
+mod sqlite_settings {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_sqlite_connection_uses_wal_with_normal_sync_and_a_busy_timeout() {
+        let dir = std::env::temp_dir().join(format!("yelp-ads-pragma-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.join("p.db").display()))
+            .await
+            .unwrap();
+        // Several connections at once, so that more than the first one is checked.
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.pool.acquire().await.unwrap());
+        }
+        for conn in &mut conns {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!((mode.as_str(), sync, busy), ("wal", 1, 15_000));
+        }
+        drop(conns);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,484 @@
+//! The program mirror and the businesses seen with it.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{FromRow, Row};
+use yelp_partner_api::{Program, ProgramEntry};
+
+use super::{Backend, Store, markers};
+use crate::error::Result;
+
+/// What writing one page of a listing did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageWrite {
+    /// Programs the mirror did not have.
+    pub added: u64,
+    /// Programs whose content changed.
+    pub updated: u64,
+    /// Programs marked removed that are back at Yelp.
+    pub restored: u64,
+    /// Programs already up to date (not written).
+    pub unchanged: u64,
+}
+
+/// Businesses already confirmed in the database during one sync run, with their partner ids, so that later
+/// pages need not ask again. Start each run with an empty one.
+#[derive(Debug, Default)]
+pub struct KnownBusinesses(HashMap<String, Option<String>>);
+
+/// A program as the mirror holds it.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct StoredProgram {
+    /// Yelp's program id.
+    pub program_id: String,
+    /// Yelp's business id.
+    pub business_id: Option<String>,
+    /// Program type code (CPC, EP, …).
+    pub program_type: String,
+    /// ACTIVE or INACTIVE.
+    pub program_status: String,
+    /// PAUSED or NOT_PAUSED.
+    pub pause_status: String,
+    /// `YYYY-MM-DD`.
+    pub start_date: Option<String>,
+    /// `YYYY-MM-DD`; `None` for no end.
+    pub end_date: Option<String>,
+    /// Monthly budget, cents.
+    pub budget_cents: Option<i64>,
+    /// Maximum bid, cents.
+    pub max_bid_cents: Option<i64>,
+    /// Spend this period, cents.
+    pub ad_cost_cents: Option<i64>,
+    /// The entry exactly as Yelp sent it.
+    pub raw: String,
+    /// When the mirror first saw it (unix ms).
+    pub first_seen_at: i64,
+    /// When its content last changed (unix ms).
+    pub updated_at: i64,
+    /// When a complete listing last missed it (unix ms).
+    pub removed_at: Option<i64>,
+}
+
+const STORED_COLUMNS: &str = "program_id, business_id, program_type, program_status, pause_status, \
+    start_date, end_date, budget_cents, max_bid_cents, ad_cost_cents, raw, first_seen_at, updated_at, \
+    removed_at";
+
+/// The row of one program, flattened from Yelp's object for filtering and sorting.
+struct ProgramColumns {
+    program_id: String,
+    business_id: Option<String>,
+    partner_business_id: Option<String>,
+    program_type: String,
+    program_status: String,
+    pause_status: String,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    budget_cents: Option<i64>,
+    max_bid_cents: Option<i64>,
+    is_autobid: Option<i64>,
+    currency: Option<String>,
+    fee_period: Option<String>,
+    billed_impressions: Option<i64>,
+    billed_clicks: Option<i64>,
+    ad_cost_cents: Option<i64>,
+    active_features: String,
+    available_features: String,
+    ad_categories: String,
+    raw: String,
+}
+
+impl ProgramColumns {
+    fn from_entry(entry: &ProgramEntry) -> Self {
+        let p: &Program = &entry.program;
+        let metrics = p.program_metrics.clone().unwrap_or_default();
+        Self {
+            program_id: p.program_id.to_string(),
+            business_id: p.business_id().map(ToString::to_string),
+            partner_business_id: p.partner_business_id().map(str::to_owned),
+            program_type: p.program_type.to_string(),
+            program_status: p.program_status.to_string(),
+            pause_status: p.program_pause_status.to_string(),
+            start_date: p.start_date.map(|d| d.to_string()),
+            end_date: p.end_date.map(|d| d.to_string()),
+            budget_cents: metrics.budget.map(|c| c.get()),
+            max_bid_cents: metrics.max_bid.map(|c| c.get()),
+            is_autobid: metrics.is_autobid.map(i64::from),
+            currency: metrics.currency,
+            fee_period: metrics.fee_period,
+            billed_impressions: metrics.billed_impressions,
+            billed_clicks: metrics.billed_clicks,
+            ad_cost_cents: metrics.ad_cost.map(|c| c.get()),
+            active_features: json_array(&p.active_features),
+            available_features: json_array(&p.available_features),
+            ad_categories: json_array(&p.ad_categories),
+            raw: entry.raw.to_string(),
+        }
+    }
+}
+
+/// JSON of a small array of strings; serialising one cannot fail.
+fn json_array<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+impl Store {
+    /// Writes one page of a listing: new programs are inserted, changed or returning ones updated, and
+    /// unchanged ones not written at all. The page is one transaction.
+    pub async fn write_program_page(
+        &self,
+        workspace_id: &str,
+        entries: &[ProgramEntry],
+        known: &mut KnownBusinesses,
+        now: i64,
+    ) -> Result<PageWrite> {
+        // The last occurrence of an id in a page wins, as it would in a plain upsert.
+        let mut rows: HashMap<String, ProgramColumns> = HashMap::with_capacity(entries.len());
+        for entry in entries {
+            let row = ProgramColumns::from_entry(entry);
+            rows.insert(row.program_id.clone(), row);
+        }
+        if rows.is_empty() {
+            return Ok(PageWrite::default());
+        }
+        // Reads and writes of a page share the writer connection, whose page cache stays warm.
+        let mut conn = self.writer.acquire().await?;
+        let existing =
+            existing_programs(&mut conn, self.backend, workspace_id, rows.keys()).await?;
+        let mut write = PageWrite::default();
+        let mut changed: Vec<&ProgramColumns> = Vec::new();
+        for row in rows.values() {
+            match existing.get(&row.program_id) {
+                None => write.added += 1,
+                Some((_, Some(_removed))) => write.restored += 1,
+                Some((raw, None)) if *raw != row.raw => write.updated += 1,
+                Some(_) => {
+                    write.unchanged += 1;
+                    continue;
+                }
+            }
+            changed.push(row);
+        }
+        let unconfirmed: Vec<&ProgramColumns> = rows
+            .values()
+            .filter(|r| {
+                r.business_id
+                    .as_ref()
+                    .is_some_and(|b| known.0.get(b) != Some(&r.partner_business_id))
+            })
+            .collect();
+        let businesses = if unconfirmed.is_empty() {
+            Vec::new()
+        } else {
+            changed_businesses(
+                &mut conn,
+                self.backend,
+                workspace_id,
+                unconfirmed.into_iter(),
+            )
+            .await?
+        };
+        let confirm = |known: &mut KnownBusinesses| {
+            for row in rows.values() {
+                if let Some(b) = &row.business_id {
+                    known.0.insert(b.clone(), row.partner_business_id.clone());
+                }
+            }
+        };
+        if changed.is_empty() && businesses.is_empty() {
+            confirm(known);
+            return Ok(write);
+        }
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        if !changed.is_empty() {
+            upsert_programs(&mut tx, self.backend, workspace_id, &changed, now).await?;
+        }
+        if !businesses.is_empty() {
+            upsert_businesses(&mut tx, self.backend, workspace_id, &businesses, now).await?;
+        }
+        tx.commit().await?;
+        confirm(known);
+        Ok(write)
+    }
+}
+
+async fn existing_programs<'a>(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    workspace_id: &str,
+    ids: impl ExactSizeIterator<Item = &'a String>,
+) -> Result<HashMap<String, (String, Option<i64>)>> {
+    let sql = format!(
+        "SELECT program_id, raw, removed_at FROM programs WHERE workspace_id = {} AND program_id IN ({})",
+        markers(backend, 1, 1),
+        markers(backend, 2, ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(workspace_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut found = HashMap::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        found.insert(
+            row.try_get("program_id")?,
+            (row.try_get("raw")?, row.try_get("removed_at")?),
+        );
+    }
+    Ok(found)
+}
+
+/// The businesses of these rows that are new or whose partner id changed.
+async fn changed_businesses<'a>(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    workspace_id: &str,
+    rows: impl Iterator<Item = &'a ProgramColumns>,
+) -> Result<Vec<(String, Option<String>)>> {
+    let wanted: HashMap<&String, &Option<String>> = rows
+        .filter_map(|r| r.business_id.as_ref().map(|b| (b, &r.partner_business_id)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT business_id, partner_business_id FROM businesses WHERE workspace_id = {} AND business_id IN ({})",
+        markers(backend, 1, 1),
+        markers(backend, 2, wanted.len())
+    );
+    let mut query = sqlx::query(&sql).bind(workspace_id);
+    for id in wanted.keys() {
+        query = query.bind(*id);
+    }
+    let mut known: HashMap<String, Option<String>> = HashMap::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        known.insert(
+            row.try_get("business_id")?,
+            row.try_get("partner_business_id")?,
+        );
+    }
+    Ok(wanted
+        .into_iter()
+        .filter(|(id, partner)| known.get(*id) != Some(*partner))
+        .map(|(id, partner)| (id.clone(), partner.clone()))
+        .collect())
+}
+
+impl Store {
+    /// Marks every live program that `listed` does not contain as removed, in one transaction, and answers
+    /// how many. Call it only with a complete listing.
+    pub async fn mark_programs_removed(
+        &self,
+        workspace_id: &str,
+        listed: &HashSet<String>,
+        now: i64,
+    ) -> Result<u64> {
+        let live: Vec<String> = sqlx::query_scalar(
+            "SELECT program_id FROM programs WHERE workspace_id = $1 AND removed_at IS NULL",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.writer)
+        .await?;
+        let missing: Vec<&String> = live.iter().filter(|id| !listed.contains(*id)).collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.writer.begin().await?;
+        for id in &missing {
+            sqlx::query(
+                "UPDATE programs SET removed_at = $1 WHERE workspace_id = $2 AND program_id = $3 AND removed_at IS NULL",
+            )
+            .bind(now)
+            .bind(workspace_id)
+            .bind(*id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(missing.len() as u64)
+    }
+
+    /// How many programs of the workspace are live (not removed).
+    pub async fn count_live_programs(&self, workspace_id: &str) -> Result<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM programs WHERE workspace_id = $1 AND removed_at IS NULL",
+        )
+        .bind(workspace_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// How many programs of the workspace were inserted, changed or marked removed at or after `since`
+    /// (unix ms): what a run wrote.
+    pub async fn count_programs_written_since(
+        &self,
+        workspace_id: &str,
+        since: i64,
+    ) -> Result<u64> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM programs WHERE workspace_id = $1 \
+             AND (updated_at >= $2 OR first_seen_at >= $2 OR removed_at >= $2)",
+        )
+        .bind(workspace_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Every program of the workspace, removed ones included, by id.
+    pub async fn all_programs(&self, workspace_id: &str) -> Result<Vec<StoredProgram>> {
+        let sql = format!(
+            "SELECT {STORED_COLUMNS} FROM programs WHERE workspace_id = $1 ORDER BY program_id"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(workspace_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// One program of the workspace.
+    pub async fn program(
+        &self,
+        workspace_id: &str,
+        program_id: &str,
+    ) -> Result<Option<StoredProgram>> {
+        let sql = format!(
+            "SELECT {STORED_COLUMNS} FROM programs WHERE workspace_id = $1 AND program_id = $2"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(workspace_id)
+            .bind(program_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+/// Columns of `programs` written by a sync, in bind order.
+const PROGRAM_COLUMNS: [&str; 23] = [
+    "workspace_id",
+    "program_id",
+    "business_id",
+    "partner_business_id",
+    "program_type",
+    "program_status",
+    "pause_status",
+    "start_date",
+    "end_date",
+    "budget_cents",
+    "max_bid_cents",
+    "is_autobid",
+    "currency",
+    "fee_period",
+    "billed_impressions",
+    "billed_clicks",
+    "ad_cost_cents",
+    "active_features",
+    "available_features",
+    "ad_categories",
+    "raw",
+    "first_seen_at",
+    "updated_at",
+];
+
+/// `($1, …, $n), ($n+1, …)`: `rows` tuples of `width` markers.
+fn value_tuples(backend: Backend, rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", markers(backend, r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts or updates many programs in one statement: one round trip per page, not one per program.
+async fn upsert_programs(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    workspace_id: &str,
+    rows: &[&ProgramColumns],
+    now: i64,
+) -> Result<()> {
+    // Everything from business_id to raw; the key and first_seen_at never change.
+    let updates = PROGRAM_COLUMNS[2..21]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO programs ({}) VALUES {} ON CONFLICT (workspace_id, program_id) DO UPDATE SET {updates}, \
+         updated_at = excluded.updated_at, removed_at = NULL",
+        PROGRAM_COLUMNS.join(", "),
+        value_tuples(backend, rows.len(), PROGRAM_COLUMNS.len()),
+    );
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        query = query
+            .bind(workspace_id)
+            .bind(&row.program_id)
+            .bind(&row.business_id)
+            .bind(&row.partner_business_id)
+            .bind(&row.program_type)
+            .bind(&row.program_status)
+            .bind(&row.pause_status)
+            .bind(&row.start_date)
+            .bind(&row.end_date)
+            .bind(row.budget_cents)
+            .bind(row.max_bid_cents)
+            .bind(row.is_autobid)
+            .bind(&row.currency)
+            .bind(&row.fee_period)
+            .bind(row.billed_impressions)
+            .bind(row.billed_clicks)
+            .bind(row.ad_cost_cents)
+            .bind(&row.active_features)
+            .bind(&row.available_features)
+            .bind(&row.ad_categories)
+            .bind(&row.raw)
+            .bind(now)
+            .bind(now);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn upsert_businesses(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    workspace_id: &str,
+    businesses: &[(String, Option<String>)],
+    now: i64,
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO businesses (workspace_id, business_id, partner_business_id, first_seen_at, updated_at) \
+         VALUES {} ON CONFLICT (workspace_id, business_id) DO UPDATE \
+         SET partner_business_id = excluded.partner_business_id, updated_at = excluded.updated_at",
+        value_tuples(backend, businesses.len(), 5)
+    );
+    let mut query = sqlx::query(&sql);
+    for (business_id, partner_id) in businesses {
+        query = query
+            .bind(workspace_id)
+            .bind(business_id)
+            .bind(partner_id)
+            .bind(now)
+            .bind(now);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn value_tuples_number_every_placeholder_once() {
+        use super::Backend;
+        assert_eq!(
+            super::value_tuples(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(super::value_tuples(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        let columns = super::PROGRAM_COLUMNS;
+        assert_eq!(
+            (columns[2], columns[20], columns[21]),
+            ("business_id", "raw", "first_seen_at")
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Sync runs, their events, and the lease that keeps one sync of a workspace at a time across processes.
+
+use sqlx::FromRow;
+
+use super::Store;
+use crate::error::Result;
+
+/// A recorded sync run.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct SyncRun {
+    /// Its id.
+    pub id: String,
+    /// The workspace synced.
+    pub workspace_id: String,
+    /// What started it: cli, page, button, api, schedule.
+    pub trigger_kind: String,
+    /// Who asked, when a person did.
+    pub requested_by: Option<String>,
+    /// When it started (unix ms).
+    pub started_at: i64,
+    /// When it ended (unix ms).
+    pub finished_at: Option<i64>,
+    /// running, synced, up_to_date, error or interrupted.
+    pub status: String,
+    /// Programs Yelp reported.
+    pub total_api: Option<i64>,
+    /// Programs added.
+    pub added: i64,
+    /// Programs updated.
+    pub updated: i64,
+    /// Programs unchanged.
+    pub unchanged: i64,
+    /// Programs marked removed.
+    pub removed: i64,
+    /// Pages written.
+    pub pages: i64,
+    /// Pages that could not be fetched.
+    pub pages_failed: i64,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// The counts a run ends with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Programs Yelp reported.
+    pub total_api: Option<u64>,
+    /// Programs added (restored ones included).
+    pub added: u64,
+    /// Programs updated.
+    pub updated: u64,
+    /// Programs unchanged.
+    pub unchanged: u64,
+    /// Programs marked removed.
+    pub removed: u64,
+    /// Pages written.
+    pub pages: u64,
+    /// Pages that could not be fetched.
+    pub pages_failed: u64,
+}
+
+const RUN_COLUMNS: &str = "id, workspace_id, trigger_kind, requested_by, started_at, finished_at, status, \
+    total_api, added, updated, unchanged, removed, pages, pages_failed, error";
+
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Records a run that is starting.
+    pub async fn insert_sync_run(
+        &self,
+        id: &str,
+        workspace_id: &str,
+        trigger: &str,
+        requested_by: Option<&str>,
+        instance_id: &str,
+        started_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sync_runs (id, workspace_id, trigger_kind, requested_by, instance_id, started_at, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'running')",
+        )
+        .bind(id)
+        .bind(workspace_id)
+        .bind(trigger)
+        .bind(requested_by)
+        .bind(instance_id)
+        .bind(started_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Records how a run ended.
+    pub async fn finish_sync_run(
+        &self,
+        id: &str,
+        status: &str,
+        counts: &RunCounts,
+        error: Option<&str>,
+        finished_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE sync_runs SET status = $1, finished_at = $2, total_api = $3, added = $4, updated = $5, \
+             unchanged = $6, removed = $7, pages = $8, pages_failed = $9, error = $10 WHERE id = $11",
+        )
+        .bind(status)
+        .bind(finished_at)
+        .bind(counts.total_api.map(int))
+        .bind(int(counts.added))
+        .bind(int(counts.updated))
+        .bind(int(counts.unchanged))
+        .bind(int(counts.removed))
+        .bind(int(counts.pages))
+        .bind(int(counts.pages_failed))
+        .bind(error)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends an event (JSON) to a run's log.
+    pub async fn append_sync_event(&self, run_id: &str, seq: u64, event: &str) -> Result<()> {
+        sqlx::query("INSERT INTO sync_events (run_id, seq, event) VALUES ($1, $2, $3)")
+            .bind(run_id)
+            .bind(int(seq))
+            .bind(event)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// A run's events after `after_seq`, in order.
+    pub async fn sync_events(&self, run_id: &str, after_seq: u64) -> Result<Vec<(u64, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT seq, event FROM sync_events WHERE run_id = $1 AND seq > $2 ORDER BY seq",
+        )
+        .bind(run_id)
+        .bind(int(after_seq))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, e)| (u64::try_from(seq).unwrap_or(0), e))
+            .collect())
+    }
+
+    /// One run of the workspace.
+    pub async fn sync_run(&self, workspace_id: &str, run_id: &str) -> Result<Option<SyncRun>> {
+        let sql =
+            format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE workspace_id = $1 AND id = $2");
+        Ok(sqlx::query_as(&sql)
+            .bind(workspace_id)
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The workspace's most recent runs, newest first.
+    pub async fn recent_sync_runs(&self, workspace_id: &str, limit: u32) -> Result<Vec<SyncRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE workspace_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(workspace_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Takes the workspace's sync lease for `run_id` if nobody holds a live one. The unique key decides, so
+    /// two processes racing cannot both win.
+    pub async fn claim_sync_lease(
+        &self,
+        workspace_id: &str,
+        run_id: &str,
+        holder: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool> {
+        let claimed = sqlx::query(
+            "INSERT INTO sync_leases (workspace_id, run_id, holder, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workspace_id) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, \
+             expires_at = excluded.expires_at WHERE sync_leases.expires_at < $5",
+        )
+        .bind(workspace_id)
+        .bind(run_id)
+        .bind(holder)
+        .bind(now + ttl_ms)
+        .bind(now)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
+    /// Extends a held lease; `false` if it was lost (expired and taken by another run).
+    pub async fn renew_sync_lease(
+        &self,
+        workspace_id: &str,
+        run_id: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool> {
+        let renewed = sqlx::query(
+            "UPDATE sync_leases SET expires_at = $1 WHERE workspace_id = $2 AND run_id = $3",
+        )
+        .bind(now + ttl_ms)
+        .bind(workspace_id)
+        .bind(run_id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(renewed == 1)
+    }
+
+    /// Gives a lease back.
+    pub async fn release_sync_lease(&self, workspace_id: &str, run_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sync_leases WHERE workspace_id = $1 AND run_id = $2")
+            .bind(workspace_id)
+            .bind(run_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks the workspace's runs still recorded as running, other than `current`, as interrupted: their
+    /// process died (the caller holds the lease, so none of them is alive).
+    pub async fn interrupt_stale_sync_runs(
+        &self,
+        workspace_id: &str,
+        current: &str,
+        now: i64,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE sync_runs SET status = 'interrupted', finished_at = $1, \
+             error = 'the process running this sync stopped before it ended' \
+             WHERE workspace_id = $2 AND status = 'running' AND id <> $3",
+        )
+        .bind(now)
+        .bind(workspace_id)
+        .bind(current)
+        .execute(&self.writer)
+        .await?
+        .rows_affected())
+    }
+}

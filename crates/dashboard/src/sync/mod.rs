@@ -1,0 +1,197 @@
+//! The sync engine: list every program at Yelp, reconcile the mirror, and tell subscribers how it goes.
+//!
+//! One run per workspace at a time: in this process a second request joins the running one (and is replayed
+//! its events from the start); across processes a lease row in the database decides.
+
+mod events;
+mod run;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tracing::Instrument;
+use yelp_partner_api::Client;
+
+use crate::error::Result;
+use crate::store::{Store, new_id};
+
+use events::RunLog;
+pub use events::{CompleteStatus, RunSubscription, SequencedEvent, SyncEvent};
+
+/// How runs list Yelp.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Pages in flight at once.
+    pub concurrency: usize,
+    /// Programs per page (Yelp's list-all accepts 20 to 40, depending on whom you ask).
+    pub page_size: u32,
+    /// Listings of one run at most, when Yelp's total changes while we read it.
+    pub max_passes: u32,
+    /// How long a run's lease lasts without renewal; a dead process frees the workspace after this.
+    pub lease_ttl: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            page_size: 20,
+            max_passes: 3,
+            lease_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What asked for a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// `yelp-ads sync`.
+    Cli,
+    /// The programs page was opened.
+    Page,
+    /// The "Sync Programs" button.
+    Button,
+    /// An API client.
+    Api,
+    /// The background schedule.
+    Schedule,
+}
+
+impl Trigger {
+    /// The name stored with the run.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cli => "cli",
+            Self::Page => "page",
+            Self::Button => "button",
+            Self::Api => "api",
+            Self::Schedule => "schedule",
+        }
+    }
+}
+
+/// Starts runs and lets callers join them. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SyncEngine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    options: SyncOptions,
+    /// Names this process in leases and run records.
+    instance_id: String,
+    /// The run going on for each workspace, in this process.
+    running: Mutex<HashMap<String, Arc<RunLog>>>,
+}
+
+impl SyncEngine {
+    /// An engine writing to `store`.
+    pub fn new(store: Store, options: SyncOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                options,
+                instance_id: new_id(),
+                running: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Starts a run of the workspace with `client`, or joins the one already going; either way the
+    /// subscription replays every event of the run from its start.
+    pub fn sync(
+        &self,
+        workspace_id: &str,
+        client: Client,
+        trigger: Trigger,
+        requested_by: Option<&str>,
+    ) -> RunSubscription {
+        let log = {
+            let mut running = self
+                .inner
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(log) = running.get(workspace_id) {
+                return RunSubscription::new(log.clone(), true);
+            }
+            let log = Arc::new(RunLog::new(new_id()));
+            running.insert(workspace_id.to_owned(), log.clone());
+            log
+        };
+        let subscription = RunSubscription::new(log.clone(), false);
+        let span = tracing::info_span!(
+            "sync_run",
+            run_id = log.run_id(),
+            workspace_id,
+            trigger = trigger.as_str()
+        );
+        let task = run::RunTask {
+            engine: self.inner.clone(),
+            workspace_id: workspace_id.to_owned(),
+            client,
+            trigger,
+            requested_by: requested_by.map(str::to_owned),
+            log,
+            last_kept_percentage: std::sync::atomic::AtomicU8::new(u8::MAX),
+        };
+        tokio::spawn(task.run().instrument(span));
+        subscription
+    }
+
+    /// Joins the workspace's run if one is going in this process.
+    pub fn join(&self, workspace_id: &str) -> Option<RunSubscription> {
+        let running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        running
+            .get(workspace_id)
+            .map(|log| RunSubscription::new(log.clone(), true))
+    }
+
+    /// Whether a run of the workspace is going in this process.
+    pub fn is_running(&self, workspace_id: &str) -> bool {
+        let running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        running.contains_key(workspace_id)
+    }
+
+    /// The store runs write to.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}
+
+impl Inner {
+    fn forget(&self, workspace_id: &str, log: &Arc<RunLog>) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if running
+            .get(workspace_id)
+            .is_some_and(|l| Arc::ptr_eq(l, log))
+        {
+            running.remove(workspace_id);
+        }
+    }
+}
+
+/// Runs a sync to its end and answers its final event.
+pub async fn sync_to_end(
+    engine: &SyncEngine,
+    workspace_id: &str,
+    client: Client,
+    trigger: Trigger,
+) -> Result<SyncEvent> {
+    engine
+        .sync(workspace_id, client, trigger, None)
+        .finish()
+        .await
+        .ok_or_else(|| crate::error::Error::Conflict("the sync ended without a final event".into()))
+}

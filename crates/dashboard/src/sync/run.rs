@@ -1,0 +1,468 @@
+//! One run: list → reconcile → write → events.
+
+use std::collections::{BTreeSet, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::time::Instant;
+
+use futures::{FutureExt, StreamExt};
+use tracing::{error, info, warn};
+use yelp_partner_api::{Client, ListAllOptions, StatusFilter};
+
+use super::events::{CompleteStatus, RunLog, SyncEvent};
+use super::{Inner, Trigger};
+use crate::store::{KnownBusinesses, RunCounts, now_ms};
+
+pub(super) struct RunTask {
+    pub(super) engine: Arc<Inner>,
+    pub(super) workspace_id: String,
+    pub(super) client: Client,
+    pub(super) trigger: Trigger,
+    pub(super) requested_by: Option<String>,
+    pub(super) log: Arc<RunLog>,
+    /// The percentage of the last progress event stored, so that the database keeps one per point.
+    pub(super) last_kept_percentage: AtomicU8,
+}
+
+/// How a run ended, for the record.
+struct Ended {
+    status: &'static str,
+    counts: RunCounts,
+    error: Option<String>,
+    event: SyncEvent,
+}
+
+/// A run that could not finish, with what it managed.
+struct Failed {
+    /// For the user: what went wrong and what to do.
+    message: String,
+    counts: RunCounts,
+}
+
+impl RunTask {
+    pub(super) async fn run(self) {
+        let started = Instant::now();
+        let store = &self.engine.store;
+        let run_id = self.log.run_id().to_owned();
+        let ws = self.workspace_id.as_str();
+        let ttl_ms = i64::try_from(self.engine.options.lease_ttl.as_millis()).unwrap_or(30_000);
+
+        let begun = async {
+            store
+                .insert_sync_run(
+                    &run_id,
+                    ws,
+                    self.trigger.as_str(),
+                    self.requested_by.as_deref(),
+                    &self.engine.instance_id,
+                    now_ms(),
+                )
+                .await?;
+            let claimed = store
+                .claim_sync_lease(ws, &run_id, &self.engine.instance_id, now_ms(), ttl_ms)
+                .await?;
+            if claimed {
+                let stale = store
+                    .interrupt_stale_sync_runs(ws, &run_id, now_ms())
+                    .await?;
+                if stale > 0 {
+                    warn!(
+                        stale,
+                        "earlier runs of this workspace were left running by a stopped process"
+                    );
+                }
+            }
+            Ok::<bool, crate::error::Error>(claimed)
+        };
+        let ended = match begun.await {
+            Err(e) => {
+                error!(error = %e, "could not record the sync run");
+                self.emit(SyncEvent::Error {
+                    message: "The dashboard's database is unavailable; the sync did not start.".into(),
+                })
+                .await;
+                None
+            }
+            Ok(false) => Some(Ended {
+                status: "error",
+                counts: RunCounts::default(),
+                error: Some("another instance is syncing this workspace".into()),
+                event: SyncEvent::Error {
+                    message: "A sync of this workspace is already running in another dashboard instance; \
+                              try again when it ends."
+                        .into(),
+                },
+            }),
+            Ok(true) => {
+                let lost = Arc::new(AtomicBool::new(false));
+                let renewer = tokio::spawn(renew_lease(
+                    self.engine.clone(),
+                    self.workspace_id.clone(),
+                    run_id.clone(),
+                    lost.clone(),
+                ));
+                // A panic must not leave subscribers waiting for a final event that never comes.
+                let result = AssertUnwindSafe(self.execute(&lost)).catch_unwind().await;
+                renewer.abort();
+                let ended = match result {
+                    Ok(Ok(ended)) => ended,
+                    Ok(Err(failed)) => Ended {
+                        status: "error",
+                        counts: failed.counts,
+                        error: Some(failed.message.clone()),
+                        event: SyncEvent::Error { message: failed.message },
+                    },
+                    Err(_) => {
+                        error!("the sync run panicked");
+                        Ended {
+                            status: "error",
+                            counts: RunCounts::default(),
+                            error: Some("internal error".into()),
+                            event: SyncEvent::Error {
+                                message: "The sync stopped on an internal error; it has been logged. \
+                                          Try again."
+                                    .into(),
+                            },
+                        }
+                    }
+                };
+                if let Err(e) = store.release_sync_lease(ws, &run_id).await {
+                    warn!(error = %e, "could not release the sync lease; it will expire");
+                }
+                Some(ended)
+            }
+        };
+        if let Some(ended) = ended {
+            let c = &ended.counts;
+            if let Err(e) = store
+                .finish_sync_run(&run_id, ended.status, c, ended.error.as_deref(), now_ms())
+                .await
+            {
+                error!(error = %e, "could not record the end of the sync run");
+            }
+            info!(
+                status = ended.status,
+                total_api = c.total_api,
+                pages = c.pages,
+                pages_failed = c.pages_failed,
+                added = c.added,
+                updated = c.updated,
+                unchanged = c.unchanged,
+                removed = c.removed,
+                duration_ms = started.elapsed().as_millis() as u64,
+                error = ended.error.as_deref(),
+                "sync run ended"
+            );
+            self.emit(ended.event).await;
+        }
+        // Forget the run before ending it, so that a request arriving now starts a fresh one rather than
+        // joining a run that is over.
+        self.engine.forget(ws, &self.log);
+        self.log.finish();
+    }
+
+    /// Sends an event to subscribers and keeps it for replay. Live subscribers get every progress event;
+    /// the database keeps one per percentage point, which is all a replay needs, and spares a large
+    /// sync a write per page.
+    async fn emit(&self, event: SyncEvent) {
+        let keep = match &event {
+            SyncEvent::Progress { percentage, .. } => {
+                self.last_kept_percentage
+                    .swap(*percentage, Ordering::Relaxed)
+                    != *percentage
+            }
+            _ => true,
+        };
+        let json = keep.then(|| serde_json::to_string(&event).unwrap_or_default());
+        let seq = self.log.push(event);
+        if let Some(json) = json {
+            let stored = self
+                .engine
+                .store
+                .append_sync_event(self.log.run_id(), seq, &json);
+            if let Err(e) = stored.await {
+                warn!(error = %e, seq, "could not store a sync event");
+            }
+        }
+    }
+
+    async fn execute(&self, lease_lost: &AtomicBool) -> Result<Ended, Failed> {
+        let store = &self.engine.store;
+        let options = &self.engine.options;
+        let ws = self.workspace_id.as_str();
+        self.emit(SyncEvent::Start {
+            message: "Starting synchronization...".into(),
+            run_id: self.log.run_id().to_owned(),
+        })
+        .await;
+        let mut counts = RunCounts::default();
+        let total_db = store
+            .count_live_programs(ws)
+            .await
+            .map_err(|e| self.store_failure(&e, counts))?;
+
+        let mut restored = 0u64;
+        let mut known_businesses = KnownBusinesses::default();
+        let mut warning = None;
+        let mut complete_listing = None;
+        for pass in 1..=options.max_passes.max(1) {
+            let mut pass_seen: HashSet<String> = HashSet::new();
+            let mut totals = BTreeSet::new();
+            let mut failures = Vec::new();
+            let mut malformed = 0usize;
+            let mut total = None;
+            let mut pages = self.client.list_all_programs(ListAllOptions {
+                status: StatusFilter::All,
+                page_size: options.page_size,
+                concurrency: options.concurrency,
+            });
+            while let Some(page) = pages.next().await {
+                if lease_lost.load(Ordering::Relaxed) {
+                    return Err(Failed {
+                        message: "The sync lost its lock on this workspace (the database was unreachable \
+                                  for too long); programs written so far are kept. Try again."
+                            .into(),
+                        counts,
+                    });
+                }
+                let page = match page {
+                    Ok(page) => page,
+                    Err(e) => {
+                        warn!(offset = e.offset, error = %e.source, "page failed");
+                        counts.pages_failed += 1;
+                        if matches!(e.source, yelp_partner_api::Error::Unauthorized)
+                            || total.is_none()
+                        {
+                            // Nothing else can be listed: stop now rather than fail page after page.
+                            return Err(Failed {
+                                message: describe_yelp_error(&e.source),
+                                counts,
+                            });
+                        }
+                        failures.push(e);
+                        continue;
+                    }
+                };
+                let total_api = *total.get_or_insert(page.total);
+                if pass == 1 && counts.total_api.is_none() {
+                    counts.total_api = Some(total_api);
+                    self.emit(SyncEvent::Info {
+                        total_api,
+                        total_db,
+                        to_sync: total_api,
+                    })
+                    .await;
+                }
+                totals.insert(page.total);
+                malformed += page.malformed.len();
+                for bad in &page.malformed {
+                    warn!(offset = page.offset, index = bad.index, program_id = bad.program_id.as_deref(), error = %bad.error, "unreadable program entry");
+                }
+                let written = store
+                    .write_program_page(ws, &page.programs, &mut known_businesses, now_ms())
+                    .await
+                    .map_err(|e| self.store_failure(&e, counts))?;
+                counts.pages += 1;
+                counts.added += written.added + written.restored;
+                counts.updated += written.updated;
+                restored += written.restored;
+                pass_seen.extend(
+                    page.programs
+                        .iter()
+                        .map(|p| p.program.program_id.to_string()),
+                );
+                let synced = (pass_seen.len() as u64).min(total_api);
+                self.emit(SyncEvent::Progress {
+                    synced,
+                    total: total_api,
+                    added: counts.added,
+                    updated: counts.updated,
+                    percentage: percentage(synced, total_api),
+                })
+                .await;
+            }
+            drop(pages);
+            if !failures.is_empty() {
+                let message = format!(
+                    "Could not fetch {} of {} pages from Yelp: {} Nothing was marked removed; the {} pages \
+                     fetched were saved.",
+                    failures.len(),
+                    failures.len() as u64 + counts.pages,
+                    describe_yelp_error(&failures[0].source),
+                    counts.pages,
+                );
+                return Err(Failed { message, counts });
+            }
+            let last_total = totals.last().copied().unwrap_or(0);
+            if malformed > 0 {
+                warning = Some(format!(
+                    "{malformed} program entries from Yelp could not be read; removals were not decided \
+                     this time."
+                ));
+                break;
+            }
+            if totals.len() == 1 && pass_seen.len() as u64 >= last_total {
+                complete_listing = Some(pass_seen);
+                break;
+            }
+            info!(pass, totals = ?totals, listed = pass_seen.len(), "Yelp's listing changed while it was read; listing again");
+            if pass == options.max_passes.max(1) {
+                warning = Some(
+                    "Yelp's program list kept changing during the sync; removals were not decided this time."
+                        .into(),
+                );
+            }
+        }
+
+        if let Some(listed) = &complete_listing {
+            counts.removed = store
+                .mark_programs_removed(ws, listed, now_ms())
+                .await
+                .map_err(|e| self.store_failure(&e, counts))?;
+        }
+        let total_synced = store
+            .count_live_programs(ws)
+            .await
+            .map_err(|e| self.store_failure(&e, counts))?;
+        counts.unchanged = total_synced.saturating_sub(counts.added + counts.updated);
+        if restored > 0 {
+            info!(restored, "programs marked removed earlier are back at Yelp");
+        }
+        let changed = counts.added + counts.updated + counts.removed > 0;
+        let (status, message) = if changed {
+            let mut message = format!(
+                "Successfully synchronized {} new programs. Total: {total_synced}",
+                counts.added
+            );
+            if counts.updated + counts.removed > 0 {
+                message.push_str(&format!(
+                    " ({} updated, {} removed)",
+                    counts.updated, counts.removed
+                ));
+            }
+            (CompleteStatus::Synced, message)
+        } else {
+            (
+                CompleteStatus::UpToDate,
+                format!("Database already has all {total_synced} programs"),
+            )
+        };
+        Ok(Ended {
+            status: match status {
+                CompleteStatus::Synced => "synced",
+                CompleteStatus::UpToDate => "up_to_date",
+            },
+            counts,
+            error: warning.clone(),
+            event: SyncEvent::Complete {
+                status,
+                added: counts.added,
+                updated: counts.updated,
+                removed: counts.removed,
+                unchanged: counts.unchanged,
+                total_synced,
+                message,
+                warning,
+            },
+        })
+    }
+
+    fn store_failure(&self, e: &crate::error::Error, counts: RunCounts) -> Failed {
+        error!(error = %e, "the sync could not use the database");
+        Failed {
+            message:
+                "The dashboard's database failed during the sync; programs written before the \
+                      failure are kept. Try again."
+                    .into(),
+            counts,
+        }
+    }
+}
+
+/// Keeps the run's lease alive; flags it if it was lost.
+async fn renew_lease(
+    engine: Arc<Inner>,
+    workspace_id: String,
+    run_id: String,
+    lost: Arc<AtomicBool>,
+) {
+    let ttl = engine.options.lease_ttl;
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(30_000);
+    let mut ticks = tokio::time::interval(ttl / 3);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match engine
+            .store
+            .renew_sync_lease(&workspace_id, &run_id, now_ms(), ttl_ms)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                error!("the sync lease was lost");
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+            Err(e) => warn!(error = %e, "could not renew the sync lease"),
+        }
+    }
+}
+
+fn percentage(done: u64, total: u64) -> u8 {
+    if total == 0 {
+        return 100;
+    }
+    u8::try_from((done.min(total) * 100) / total).unwrap_or(100)
+}
+
+/// What a user should read when Yelp fails a sync.
+fn describe_yelp_error(e: &yelp_partner_api::Error) -> String {
+    use yelp_partner_api::Error as E;
+    match e {
+        E::Unauthorized => {
+            "Yelp rejected the partner credentials. Check the workspace's Yelp username \
+                            and password."
+                .into()
+        }
+        E::RateLimited { .. } => {
+            "Yelp is limiting how fast the dashboard may ask (HTTP 429). Try again in a minute."
+                .into()
+        }
+        E::Server { status } => {
+            format!("Yelp is unavailable right now (HTTP {status}). Try again in a few minutes.")
+        }
+        E::Transport(_) | E::Timeout => {
+            "Could not reach Yelp (network error or timeout). Try again in a few minutes.".into()
+        }
+        E::Decode { .. } => {
+            "Yelp answered with data the dashboard cannot read; the details are in the server log."
+                .into()
+        }
+        E::Rejected { description, .. } => format!("Yelp refused the listing: {description}"),
+        E::NotFound { .. } => "Yelp's program listing is not available for this account.".into(),
+        E::InvalidRequest(_) | E::Config(_) => format!("The Yelp connection is misconfigured: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_are_whole_and_bounded() {
+        assert_eq!(percentage(0, 1900), 0);
+        assert_eq!(percentage(95, 1900), 5);
+        assert_eq!(percentage(1900, 1900), 100);
+        assert_eq!(percentage(2000, 1900), 100);
+        assert_eq!(percentage(0, 0), 100);
+    }
+
+    #[test]
+    fn yelp_failures_read_as_advice_without_secrets() {
+        let m = describe_yelp_error(&yelp_partner_api::Error::Unauthorized);
+        assert!(m.contains("credentials"));
+        let m = describe_yelp_error(&yelp_partner_api::Error::Server { status: 503 });
+        assert!(m.contains("HTTP 503"));
+    }
+}

@@ -1,0 +1,237 @@
+//! Test databases (one per test, removed after) and a simulator with a client for it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dashboard::store::{Store, new_id};
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+use yelp_partner_api::{Client, ClientConfig, RetryPolicy, SecretString};
+use yelp_sim::{SimConfig, SimHandle};
+
+/// Runs a test body once on SQLite and once on PostgreSQL. PostgreSQL needs `TEST_DATABASE_URL`; without it
+/// the PostgreSQL case says it was skipped, except under CI, where it fails.
+macro_rules! on_every_backend {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident: TestDb) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case($db: crate::helpers::TestDb) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                case(crate::helpers::TestDb::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = crate::helpers::TestDb::postgres().await {
+                    case(db).await;
+                }
+            }
+        }
+    };
+}
+pub(crate) use on_every_backend;
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("yelp-ads-test-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("test.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        Self {
+            store,
+            cleanup: Cleanup::Dir(dir),
+        }
+    }
+
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TEST_DATABASE_URL must be set in CI so that the PostgreSQL tests run"
+            );
+            eprintln!("skipped: TEST_DATABASE_URL is not set, so this PostgreSQL case did not run");
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("yelp_ads_test_{}", new_id());
+        let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        let store = Store::connect(url.as_str()).await.unwrap();
+        store.migrate().await.unwrap();
+        Some(Self {
+            store,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let store = self.store.clone();
+                // Drop runs outside any runtime we may block; a thread with its own runtime does the async work.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    runtime.block_on(async move {
+                        store.close().await;
+                        let mut admin = sqlx::AnyConnection::connect(&admin_url).await.ok()?;
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        admin.execute(drop.as_str()).await.ok()?;
+                        Some(())
+                    });
+                    std::io::Result::Ok(())
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A running simulator and an HTTP client for its control API.
+pub struct TestSim {
+    pub sim: SimHandle,
+    http: reqwest::Client,
+}
+
+pub const YELP_USER: &str = "agency-partner";
+pub const YELP_PASSWORD: &str = "yelp-partner-secret-pw";
+
+impl TestSim {
+    pub async fn start(programs: usize) -> Self {
+        Self::start_with(programs, |_| {}).await
+    }
+
+    pub async fn start_with(programs: usize, configure: impl FnOnce(&mut SimConfig)) -> Self {
+        let mut config = SimConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            programs,
+            businesses: 300,
+            username: YELP_USER.into(),
+            password: YELP_PASSWORD.into(),
+            job_seconds: 0.3,
+            ..SimConfig::default()
+        };
+        configure(&mut config);
+        Self {
+            sim: yelp_sim::spawn(config).await.unwrap(),
+            http: test_http_client(),
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.sim.base_url()
+    }
+
+    /// A client with retries quick enough for tests and many enough for injected faults.
+    pub fn client(&self) -> Client {
+        let mut config = ClientConfig::new(
+            &self.base_url(),
+            YELP_USER,
+            SecretString::from(YELP_PASSWORD.to_owned()),
+        )
+        .unwrap();
+        config.retry = RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(20),
+            ..RetryPolicy::default()
+        };
+        Client::new(config).unwrap()
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    pub async fn programs(&self) -> Vec<Value> {
+        let all = self
+            .call(reqwest::Method::GET, "/_sim/programs", None)
+            .await;
+        all["programs"].as_array().unwrap().clone()
+    }
+
+    pub async fn add_programs(&self, count: usize) -> Vec<String> {
+        let added = self
+            .call(
+                reqwest::Method::POST,
+                "/_sim/programs",
+                Some(serde_json::json!({"count": count})),
+            )
+            .await;
+        added["program_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    pub async fn remove_program(&self, id: &str) {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/_sim/programs/{id}"),
+            None,
+        )
+        .await;
+    }
+
+    pub async fn patch_program(&self, id: &str, patch: Value) {
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/_sim/programs/{id}"),
+            Some(patch),
+        )
+        .await;
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        self.call(reqwest::Method::PUT, "/_sim/faults", Some(faults))
+            .await;
+    }
+}
+
+/// A plain HTTP client for the simulator's control API.
+fn test_http_client() -> reqwest::Client {
+    yelp_partner_api::install_crypto_provider();
+    reqwest::Client::new()
+}

@@ -1,0 +1,75 @@
+//! The mirror's page writes and removals, on both databases.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use yelp_partner_api::{Program, ProgramEntry};
+
+use crate::helpers::on_every_backend;
+
+fn entry(id: &str, budget: i64) -> ProgramEntry {
+    let raw = json!({
+        "program_id": id, "program_type": "CPC", "program_status": "ACTIVE",
+        "program_pause_status": "NOT_PAUSED", "start_date": "2026-01-05", "end_date": "9999-12-31",
+        "program_metrics": {"budget": budget, "is_autobid": true, "ad_cost": 100},
+        "ad_categories": ["plumbing"], "active_features": [], "available_features": ["AD_GOAL"],
+        "businesses": [{"yelp_business_id": "biz-1", "partner_business_id": null}]
+    });
+    ProgramEntry {
+        program: Program::deserialize(&raw).unwrap(),
+        raw,
+    }
+}
+
+fn ids(names: &[&str]) -> HashSet<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+on_every_backend! {
+    async fn pages_insert_update_skip_and_restore_programs(db: TestDb) {
+        let store = &db.store;
+        let ws = store.workspace_for_credentials("http://127.0.0.1:1", "u").await.unwrap().id;
+        let first = store.write_program_page(&ws, &[entry("a", 5000), entry("b", 6000)], &mut Default::default(), 1_000).await.unwrap();
+        assert_eq!((first.added, first.updated, first.unchanged), (2, 0, 0));
+
+        let second = store.write_program_page(&ws, &[entry("a", 5000), entry("b", 7000)], &mut Default::default(), 2_000).await.unwrap();
+        assert_eq!((second.added, second.updated, second.unchanged), (0, 1, 1));
+        let a = store.program(&ws, "a").await.unwrap().unwrap();
+        let b = store.program(&ws, "b").await.unwrap().unwrap();
+        assert_eq!((a.updated_at, a.first_seen_at), (1_000, 1_000), "unchanged rows are not written");
+        assert_eq!((b.updated_at, b.first_seen_at, b.budget_cents), (2_000, 1_000, Some(7000)));
+        assert_eq!(b.end_date, None, "9999-12-31 is stored as no end");
+        assert_eq!(b.business_id.as_deref(), Some("biz-1"));
+
+        assert_eq!(store.mark_programs_removed(&ws, &ids(&["a"]), 3_000).await.unwrap(), 1);
+        assert_eq!(store.program(&ws, "b").await.unwrap().unwrap().removed_at, Some(3_000));
+        assert_eq!(store.count_live_programs(&ws).await.unwrap(), 1);
+        assert_eq!(store.mark_programs_removed(&ws, &ids(&["a"]), 4_000).await.unwrap(), 0);
+
+        let back = store.write_program_page(&ws, &[entry("b", 7000)], &mut Default::default(), 5_000).await.unwrap();
+        assert_eq!((back.restored, back.added, back.updated), (1, 0, 0));
+        assert_eq!(store.program(&ws, "b").await.unwrap().unwrap().removed_at, None);
+        let raw: Value = serde_json::from_str(&store.program(&ws, "b").await.unwrap().unwrap().raw).unwrap();
+        assert_eq!(raw["program_metrics"]["budget"], 7000, "the raw entry is kept");
+    }
+}
+
+on_every_backend! {
+    async fn workspaces_are_one_per_credentials_and_their_programs_stay_apart(db: TestDb) {
+        let store = &db.store;
+        let one = store.workspace_for_credentials("http://yelp.test", "agency-one").await.unwrap();
+        let again = store.workspace_for_credentials("http://yelp.test", "agency-one").await.unwrap();
+        let two = store.workspace_for_credentials("http://yelp.test", "agency-two").await.unwrap();
+        assert_eq!(one, again);
+        assert_ne!(one.id, two.id);
+        assert_eq!(one.name, "agency-one @ yelp.test");
+        store.write_program_page(&one.id, &[entry("p", 5000)], &mut Default::default(), 1).await.unwrap();
+        assert_eq!(store.count_live_programs(&two.id).await.unwrap(), 0);
+        assert!(store.program(&two.id, "p").await.unwrap().is_none());
+        // Removals in one workspace never touch another's programs.
+        store.write_program_page(&two.id, &[entry("q", 5000)], &mut Default::default(), 1).await.unwrap();
+        store.mark_programs_removed(&one.id, &HashSet::new(), 2).await.unwrap();
+        assert_eq!(store.count_live_programs(&two.id).await.unwrap(), 1);
+    }
+}

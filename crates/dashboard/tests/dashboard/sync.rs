@@ -1,0 +1,322 @@
+//! The sync engine against the simulator: reconciliation, failures, single flight, events.
+
+use std::collections::BTreeMap;
+
+use dashboard::store::{Store, StoredProgram};
+use dashboard::sync::{
+    CompleteStatus, SequencedEvent, SyncEngine, SyncEvent, SyncOptions, Trigger,
+};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestSim, on_every_backend};
+
+/// Runs a sync to its end and answers every event it sent.
+async fn sync_events(engine: &SyncEngine, workspace: &str, sim: &TestSim) -> Vec<SyncEvent> {
+    engine
+        .sync(workspace, sim.client(), Trigger::Api, None)
+        .into_stream()
+        .map(|e: SequencedEvent| e.event)
+        .collect()
+        .await
+}
+
+async fn setup(store: &Store, sim: &TestSim) -> (SyncEngine, String) {
+    let workspace = store
+        .workspace_for_credentials(&sim.base_url(), crate::helpers::YELP_USER)
+        .await
+        .unwrap();
+    (
+        SyncEngine::new(store.clone(), SyncOptions::default()),
+        workspace.id,
+    )
+}
+
+fn last(events: &[SyncEvent]) -> &SyncEvent {
+    events.last().expect("at least one event")
+}
+
+/// Asserts that the live mirror holds exactly the simulator's programs, with their content.
+async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &TestSim) {
+    let at_yelp: BTreeMap<String, Value> = sim
+        .programs()
+        .await
+        .into_iter()
+        .map(|p| (p["program_id"].as_str().unwrap().to_owned(), p))
+        .collect();
+    let mirrored: BTreeMap<String, StoredProgram> = store
+        .all_programs(workspace)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.removed_at.is_none())
+        .map(|p| (p.program_id.clone(), p))
+        .collect();
+    assert_eq!(
+        at_yelp.keys().collect::<Vec<_>>(),
+        mirrored.keys().collect::<Vec<_>>(),
+        "same program ids"
+    );
+    for (id, want) in &at_yelp {
+        let got = &mirrored[id];
+        assert_eq!(
+            got.program_type,
+            want["program_type"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            got.program_status,
+            want["program_status"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            got.pause_status,
+            want["program_pause_status"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            got.business_id.as_deref(),
+            want["yelp_business_id"].as_str(),
+            "{id}"
+        );
+        assert_eq!(
+            got.budget_cents,
+            want["program_metrics"]["budget"].as_i64(),
+            "{id}"
+        );
+        assert_eq!(
+            got.start_date.as_deref(),
+            want["start_date"].as_str(),
+            "{id}"
+        );
+        let end = want["end_date"].as_str().filter(|d| *d != "9999-12-31");
+        assert_eq!(got.end_date.as_deref(), end, "{id}");
+    }
+}
+
+on_every_backend! {
+    async fn a_first_sync_adds_every_program_with_the_replaced_systems_events(db: TestDb) {
+        let sim = TestSim::start(1900).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        let events = sync_events(&engine, &ws, &sim).await;
+
+        let SyncEvent::Start { message, run_id } = &events[0] else { panic!("{:?}", events[0]) };
+        assert_eq!(message, "Starting synchronization...");
+        assert_eq!(events[1], SyncEvent::Info { total_api: 1900, total_db: 0, to_sync: 1900 });
+        let progress: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                SyncEvent::Progress { synced, total, percentage, .. } => Some((*synced, *total, *percentage)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(progress.len(), 95, "one progress event per page of 20");
+        assert!(progress.windows(2).all(|w| w[0].0 < w[1].0), "synced only grows");
+        assert_eq!(progress.last(), Some(&(1900, 1900, 100)));
+        assert_eq!(
+            last(&events),
+            &SyncEvent::Complete {
+                status: CompleteStatus::Synced,
+                added: 1900,
+                updated: 0,
+                removed: 0,
+                unchanged: 0,
+                total_synced: 1900,
+                message: "Successfully synchronized 1900 new programs. Total: 1900".into(),
+                warning: None,
+            }
+        );
+        assert_mirror_matches(&db.store, &ws, &sim).await;
+        let run = db.store.sync_run(&ws, run_id).await.unwrap().unwrap();
+        assert_eq!((run.status.as_str(), run.added, run.pages), ("synced", 1900, 95));
+        assert!(run.finished_at.is_some());
+        // Kept for replay: every event but progress, and progress once per percentage point.
+        let stored = db.store.sync_events(run_id, 0).await.unwrap();
+        let kept: Vec<SyncEvent> = stored.iter().map(|(_, e)| serde_json::from_str(e).unwrap()).collect();
+        let not_progress = |e: &&SyncEvent| !matches!(e, SyncEvent::Progress { .. });
+        assert_eq!(
+            kept.iter().filter(not_progress).collect::<Vec<_>>(),
+            events.iter().filter(not_progress).collect::<Vec<_>>()
+        );
+        let kept_percentages: Vec<u8> = kept
+            .iter()
+            .filter_map(|e| match e {
+                SyncEvent::Progress { percentage, .. } => Some(*percentage),
+                _ => None,
+            })
+            .collect();
+        let mut all_percentages: Vec<u8> = progress.iter().map(|p| p.2).collect();
+        all_percentages.dedup();
+        assert_eq!(kept_percentages, all_percentages);
+        assert!(stored.windows(2).all(|w| w[0].0 < w[1].0), "in order, with their stream ids");
+    }
+}
+
+on_every_backend! {
+    async fn a_second_sync_is_up_to_date_and_rewrites_no_row(db: TestDb) {
+        let sim = TestSim::start(1900).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        sync_events(&engine, &ws, &sim).await;
+        let before = db.store.all_programs(&ws).await.unwrap();
+
+        let events = sync_events(&engine, &ws, &sim).await;
+        assert_eq!(events[1], SyncEvent::Info { total_api: 1900, total_db: 1900, to_sync: 1900 });
+        let SyncEvent::Complete { status, added, updated, removed, unchanged, message, .. } = last(&events) else {
+            panic!("{:?}", last(&events))
+        };
+        assert_eq!(*status, CompleteStatus::UpToDate);
+        assert_eq!((*added, *updated, *removed, *unchanged), (0, 0, 0, 1900));
+        assert_eq!(message, "Database already has all 1900 programs");
+        let after = db.store.all_programs(&ws).await.unwrap();
+        assert_eq!(before, after, "no row was rewritten (updated_at included)");
+    }
+}
+
+on_every_backend! {
+    async fn additions_removals_and_budget_changes_at_yelp_are_reconciled_exactly(db: TestDb) {
+        let sim = TestSim::start(1900).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        sync_events(&engine, &ws, &sim).await;
+
+        let programs = sim.programs().await;
+        sim.add_programs(20).await;
+        let removed: Vec<String> = programs[10..13]
+            .iter()
+            .map(|p| p["program_id"].as_str().unwrap().to_owned())
+            .collect();
+        for id in &removed {
+            sim.remove_program(id).await;
+        }
+        let cpc: Vec<&Value> = programs
+            .iter()
+            .filter(|p| p["program_type"] == "CPC")
+            .skip(20)
+            .take(5)
+            .collect();
+        for p in &cpc {
+            let budget = p["program_metrics"]["budget"].as_i64().unwrap() + 5000;
+            sim.patch_program(p["program_id"].as_str().unwrap(), json!({"budget": budget})).await;
+        }
+
+        let events = sync_events(&engine, &ws, &sim).await;
+        let SyncEvent::Complete { status, added, updated, removed: gone, total_synced, message, .. } = last(&events) else {
+            panic!("{:?}", last(&events))
+        };
+        assert_eq!(*status, CompleteStatus::Synced);
+        assert_eq!((*added, *updated, *gone), (20, 5, 3));
+        assert_eq!(*total_synced, 1917);
+        assert_eq!(message, "Successfully synchronized 20 new programs. Total: 1917 (5 updated, 3 removed)");
+        assert_mirror_matches(&db.store, &ws, &sim).await;
+        for id in &removed {
+            let kept = db.store.program(&ws, id).await.unwrap().expect("removed programs are kept");
+            assert!(kept.removed_at.is_some());
+        }
+    }
+}
+
+on_every_backend! {
+    async fn a_listing_that_fails_part_way_marks_nothing_removed_and_keeps_the_pages_it_wrote(db: TestDb) {
+        let sim = TestSim::start(1900).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        sim.set_faults(json!({"fail_offsets_from": 1000})).await;
+
+        let events = sync_events(&engine, &ws, &sim).await;
+        let SyncEvent::Error { message } = last(&events) else { panic!("{:?}", last(&events)) };
+        assert!(message.contains("Nothing was marked removed"), "{message}");
+        assert!(message.contains("HTTP 500"), "{message}");
+        assert_eq!(db.store.count_live_programs(&ws).await.unwrap(), 1000, "pages before offset 1000 kept");
+        let runs = db.store.recent_sync_runs(&ws, 5).await.unwrap();
+        assert_eq!(runs[0].status, "error");
+        assert_eq!((runs[0].pages, runs[0].pages_failed), (50, 45));
+
+        // With a full mirror, a failing listing must not mark the programs it could not see as removed.
+        sim.set_faults(json!({"fail_offsets_from": null})).await;
+        sync_events(&engine, &ws, &sim).await;
+        let first = sim.programs().await[0]["program_id"].as_str().unwrap().to_owned();
+        sim.remove_program(&first).await;
+        sim.set_faults(json!({"fail_offsets_from": 1000})).await;
+        let events = sync_events(&engine, &ws, &sim).await;
+        assert!(matches!(last(&events), SyncEvent::Error { .. }));
+        let all = db.store.all_programs(&ws).await.unwrap();
+        assert_eq!(all.len(), 1900);
+        assert!(all.iter().all(|p| p.removed_at.is_none()), "nothing marked removed");
+    }
+}
+
+on_every_backend! {
+    async fn a_sync_through_injected_5xx_and_429_ends_with_exactly_yelps_programs(db: TestDb) {
+        let sim = TestSim::start(1900).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        sync_events(&engine, &ws, &sim).await;
+        sim.add_programs(7).await;
+        let second = sim.programs().await[1]["program_id"].as_str().unwrap().to_owned();
+        sim.remove_program(&second).await;
+        sim.set_faults(json!({"error_rate": 0.10, "rate_limit_rate": 0.05, "retry_after_seconds": 0})).await;
+
+        let events = sync_events(&engine, &ws, &sim).await;
+        let SyncEvent::Complete { added, removed, .. } = last(&events) else { panic!("{:?}", last(&events)) };
+        assert_eq!((*added, *removed), (7, 1));
+        sim.set_faults(json!({"error_rate": 0.0, "rate_limit_rate": 0.0})).await;
+        assert_mirror_matches(&db.store, &ws, &sim).await;
+    }
+}
+
+on_every_backend! {
+    async fn two_concurrent_requests_share_one_run_and_both_get_every_event(db: TestDb) {
+        let sim = TestSim::start_with(1900, |c| c.latency_ms = 5).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        let first = engine.sync(&ws, sim.client(), Trigger::Page, None);
+        let second = engine.sync(&ws, sim.client(), Trigger::Button, Some("someone"));
+        assert!(!first.joined());
+        assert!(second.joined());
+        assert_eq!(first.run_id(), second.run_id());
+        let (a, b): (Vec<_>, Vec<_>) = tokio::join!(first.into_stream().collect(), second.into_stream().collect());
+        assert_eq!(a, b, "the same events, in the same order, with the same ids");
+        assert!(matches!(a.last().unwrap().event, SyncEvent::Complete { added: 1900, .. }));
+        assert_eq!(db.store.recent_sync_runs(&ws, 10).await.unwrap().len(), 1);
+
+        // A request after the run ended starts a new one.
+        let third = engine.sync(&ws, sim.client(), Trigger::Page, None);
+        assert!(!third.joined());
+        assert!(matches!(third.finish().await, Some(SyncEvent::Complete { status: CompleteStatus::UpToDate, .. })));
+    }
+}
+
+on_every_backend! {
+    async fn a_second_process_cannot_sync_a_workspace_whose_lease_is_held(db: TestDb) {
+        let sim = TestSim::start_with(400, |c| c.latency_ms = 20).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        // Another engine on the same database stands for another dashboard instance.
+        let other = SyncEngine::new(db.store.clone(), SyncOptions::default());
+        let running = engine.sync(&ws, sim.client(), Trigger::Page, None);
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        let refused = other.sync(&ws, sim.client(), Trigger::Page, None).finish().await.unwrap();
+        let SyncEvent::Error { message } = refused else { panic!("{refused:?}") };
+        assert!(message.contains("another dashboard instance"), "{message}");
+        assert!(matches!(running.finish().await, Some(SyncEvent::Complete { added: 400, .. })));
+        // Once the lease is released, the other instance may sync.
+        let after = other.sync(&ws, sim.client(), Trigger::Page, None).finish().await.unwrap();
+        assert!(matches!(after, SyncEvent::Complete { .. }), "{after:?}");
+    }
+}
+
+on_every_backend! {
+    async fn bad_credentials_end_the_run_at_once_with_advice_and_no_secret(db: TestDb) {
+        let sim = TestSim::start(100).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        let mut config = yelp_partner_api::ClientConfig::new(
+            &sim.base_url(),
+            crate::helpers::YELP_USER,
+            yelp_partner_api::SecretString::from("wrong-password".to_owned()),
+        )
+        .unwrap();
+        config.retry = yelp_partner_api::RetryPolicy::never();
+        let client = yelp_partner_api::Client::new(config).unwrap();
+        let last = engine.sync(&ws, client, Trigger::Api, None).finish().await.unwrap();
+        let SyncEvent::Error { message } = last else { panic!("{last:?}") };
+        assert!(message.contains("credentials"), "{message}");
+        assert!(!message.contains("wrong-password"));
+        let runs = db.store.recent_sync_runs(&ws, 1).await.unwrap();
+        assert_eq!(runs[0].status, "error");
+    }
+}
