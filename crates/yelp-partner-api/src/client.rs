@@ -29,8 +29,23 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Page size of `GET /v1/programs/list/{business_id}`, which caps it there.
 pub const BUSINESS_PAGE_SIZE: u32 = 40;
 
+/// One HTTP exchange with Yelp, as reported to a [`CallObserver`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The endpoint, e.g. "GET /programs/v1".
+    pub endpoint: &'static str,
+    /// `ok` (2xx), `client_error` (other 4xx), `unauthorized`, `rate_limited`, `server_error`, `timeout` or
+    /// `transport`.
+    pub outcome: &'static str,
+    /// How long the attempt took.
+    pub elapsed: Duration,
+}
+
+/// Called after every attempt (retries included), e.g. to count calls for metrics. Must be quick.
+pub type CallObserver = Arc<dyn Fn(&CallRecord) + Send + Sync>;
+
 /// How to reach Yelp. Credentials are held in a secret type whose `Debug` prints nothing.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// Root of the partner API, e.g. `https://partner-api.yelp.com`.
     pub base_url: Url,
@@ -44,6 +59,20 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Retries for idempotent requests.
     pub retry: RetryPolicy,
+    /// Told of every attempt.
+    pub observer: Option<CallObserver>,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url.as_str())
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientConfig {
@@ -79,6 +108,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            observer: None,
         })
     }
 }
@@ -169,6 +199,7 @@ struct Inner {
     username: String,
     password: SecretString,
     retry: RetryPolicy,
+    observer: Option<CallObserver>,
 }
 
 impl std::fmt::Debug for Client {
@@ -224,6 +255,7 @@ impl Client {
                 username: config.username,
                 password: config.password,
                 retry: config.retry,
+                observer: config.observer,
             }),
         })
     }
@@ -639,7 +671,15 @@ impl Client {
             attempt += 1;
             let started = Instant::now();
             let result = self.attempt(&call).await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let elapsed = started.elapsed();
+            let elapsed_ms = elapsed.as_millis() as u64;
+            if let Some(observe) = &self.inner.observer {
+                observe(&CallRecord {
+                    endpoint: call.endpoint,
+                    outcome: outcome_of(&result),
+                    elapsed,
+                });
+            }
             let (error, retry_after) = match result {
                 Ok((reply, retry_after)) => {
                     let status = reply.status;
@@ -722,6 +762,20 @@ impl Client {
             body.extend_from_slice(&chunk);
         }
         Ok((Reply { status, body }, retry_after))
+    }
+}
+
+fn outcome_of(result: &Result<(Reply, Option<Duration>)>) -> &'static str {
+    match result {
+        Ok((reply, _)) => match reply.status {
+            s if s.is_success() => "ok",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+            s if s.is_server_error() => "server_error",
+            _ => "client_error",
+        },
+        Err(Error::Timeout) => "timeout",
+        Err(_) => "transport",
     }
 }
 

@@ -16,8 +16,8 @@ mod requests;
 mod retry;
 
 pub use client::{
-    BUSINESS_PAGE_SIZE, BusinessListing, BusinessProgramsPage, Client, ClientConfig,
-    ListAllOptions, ListError, ProgramFeatures, install_crypto_provider,
+    BUSINESS_PAGE_SIZE, BusinessListing, BusinessProgramsPage, CallObserver, CallRecord, Client,
+    ClientConfig, ListAllOptions, ListError, ProgramFeatures, install_crypto_provider,
 };
 pub use enums::{
     FeatureType, FeePeriod, JobStatus, PacingMethod, PauseStatus, ProgramStatus, ProgramType,
