@@ -1,39 +1,157 @@
 //! The `yelp-ads` command line.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use secrecy::SecretString;
+use secrecy::zeroize::Zeroize;
+use secrecy::{ExposeSecret, SecretString};
 use yelp_partner_api::{Client, ClientConfig};
 
+use crate::auth::hash_password;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::secrets::SecretBox;
+use crate::store::{Role, Store, Workspace};
 use crate::sync::{SyncEngine, SyncEvent, SyncOptions, Trigger};
 
-/// Yelp Ads reseller dashboard.
+/// Yelp Ads reseller dashboard. Without a subcommand it serves the dashboard (see `serve`).
 #[derive(Debug, Parser)]
-#[command(name = "yelp-ads", version, about)]
+#[command(
+    name = "yelp-ads",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; `serve` when none is given.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// The options of `serve`, for `yelp-ads` alone.
+    #[command(flatten)]
+    pub serve: crate::serve::ServeArgs,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the dashboard (web pages and API). In demo mode (--demo, or a database with no workspace and
+    /// no --yelp-base-url) Yelp is simulated and the sign-in is demo / demo.
+    Serve(crate::serve::ServeArgs),
     /// Sync the programs of the workspace of the given Yelp credentials (created if new) into the mirror.
     Sync(SyncArgs),
     /// Bring the database schema up to date.
     Migrate(DatabaseArgs),
+    /// Manage workspaces and their Yelp partner credentials.
+    Workspace {
+        /// What to do with workspaces.
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
+    /// Manage the people who sign in.
+    User {
+        /// What to do with users.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// `yelp-ads workspace …`.
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace for a Yelp partner account.
+    Add(WorkspaceAddArgs),
+    /// Replace a workspace's Yelp partner credentials.
+    SetCredentials(SetCredentialsArgs),
+    /// List the workspaces (never their passwords).
+    List(DatabaseArgs),
+}
+
+/// `yelp-ads workspace add`.
+#[derive(Debug, Args)]
+pub struct WorkspaceAddArgs {
+    /// The workspace's name.
+    pub name: String,
+    /// Root of Yelp's partner API for this account.
+    #[arg(long)]
+    pub yelp_base_url: String,
+    /// Yelp partner username.
+    #[arg(long)]
+    pub yelp_username: String,
+    /// Read the Yelp partner password from the first line of standard input and store it encrypted.
+    #[arg(long)]
+    pub yelp_password_stdin: bool,
+    /// Database location (the key file is kept in the data directory too).
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// `yelp-ads workspace set-credentials`.
+#[derive(Debug, Args)]
+pub struct SetCredentialsArgs {
+    /// The workspace's name.
+    pub name: String,
+    /// Root of Yelp's partner API for this account.
+    #[arg(long)]
+    pub yelp_base_url: String,
+    /// Yelp partner username.
+    #[arg(long)]
+    pub yelp_username: String,
+    /// Read the Yelp partner password from the first line of standard input (required).
+    #[arg(long, required = true)]
+    pub yelp_password_stdin: bool,
+    /// Database location (the key file is kept in the data directory too).
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// `yelp-ads user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user of a workspace.
+    Add(UserAddArgs),
+    /// Set a user's password (ending their sessions).
+    Passwd(PasswdArgs),
+    /// List the users of every workspace.
+    List(DatabaseArgs),
+}
+
+/// `yelp-ads user add`.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The name they sign in with: 1 to 64 of A-Z a-z 0-9 _ . @ -
+    pub username: String,
+    /// The name of the workspace they belong to.
+    #[arg(long)]
+    pub workspace: String,
+    /// What they may do: admin, operator or viewer.
+    #[arg(long)]
+    pub role: Role,
+    /// Read the password from the first line of standard input (required; at least 8 characters).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    /// Database location.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// `yelp-ads user passwd`.
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    /// The user's name.
+    pub username: String,
+    /// Read the new password from the first line of standard input (required; at least 8 characters).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+    /// Database location.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// Directory for the SQLite file (and, later, the key file).
+    /// Directory for the SQLite file and the key file that encrypts stored Yelp passwords.
     #[arg(long, env = "YELP_ADS_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// Database URL: `sqlite://FILE` or `postgres://…`; default a SQLite file in the data directory.
@@ -164,5 +282,200 @@ fn show(bar: &ProgressBar, event: &SyncEvent) {
             }
         }
         SyncEvent::Error { message } => bar.abandon_with_message(format!("❌ {message}")),
+    }
+}
+
+/// Runs `yelp-ads workspace …`, printing plain lines to stdout.
+pub async fn workspace(command: WorkspaceCommand) -> Result<()> {
+    let mut out = Output::stdout();
+    match command {
+        WorkspaceCommand::Add(args) => {
+            let password_enc = if args.yelp_password_stdin {
+                let password = read_secret_line("the Yelp partner password")?;
+                let sealed = SecretBox::load(&args.database.data_dir)?;
+                Some(sealed.encrypt(password.expose_secret()))
+            } else {
+                None
+            };
+            let store = args.database.open().await?;
+            let created = store
+                .create_workspace(
+                    &args.name,
+                    &args.yelp_base_url,
+                    &args.yelp_username,
+                    password_enc.as_deref(),
+                )
+                .await;
+            store.close().await;
+            let workspace = created?;
+            out.line(&format!(
+                "created workspace {} ({})",
+                workspace.name, workspace.id
+            ))
+        }
+        WorkspaceCommand::SetCredentials(args) => {
+            let password = read_secret_line("the Yelp partner password")?;
+            let password_enc =
+                SecretBox::load(&args.database.data_dir)?.encrypt(password.expose_secret());
+            let store = args.database.open().await?;
+            let result = async {
+                let workspace = workspace_named(&store, &args.name).await?;
+                store
+                    .set_workspace_credentials(
+                        &workspace.id,
+                        &args.yelp_base_url,
+                        &args.yelp_username,
+                        &password_enc,
+                    )
+                    .await?;
+                Ok::<_, Error>(workspace)
+            }
+            .await;
+            store.close().await;
+            let workspace = result?;
+            out.line(&format!(
+                "updated the Yelp credentials of workspace {}",
+                workspace.name
+            ))
+        }
+        WorkspaceCommand::List(database) => {
+            let store = database.open().await?;
+            let result = async {
+                let mut rows = Vec::new();
+                for workspace in store.workspaces().await? {
+                    let stored = store.workspace_password_enc(&workspace.id).await?.is_some();
+                    rows.push((workspace, stored));
+                }
+                Ok::<_, Error>(rows)
+            }
+            .await;
+            store.close().await;
+            for (workspace, stored) in result? {
+                let password = if stored {
+                    "password stored"
+                } else {
+                    "no password stored"
+                };
+                out.line(&format!(
+                    "{}\t{}\t{}\t{}\t{password}",
+                    workspace.name, workspace.id, workspace.yelp_base_url, workspace.yelp_username
+                ))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Runs `yelp-ads user …`, printing plain lines to stdout.
+pub async fn user(command: UserCommand) -> Result<()> {
+    let mut out = Output::stdout();
+    match command {
+        UserCommand::Add(args) => {
+            crate::store::validate_username(&args.username)?;
+            let password = read_secret_line("the password")?;
+            let hash = hash_password(password.expose_secret())?;
+            let store = args.database.open().await?;
+            let result = async {
+                let workspace = workspace_named(&store, &args.workspace).await?;
+                let user = store
+                    .create_user(&workspace.id, &args.username, &hash, args.role)
+                    .await?;
+                Ok::<_, Error>((workspace, user))
+            }
+            .await;
+            store.close().await;
+            let (workspace, user) = result?;
+            out.line(&format!(
+                "created user {} ({}) in workspace {}",
+                user.username, user.role, workspace.name
+            ))
+        }
+        UserCommand::Passwd(args) => {
+            let password = read_secret_line("the password")?;
+            let hash = hash_password(password.expose_secret())?;
+            let store = args.database.open().await?;
+            let result = async {
+                let (user, _) = store
+                    .user_by_username(&args.username)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("user '{}'", args.username)))?;
+                store.set_user_password_hash(&user.id, &hash).await?;
+                Ok::<_, Error>(user)
+            }
+            .await;
+            store.close().await;
+            let user = result?;
+            out.line(&format!(
+                "changed the password of {}; their sessions have ended",
+                user.username
+            ))
+        }
+        UserCommand::List(database) => {
+            let store = database.open().await?;
+            let result = async {
+                let names: std::collections::HashMap<String, String> = store
+                    .workspaces()
+                    .await?
+                    .into_iter()
+                    .map(|w| (w.id, w.name))
+                    .collect();
+                let users = store.users().await?;
+                Ok::<_, Error>((names, users))
+            }
+            .await;
+            store.close().await;
+            let (names, users) = result?;
+            for user in users {
+                let workspace = names.get(&user.workspace_id).map_or("?", String::as_str);
+                out.line(&format!("{}\t{workspace}\t{}", user.username, user.role))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn workspace_named(store: &Store, name: &str) -> Result<Workspace> {
+    store
+        .workspace_by_name(name)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("workspace '{name}'")))
+}
+
+/// Reads one line of standard input as a secret, without its line ending; an empty one is refused.
+fn read_secret_line(what: &str) -> Result<SecretString> {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
+        line.zeroize();
+        return Err(Error::Invalid(format!(
+            "cannot read {what} from standard input: {e}"
+        )));
+    }
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    // Into the secret as it is, so that no copy is left behind.
+    let secret = SecretString::from(line);
+    if secret.expose_secret().is_empty() {
+        return Err(Error::Invalid(format!(
+            "{what} must be given on standard input and must not be empty"
+        )));
+    }
+    Ok(secret)
+}
+
+/// Standard output for plain result lines.
+struct Output(std::io::Stdout);
+
+impl Output {
+    fn stdout() -> Self {
+        Self(std::io::stdout())
+    }
+
+    fn line(&mut self, line: &str) -> Result<()> {
+        writeln!(self.0.lock(), "{line}")
+            .map_err(|e| Error::Invalid(format!("cannot write output: {e}")))
     }
 }

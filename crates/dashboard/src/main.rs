@@ -9,10 +9,11 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     // Logs go to stderr; in a terminal the sync's progress bar is the output, so only warnings by default.
-    let default_level = match &cli.command {
-        Command::Sync(_) => "warn",
-        Command::Migrate(_) => "info",
+    let default_level = match &command {
+        Command::Sync(_) | Command::Workspace { .. } | Command::User { .. } => "warn",
+        Command::Serve(_) | Command::Migrate(_) => "info",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -21,12 +22,15 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let result = match cli.command {
+    let result = match command {
+        Command::Serve(args) => dashboard::serve::serve(args).await,
         Command::Sync(args) => dashboard::cli::sync(args).await,
         Command::Migrate(args) => args.open().await.map(|store| {
             tracing::info!(backend = ?store.backend(), "database schema is up to date");
             true
         }),
+        Command::Workspace { command } => dashboard::cli::workspace(command).await.map(|()| true),
+        Command::User { command } => dashboard::cli::user(command).await.map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,8 +1,12 @@
 //! Storage: one set of SQL for SQLite (the default, a file) and PostgreSQL (several instances), through
 //! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
 
+mod listing;
+mod login_throttle;
 mod programs;
+mod sessions;
 mod sync_runs;
+mod users;
 mod workspaces;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,8 +16,13 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
 
+pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
+pub use login_throttle::ThrottleState;
+use programs::STORED_COLUMNS;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
-pub use sync_runs::{RunCounts, SyncRun};
+pub use sessions::SessionRecord;
+pub use sync_runs::{RunCounts, RunStats, SyncRun};
+pub use users::{MAX_USERNAME_LEN, Role, User, validate_username};
 pub use workspaces::Workspace;
 
 /// Which database the store talks to.
@@ -139,6 +148,16 @@ pub fn now_ms() -> i64 {
 /// A new id: 12 hex digits of milliseconds then 20 random ones, so ids sort by creation time.
 pub fn new_id() -> String {
     format!("{:012x}{:020x}", now_ms(), fastrand::u128(..) >> 48)
+}
+
+/// Whether the database refused a statement for a duplicate key (either database).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Whether the database refused a statement for a reference to a row that does not exist.
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }
 
 /// Bind markers for the values `start..start + count` of a generated statement: `$N` on PostgreSQL; plain

@@ -59,7 +59,7 @@ pub struct StoredProgram {
     pub removed_at: Option<i64>,
 }
 
-const STORED_COLUMNS: &str = "program_id, business_id, program_type, program_status, pause_status, \
+pub(super) const STORED_COLUMNS: &str = "program_id, business_id, program_type, program_status, pause_status, \
     start_date, end_date, budget_cents, max_bid_cents, ad_cost_cents, raw, first_seen_at, updated_at, \
     removed_at";
 

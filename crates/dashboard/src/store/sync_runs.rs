@@ -247,3 +247,34 @@ impl Store {
         .rows_affected())
     }
 }
+
+/// Runs of one status, over all workspaces, for metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunStats {
+    /// running, synced, up_to_date, error or interrupted.
+    pub status: String,
+    /// How many runs.
+    pub count: u64,
+    /// Their summed duration (finished runs), in milliseconds.
+    pub total_duration_ms: u64,
+}
+
+impl Store {
+    /// How many runs ended each way, and how long they took in all.
+    pub async fn sync_run_stats(&self) -> Result<Vec<RunStats>> {
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT status, COUNT(*), CAST(SUM(finished_at - started_at) AS BIGINT) FROM sync_runs \
+             GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(status, count, total)| RunStats {
+                status,
+                count: u64::try_from(count).unwrap_or(0),
+                total_duration_ms: u64::try_from(total.unwrap_or(0)).unwrap_or(0),
+            })
+            .collect())
+    }
+}

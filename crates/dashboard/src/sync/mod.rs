@@ -85,6 +85,8 @@ struct Inner {
     instance_id: String,
     /// The run going on for each workspace, in this process.
     running: Mutex<HashMap<String, Arc<RunLog>>>,
+    /// Set on shutdown: runs stop after the page they are writing.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl SyncEngine {
@@ -96,6 +98,7 @@ impl SyncEngine {
                 options,
                 instance_id: new_id(),
                 running: Mutex::new(HashMap::new()),
+                stopping: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -152,6 +155,43 @@ impl SyncEngine {
         running
             .get(workspace_id)
             .map(|log| RunSubscription::new(log.clone(), true))
+    }
+
+    /// Subscribes to a run going on in this process, by its id.
+    pub fn subscribe_run(&self, run_id: &str) -> Option<RunSubscription> {
+        let running = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        running
+            .values()
+            .find(|log| log.run_id() == run_id)
+            .map(|log| RunSubscription::new(log.clone(), true))
+    }
+
+    /// Asks every run to stop after the page it is writing (each is recorded as interrupted), and waits
+    /// up to `grace` for them to end. Answers whether they all did.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        self.inner
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let idle = self
+                .inner
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if idle {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Whether a run of the workspace is going in this process.

@@ -38,6 +38,18 @@ struct Failed {
     /// For the user: what went wrong and what to do.
     message: String,
     counts: RunCounts,
+    /// Recorded status: `error`, or `interrupted` when the process is stopping.
+    status: &'static str,
+}
+
+impl Failed {
+    fn error(message: String, counts: RunCounts) -> Self {
+        Self {
+            message,
+            counts,
+            status: "error",
+        }
+    }
 }
 
 impl RunTask {
@@ -108,7 +120,7 @@ impl RunTask {
                 let ended = match result {
                     Ok(Ok(ended)) => ended,
                     Ok(Err(failed)) => Ended {
-                        status: "error",
+                        status: failed.status,
                         counts: failed.counts,
                         error: Some(failed.message.clone()),
                         event: SyncEvent::Error { message: failed.message },
@@ -219,11 +231,22 @@ impl RunTask {
             });
             while let Some(page) = pages.next().await {
                 if lease_lost.load(Ordering::Relaxed) {
-                    return Err(Failed {
-                        message: "The sync lost its lock on this workspace (the database was unreachable \
-                                  for too long); programs written so far are kept. Try again."
+                    return Err(Failed::error(
+                        "The sync lost its lock on this workspace (the database was unreachable for too \
+                         long); programs written so far are kept. Try again."
                             .into(),
                         counts,
+                    ));
+                }
+                if self.engine.stopping.load(Ordering::SeqCst) {
+                    return Err(Failed {
+                        message: format!(
+                            "The dashboard is shutting down; the sync stopped after {} pages, which are \
+                             saved. The next sync completes it.",
+                            counts.pages
+                        ),
+                        counts,
+                        status: "interrupted",
                     });
                 }
                 let page = match page {
@@ -235,10 +258,7 @@ impl RunTask {
                             || total.is_none()
                         {
                             // Nothing else can be listed: stop now rather than fail page after page.
-                            return Err(Failed {
-                                message: describe_yelp_error(&e.source),
-                                counts,
-                            });
+                            return Err(Failed::error(describe_yelp_error(&e.source), counts));
                         }
                         failures.push(e);
                         continue;
@@ -292,7 +312,7 @@ impl RunTask {
                     describe_yelp_error(&failures[0].source),
                     counts.pages,
                 );
-                return Err(Failed { message, counts });
+                return Err(Failed::error(message, counts));
             }
             let last_total = totals.last().copied().unwrap_or(0);
             if malformed > 0 {
@@ -370,13 +390,12 @@ impl RunTask {
 
     fn store_failure(&self, e: &crate::error::Error, counts: RunCounts) -> Failed {
         error!(error = %e, "the sync could not use the database");
-        Failed {
-            message:
-                "The dashboard's database failed during the sync; programs written before the \
-                      failure are kept. Try again."
-                    .into(),
+        Failed::error(
+            "The dashboard's database failed during the sync; programs written before the failure are \
+             kept. Try again."
+                .into(),
             counts,
-        }
+        )
     }
 }
 

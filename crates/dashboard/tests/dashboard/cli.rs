@@ -105,3 +105,327 @@ async fn sync_refuses_a_database_url_it_does_not_know_without_echoing_it() {
     assert!(stderr.contains("sqlite:// or postgres://"), "{stderr}");
     assert!(!stderr.contains("hunter2"));
 }
+
+/// Runs `yelp-ads ARGS… --data-dir DIR` with `stdin` as its standard input and no key in the environment.
+async fn run_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    run_with_key(dir, args, stdin, None).await
+}
+
+/// Like [`run_in`], with `YELP_ADS_SECRET_KEY` set to `key` when given.
+async fn run_with_key(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+    key: Option<&str>,
+) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_yelp-ads"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("YELP_ADS_SECRET_KEY")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(key) = key {
+        command.env("YELP_ADS_SECRET_KEY", key);
+    }
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("yelp-ads runs");
+        let mut input = child.stdin.take().unwrap();
+        // A command that exits before reading closes the pipe; that is its answer, not the test's failure.
+        let _ = input.write_all(stdin.as_bytes());
+        drop(input);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn workspaces_and_users_are_managed_from_the_command_line_without_showing_secrets() {
+    let dir = std::env::temp_dir().join(format!("yelp-ads-cli-accounts-{}", new_id()));
+    let yelp_password = "yelp-partner-pw-7f3a";
+    let add = run_in(
+        &dir,
+        &[
+            "workspace",
+            "add",
+            "Acme Agency",
+            "--yelp-base-url",
+            "http://127.0.0.1:9",
+            "--yelp-username",
+            "acme",
+            "--yelp-password-stdin",
+        ],
+        &format!("{yelp_password}\n"),
+    )
+    .await;
+    assert!(add.status.success(), "{}", stderr(&add));
+    assert!(stdout(&add).contains("created workspace Acme Agency"));
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("secret.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let user_add = run_in(
+        &dir,
+        &[
+            "user",
+            "add",
+            "alice",
+            "--workspace",
+            "Acme Agency",
+            "--role",
+            "operator",
+            "--password-stdin",
+        ],
+        "alice's long password\r\n",
+    )
+    .await;
+    assert!(user_add.status.success(), "{}", stderr(&user_add));
+
+    let users = run_in(&dir, &["user", "list"], "").await;
+    assert!(users.status.success(), "{}", stderr(&users));
+    assert_eq!(stdout(&users), "alice\tAcme Agency\toperator\n");
+
+    let workspaces = run_in(&dir, &["workspace", "list"], "").await;
+    assert!(workspaces.status.success(), "{}", stderr(&workspaces));
+    let listed = stdout(&workspaces);
+    let line = listed.lines().next().unwrap();
+    assert!(line.starts_with("Acme Agency\t"), "{listed}");
+    assert!(
+        line.contains("http://127.0.0.1:9\tacme\tpassword stored"),
+        "{listed}"
+    );
+
+    let short = run_in(
+        &dir,
+        &[
+            "user",
+            "add",
+            "bob",
+            "--workspace",
+            "Acme Agency",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "short\n",
+    )
+    .await;
+    assert!(!short.status.success());
+    assert!(
+        stderr(&short).contains("password must be at least 8 characters"),
+        "{}",
+        stderr(&short)
+    );
+
+    let duplicate = run_in(
+        &dir,
+        &[
+            "user",
+            "add",
+            "ALICE",
+            "--workspace",
+            "Acme Agency",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "another long password\n",
+    )
+    .await;
+    assert!(!duplicate.status.success());
+    assert!(
+        stderr(&duplicate).contains("already exists"),
+        "{}",
+        stderr(&duplicate)
+    );
+
+    let bad_role = run_in(
+        &dir,
+        &[
+            "user",
+            "add",
+            "carol",
+            "--workspace",
+            "Acme Agency",
+            "--role",
+            "root",
+            "--password-stdin",
+        ],
+        "another long password\n",
+    )
+    .await;
+    assert!(!bad_role.status.success());
+    assert!(
+        stderr(&bad_role).contains("admin, operator, viewer"),
+        "{}",
+        stderr(&bad_role)
+    );
+
+    let passwd = run_in(
+        &dir,
+        &["user", "passwd", "alice", "--password-stdin"],
+        "a new long password\n",
+    )
+    .await;
+    assert!(passwd.status.success(), "{}", stderr(&passwd));
+    let empty = run_in(&dir, &["user", "passwd", "alice", "--password-stdin"], "\n").await;
+    assert!(!empty.status.success());
+    assert!(
+        stderr(&empty).contains("must not be empty"),
+        "{}",
+        stderr(&empty)
+    );
+
+    let set = run_in(
+        &dir,
+        &[
+            "workspace",
+            "set-credentials",
+            "Acme Agency",
+            "--yelp-base-url",
+            "http://127.0.0.1:10",
+            "--yelp-username",
+            "acme2",
+            "--yelp-password-stdin",
+        ],
+        "another-yelp-pw\n",
+    )
+    .await;
+    assert!(set.status.success(), "{}", stderr(&set));
+    let listed = stdout(&run_in(&dir, &["workspace", "list"], "").await);
+    assert!(
+        listed.contains("http://127.0.0.1:10\tacme2\tpassword stored"),
+        "{listed}"
+    );
+
+    // The stored password opens with the key file the command made, and nothing printed shows it.
+    let store = dashboard::store::Store::connect(&format!(
+        "sqlite://{}",
+        dir.join("yelp-ads.db").display()
+    ))
+    .await
+    .unwrap();
+    let workspace = store
+        .workspace_by_name("Acme Agency")
+        .await
+        .unwrap()
+        .unwrap();
+    let enc = store
+        .workspace_password_enc(&workspace.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let key = dashboard::secrets::SecretBox::load_key_file(&dir).unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(
+        key.decrypt(&enc).unwrap().expose_secret(),
+        "another-yelp-pw"
+    );
+    store.close().await;
+    for output in [
+        &add,
+        &user_add,
+        &users,
+        &workspaces,
+        &short,
+        &duplicate,
+        &passwd,
+        &set,
+    ] {
+        let all = format!("{}{}", stdout(output), stderr(output));
+        for secret in [
+            yelp_password,
+            "another-yelp-pw",
+            "alice's long password",
+            "short\n",
+            "a new long password",
+        ] {
+            assert!(!all.contains(secret), "{all}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_world_readable_key_file_or_a_bad_environment_key_is_refused() {
+    let dir = std::env::temp_dir().join(format!("yelp-ads-cli-key-{}", new_id()));
+    let add = |dir: std::path::PathBuf, name: &'static str| async move {
+        run_in(
+            &dir,
+            &[
+                "workspace",
+                "add",
+                name,
+                "--yelp-base-url",
+                "http://127.0.0.1:9",
+                "--yelp-username",
+                name,
+                "--yelp-password-stdin",
+            ],
+            "pw\n",
+        )
+        .await
+    };
+    assert!(add(dir.clone(), "first").await.status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("secret.key");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = add(dir.clone(), "second").await;
+        assert!(!refused.status.success());
+        assert!(
+            stderr(&refused).contains("can be read by other users"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+
+    let bad_key = "dG9vLXNob3J0LXNlY3JldA==";
+    let output = run_with_key(
+        &dir,
+        &[
+            "workspace",
+            "set-credentials",
+            "first",
+            "--yelp-base-url",
+            "http://x",
+            "--yelp-username",
+            "u",
+            "--yelp-password-stdin",
+        ],
+        "pw\n",
+        Some(bad_key),
+    )
+    .await;
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("YELP_ADS_SECRET_KEY must be the base64 of 32 bytes"),
+        "{err}"
+    );
+    assert!(!err.contains(bad_key), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,6 +1,9 @@
 //! The dashboard against the in-process Yelp simulator, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 
+mod accounts;
 mod cli;
 mod helpers;
+mod serve;
 mod store;
 mod sync;
+mod web;

@@ -8,7 +8,7 @@ use yelp_partner_api::{Program, ProgramEntry};
 
 use crate::helpers::on_every_backend;
 
-fn entry(id: &str, budget: i64) -> ProgramEntry {
+pub fn entry(id: &str, budget: i64) -> ProgramEntry {
     let raw = json!({
         "program_id": id, "program_type": "CPC", "program_status": "ACTIVE",
         "program_pause_status": "NOT_PAUSED", "start_date": "2026-01-05", "end_date": "9999-12-31",

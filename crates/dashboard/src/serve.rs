@@ -1,0 +1,115 @@
+//! `yelp-ads serve` (and `yelp-ads` alone): the web server, in demo mode when there is nothing to serve.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::cli::DatabaseArgs;
+use crate::demo::{self, DEMO_PASSWORD, DEMO_USER, DEMO_WORKSPACE, DemoOptions};
+use crate::error::Result;
+use crate::secrets::SecretBox;
+use crate::sync::{SyncEngine, SyncOptions};
+use crate::web::{AppState, Application};
+
+/// How long a stop waits for syncs to finish their page and streams to close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// `yelp-ads serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one (printed on the first line).
+    #[arg(long, env = "YELP_ADS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Database location.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Root of Yelp's partner API for real workspaces; given, the server never falls back to demo mode.
+    #[arg(long, env = "YELP_API_BASE_URL")]
+    pub yelp_base_url: Option<String>,
+    /// Run against the bundled Yelp simulator with a `demo` / `demo` sign-in.
+    #[arg(long)]
+    pub demo: bool,
+    /// Mark cookies `Secure` (set it when the dashboard is served over https).
+    #[arg(long, env = "YELP_ADS_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Pages requested from Yelp at once by a sync.
+    #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub sync_concurrency: u16,
+    /// Programs per page a sync asks Yelp for.
+    #[arg(long, env = "YELP_ADS_SYNC_PAGE_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub sync_page_size: u32,
+}
+
+/// Serves until SIGINT or SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<bool> {
+    let store = args.database.open().await?;
+    let secrets = SecretBox::load(&args.database.data_dir)?;
+    let workspaces = store.workspaces().await?;
+    let demo_mode = args.demo
+        || (args.yelp_base_url.is_none() && workspaces.iter().all(|w| w.name == DEMO_WORKSPACE));
+    let demo = if demo_mode {
+        Some(demo::start(&store, &secrets, &DemoOptions::default()).await?)
+    } else {
+        None
+    };
+    let engine = SyncEngine::new(
+        store.clone(),
+        SyncOptions {
+            concurrency: usize::from(args.sync_concurrency),
+            page_size: args.sync_page_size,
+            ..SyncOptions::default()
+        },
+    );
+    let state = AppState::new(store.clone(), engine, secrets, args.secure_cookies);
+    let app = Application::bind(args.bind, state).await?;
+    let addr = app.local_addr();
+    {
+        // The first line is for scripts (with --bind 127.0.0.1:0 it is how they learn the port).
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "yelp-ads listening on http://{addr}");
+        if demo.is_some() {
+            let _ = writeln!(
+                out,
+                "Demo mode: Yelp is simulated in this process. Sign in at http://{addr}/ as {DEMO_USER} / {DEMO_PASSWORD}"
+            );
+        }
+        let _ = out.flush();
+    }
+    if demo.is_some() && !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "DEMO MODE IS LISTENING BEYOND LOOPBACK: anyone who can reach it can sign in as demo / demo");
+        eprintln!(
+            "WARNING: demo mode on {addr} is reachable from other machines, with the sign-in demo / demo."
+        );
+    }
+    tracing::info!(%addr, demo = demo.is_some(), backend = ?store.backend(), "serving");
+    app.run_until(shutdown_signal(), SHUTDOWN_GRACE).await?;
+    store.close().await;
+    drop(demo);
+    Ok(true)
+}
+
+/// SIGINT (ctrl-c) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

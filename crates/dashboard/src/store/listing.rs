@@ -1,0 +1,313 @@
+//! Reading the mirror for lists: filters, sort and pagination done by the database.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use sqlx::Row;
+use yelp_partner_api::StatusFilter;
+
+use super::{STORED_COLUMNS, Store, StoredProgram};
+use crate::error::{Error, Result};
+
+/// A column a program list can be sorted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortColumn {
+    /// Program id.
+    ProgramId,
+    /// Program type.
+    ProgramType,
+    /// ACTIVE/INACTIVE.
+    ProgramStatus,
+    /// PAUSED/NOT_PAUSED.
+    PauseStatus,
+    /// Start date.
+    StartDate,
+    /// End date (no end sorts last).
+    EndDate,
+    /// Monthly budget.
+    Budget,
+    /// Spend this period.
+    AdCost,
+    /// Clicks this period.
+    BilledClicks,
+    /// Impressions this period.
+    BilledImpressions,
+    /// Business id.
+    BusinessId,
+    /// When the content last changed.
+    UpdatedAt,
+}
+
+impl SortColumn {
+    /// Every sortable column by its API name.
+    pub const NAMES: &[(&str, SortColumn)] = &[
+        ("program_id", Self::ProgramId),
+        ("program_type", Self::ProgramType),
+        ("program_status", Self::ProgramStatus),
+        ("program_pause_status", Self::PauseStatus),
+        ("start_date", Self::StartDate),
+        ("end_date", Self::EndDate),
+        ("budget", Self::Budget),
+        ("ad_cost", Self::AdCost),
+        ("billed_clicks", Self::BilledClicks),
+        ("billed_impressions", Self::BilledImpressions),
+        ("business_id", Self::BusinessId),
+        ("updated_at", Self::UpdatedAt),
+    ];
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::ProgramId => "program_id",
+            Self::ProgramType => "program_type",
+            Self::ProgramStatus => "program_status",
+            Self::PauseStatus => "pause_status",
+            Self::StartDate => "start_date",
+            Self::EndDate => "end_date",
+            Self::Budget => "budget_cents",
+            Self::AdCost => "ad_cost_cents",
+            Self::BilledClicks => "billed_clicks",
+            Self::BilledImpressions => "billed_impressions",
+            Self::BusinessId => "business_id",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+impl FromStr for SortColumn {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, c)| *c)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::NAMES.iter().map(|(n, _)| *n).collect();
+                Error::Invalid(format!(
+                    "cannot sort on '{s}'; sort on one of: {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+/// What a program list asks for. Parsed and bounded by the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramQuery {
+    /// The contract's status buckets, computed against `today`.
+    pub status: StatusFilter,
+    /// Only this program type.
+    pub program_type: Option<String>,
+    /// Only this business.
+    pub business_id: Option<String>,
+    /// Part of a program id, business id or partner business id (case-insensitive).
+    pub search: Option<String>,
+    /// Also programs missing from Yelp's latest complete listing.
+    pub include_removed: bool,
+    /// Sort column.
+    pub sort: SortColumn,
+    /// Largest first.
+    pub descending: bool,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u32,
+    /// The day the status buckets are computed for.
+    pub today: NaiveDate,
+}
+
+/// A page of a program list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramListing {
+    /// The programs of the page.
+    pub programs: Vec<StoredProgram>,
+    /// How many programs match, over all pages.
+    pub total_count: u64,
+}
+
+/// A business of the workspace with how many live programs it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusinessSummary {
+    /// Yelp's business id.
+    pub business_id: String,
+    /// The partner's id for it.
+    pub partner_business_id: Option<String>,
+    /// Its name, when known.
+    pub name: Option<String>,
+    /// Live programs.
+    pub program_count: u64,
+}
+
+/// `WHERE` text and its values, numbered from `$1` (the workspace id).
+struct Filter {
+    sql: String,
+    values: Vec<String>,
+}
+
+impl Filter {
+    fn new(workspace_id: &str) -> Self {
+        Self {
+            sql: "workspace_id = $1".into(),
+            values: vec![workspace_id.to_owned()],
+        }
+    }
+
+    /// Adds a condition in which every `{v}` stands for `value`.
+    fn and(&mut self, condition: &str, value: Option<String>) {
+        let condition = match value {
+            Some(value) => {
+                self.values.push(value);
+                condition.replace("{v}", &format!("${}", self.values.len()))
+            }
+            None => condition.to_owned(),
+        };
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition);
+    }
+}
+
+/// `%` and `_` typed by a user match themselves.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{}%", escaped.to_lowercase())
+}
+
+impl Store {
+    /// A page of the workspace's programs. Never calls Yelp.
+    pub async fn list_programs(
+        &self,
+        workspace_id: &str,
+        q: &ProgramQuery,
+    ) -> Result<ProgramListing> {
+        let mut filter = Filter::new(workspace_id);
+        if !q.include_removed {
+            filter.and("removed_at IS NULL", None);
+        }
+        if let Some(t) = &q.program_type {
+            filter.and("program_type = {v}", Some(t.clone()));
+        }
+        if let Some(b) = &q.business_id {
+            filter.and("business_id = {v}", Some(b.clone()));
+        }
+        if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
+            filter.and(
+                "(LOWER(program_id) LIKE {v} ESCAPE '\\' OR LOWER(business_id) LIKE {v} ESCAPE '\\' \
+                 OR LOWER(COALESCE(partner_business_id, '')) LIKE {v} ESCAPE '\\')",
+                Some(like_pattern(s)),
+            );
+        }
+        let today = q.today.to_string();
+        // The contract's buckets (yelp-partner-api.md §2.3); dates are YYYY-MM-DD text, which sorts as dates.
+        let not_paused = "pause_status <> 'PAUSED'";
+        let started = "(start_date IS NULL OR start_date <= {v})";
+        match q.status {
+            StatusFilter::All => {}
+            StatusFilter::Paused => filter.and("pause_status = 'PAUSED'", None),
+            StatusFilter::Future => {
+                filter.and(&format!("{not_paused} AND start_date > {{v}}"), Some(today))
+            }
+            StatusFilter::Past => filter.and(
+                &format!(
+                    "{not_paused} AND {started} AND end_date IS NOT NULL AND end_date < {{v}}"
+                ),
+                Some(today),
+            ),
+            StatusFilter::Current => filter.and(
+                &format!(
+                    "{not_paused} AND program_status = 'ACTIVE' AND {started} \
+                     AND (end_date IS NULL OR end_date >= {{v}})"
+                ),
+                Some(today),
+            ),
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM programs WHERE {}", filter.sql);
+        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+        for v in &filter.values {
+            count = count.bind(v);
+        }
+        let total_count = u64::try_from(count.fetch_one(&self.pool).await?).unwrap_or(0);
+
+        let column = q.sort.column();
+        let direction = if q.descending { "DESC" } else { "ASC" };
+        // NULLs last in both databases (they disagree by default), then a stable tiebreak.
+        let n = filter.values.len();
+        let page_sql = format!(
+            "SELECT {STORED_COLUMNS} FROM programs WHERE {} \
+             ORDER BY ({column} IS NULL), {column} {direction}, program_id {direction} \
+             LIMIT ${} OFFSET ${}",
+            filter.sql,
+            n + 1,
+            n + 2
+        );
+        let mut page = sqlx::query_as::<_, StoredProgram>(&page_sql);
+        for v in &filter.values {
+            page = page.bind(v);
+        }
+        let programs = page
+            .bind(i64::from(q.limit))
+            .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ProgramListing {
+            programs,
+            total_count,
+        })
+    }
+
+    /// The workspace's businesses that have live programs, with how many each.
+    pub async fn business_summaries(&self, workspace_id: &str) -> Result<Vec<BusinessSummary>> {
+        let rows = sqlx::query(
+            "SELECT p.business_id AS business_id, b.partner_business_id AS partner_business_id, \
+             b.name AS name, COUNT(*) AS program_count \
+             FROM programs p LEFT JOIN businesses b \
+               ON b.workspace_id = p.workspace_id AND b.business_id = p.business_id \
+             WHERE p.workspace_id = $1 AND p.removed_at IS NULL AND p.business_id IS NOT NULL \
+             GROUP BY p.business_id, b.partner_business_id, b.name ORDER BY p.business_id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(BusinessSummary {
+                    business_id: row.try_get("business_id")?,
+                    partner_business_id: row.try_get("partner_business_id")?,
+                    name: row.try_get("name")?,
+                    program_count: u64::try_from(row.try_get::<i64, _>("program_count")?)
+                        .unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_matched_literally() {
+        assert_eq!(like_pattern("Ab_%"), "%ab\\_\\%%");
+    }
+
+    #[test]
+    fn conditions_number_their_values_after_the_workspace() {
+        let mut f = Filter::new("ws");
+        f.and("program_type = {v}", Some("CPC".into()));
+        f.and("removed_at IS NULL", None);
+        f.and("(a LIKE {v} OR b LIKE {v})", Some("%x%".into()));
+        assert_eq!(
+            f.sql,
+            "workspace_id = $1 AND program_type = $2 AND removed_at IS NULL AND (a LIKE $3 OR b LIKE $3)"
+        );
+        assert_eq!(f.values, ["ws", "CPC", "%x%"]);
+    }
+
+    #[test]
+    fn unknown_sort_columns_name_the_choices() {
+        let err = "password".parse::<SortColumn>().unwrap_err().to_string();
+        assert!(err.contains("start_date"), "{err}");
+    }
+}

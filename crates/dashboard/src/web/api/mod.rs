@@ -1,0 +1,15 @@
+//! The JSON + SSE API under `/api`, with the replaced system's paths and shapes.
+
+mod programs;
+mod sync;
+
+use axum::Router;
+
+use super::AppState;
+
+/// Every `/api` route but sign-in.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(programs::router())
+        .merge(sync::router())
+}

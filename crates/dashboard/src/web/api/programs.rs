@@ -1,0 +1,179 @@
+//! Programs and businesses from the mirror; never from Yelp.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use yelp_partner_api::{BusinessId, ProgramId, ProgramType, StatusFilter};
+
+use crate::store::{ProgramQuery, SortColumn, StoredProgram};
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::{ApiError, ApiResult};
+use crate::web::extract::{Params, shorten};
+
+/// Default and largest page of a program list.
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 500;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/reseller/programs", get(list))
+        .route("/api/reseller/business-ids", get(businesses))
+        .route("/api/reseller/program_info/{program_id}", get(program_info))
+}
+
+/// Parses the list's query string; every error names its parameter.
+fn program_query(params: &Params) -> ApiResult<ProgramQuery> {
+    let status = params
+        .parse::<StatusFilter>("status")?
+        .unwrap_or(StatusFilter::All);
+    let program_type = match params.get("program_type") {
+        None => None,
+        Some(t) => {
+            let parsed = ProgramType::from_wire(t);
+            if !parsed.is_known() {
+                let known: Vec<&str> = ProgramType::KNOWN.iter().map(ProgramType::as_str).collect();
+                return Err(ApiError::field(
+                    "program_type",
+                    format!(
+                        "program_type '{}' is not one of {}",
+                        shorten(t),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(parsed.as_str().to_owned())
+        }
+    };
+    let business_id = params
+        .get("business_id")
+        .map(|b| BusinessId::parse(b).map_err(|e| ApiError::field("business_id", e.to_string())))
+        .transpose()?
+        .map(BusinessId::into_string);
+    let search = params.get("search").map(str::trim).map(str::to_owned);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(ApiError::field(
+            "search",
+            "search must be at most 100 characters",
+        ));
+    }
+    // `sort=start_date&order=desc`, or `sort=-start_date`.
+    let (sort, mut descending) = match params.get("sort") {
+        None => (SortColumn::StartDate, true),
+        Some(s) => match s.strip_prefix('-') {
+            Some(column) => (
+                column
+                    .parse()
+                    .map_err(|e: crate::Error| ApiError::field("sort", e.to_string()))?,
+                true,
+            ),
+            None => (
+                s.parse()
+                    .map_err(|e: crate::Error| ApiError::field("sort", e.to_string()))?,
+                false,
+            ),
+        },
+    };
+    match params.get("order").map(str::to_ascii_lowercase).as_deref() {
+        None => {}
+        Some("asc") => descending = false,
+        Some("desc") => descending = true,
+        Some(other) => {
+            return Err(ApiError::field(
+                "order",
+                format!("order must be asc or desc, not '{}'", shorten(other)),
+            ));
+        }
+    }
+    Ok(ProgramQuery {
+        status,
+        program_type,
+        business_id,
+        search: search.filter(|s| !s.is_empty()),
+        include_removed: params.flag("include_removed")?,
+        sort,
+        descending,
+        offset: params
+            .number("offset", 0..=u64::from(u32::MAX))?
+            .unwrap_or(0),
+        limit: u32::try_from(
+            params
+                .number("limit", 1..=MAX_LIMIT)?
+                .unwrap_or(DEFAULT_LIMIT),
+        )
+        .unwrap_or(50),
+        today: Utc::now().date_naive(),
+    })
+}
+
+fn iso(ms: i64) -> Value {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
+}
+
+/// A mirrored program as clients read it: Yelp's object as Yelp sent it, plus where it is in the mirror.
+fn program_json(p: StoredProgram) -> Value {
+    let mut value: Value = serde_json::from_str(&p.raw).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("program_id".into(), json!(p.program_id));
+        obj.insert("yelp_business_id".into(), json!(p.business_id));
+        obj.insert("removed".into(), json!(p.removed_at.is_some()));
+        obj.insert("removed_at".into(), p.removed_at.map_or(Value::Null, iso));
+        obj.insert("first_seen_at".into(), iso(p.first_seen_at));
+        obj.insert("updated_at".into(), iso(p.updated_at));
+    }
+    value
+}
+
+/// `GET /api/reseller/programs`: filters `status`, `program_type`, `business_id`, `search`,
+/// `include_removed`; `sort` (+ `order`); `offset`/`limit` (≤ 500).
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let query = program_query(&params)?;
+    let listing = state
+        .store
+        .list_programs(user.workspace_id(), &query)
+        .await?;
+    let programs: Vec<Value> = listing.programs.into_iter().map(program_json).collect();
+    Ok(Json(json!({
+        "programs": programs,
+        "total_count": listing.total_count,
+        "offset": query.offset,
+        "limit": query.limit,
+    })))
+}
+
+/// `GET /api/reseller/business-ids`: the workspace's businesses with their number of live programs.
+async fn businesses(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    let businesses = state.store.business_summaries(user.workspace_id()).await?;
+    let items: Vec<Value> = businesses
+        .into_iter()
+        .map(|b| {
+            json!({"business_id": b.business_id, "partner_business_id": b.partner_business_id,
+                   "name": b.name, "program_count": b.program_count})
+        })
+        .collect();
+    Ok(Json(json!({"total": items.len(), "businesses": items})))
+}
+
+/// `GET /api/reseller/program_info/{program_id}`: one mirrored program, 404 unless it is the workspace's.
+async fn program_info(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(program_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id =
+        ProgramId::parse(&program_id).map_err(|e| ApiError::field("program_id", e.to_string()))?;
+    let program = state
+        .store
+        .program(user.workspace_id(), id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("program {id} not found")))?;
+    Ok(Json(program_json(program)))
+}

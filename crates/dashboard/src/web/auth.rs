@@ -1,0 +1,296 @@
+//! Who is asking: a session cookie (with a CSRF token for changes) or HTTP Basic with a dashboard user's
+//! name and password, for scripts. Sign-in and sign-out.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use crate::auth::{self, LoginError};
+use crate::store::{User, now_ms};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "yelp_ads_session";
+/// Header that carries the CSRF token on state-changing requests made with a session.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The signed-in user of a request.
+#[derive(Debug)]
+pub struct CurrentUser {
+    /// The user.
+    pub user: User,
+    /// The session's CSRF token, when signed in with a cookie.
+    pub csrf_token: Option<String>,
+}
+
+impl CurrentUser {
+    /// The user's workspace: every read and write of the request is scoped to it.
+    pub fn workspace_id(&self) -> &str {
+        &self.user.workspace_id
+    }
+
+    /// 403 unless the user may sync and change programs.
+    pub fn require_operator(&self) -> ApiResult<()> {
+        if self.user.role.can_operate() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "Your role can read but not change anything.".into(),
+            ))
+        }
+    }
+
+    /// 403 unless the user administers the workspace.
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.user.role.can_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("Only an admin may do this.".into()))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let now = now_ms();
+        if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+            if let Some(session) = auth::session_for_token(&state.store, &token, now).await? {
+                if changes_state(&parts.method) {
+                    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+                    if !sent.is_some_and(|s| same(s, &session.csrf_token)) {
+                        return Err(ApiError::Forbidden(
+                            "Missing or wrong CSRF token: send the X-CSRF-Token header given at sign-in."
+                                .into(),
+                        ));
+                    }
+                }
+                return Ok(Self {
+                    user: session.user,
+                    csrf_token: Some(session.csrf_token),
+                });
+            }
+        }
+        if let Some((username, password)) = basic_credentials(&parts.headers) {
+            let addr = client_addr(parts);
+            return match auth::login(&state.store, &username, &password, &addr, now).await {
+                Ok(user) => Ok(Self {
+                    user,
+                    csrf_token: None,
+                }),
+                Err(e) => Err(login_error(e)),
+            };
+        }
+        Err(ApiError::Unauthenticated)
+    }
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal the token.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// The client's IP address, for throttling sign-ins ("unknown" when the server was not told, as in
+/// router tests).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_addr(parts)))
+    }
+}
+
+fn client_addr(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(
+            || "unknown".to_owned(),
+            |ConnectInfo(addr)| addr.ip().to_string(),
+        )
+}
+
+fn login_error(e: LoginError) -> ApiError {
+    match e {
+        LoginError::Invalid => ApiError::Unauthenticated,
+        LoginError::Throttled { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+        }
+        LoginError::Store(e) => e.into(),
+    }
+}
+
+/// `/api/auth/*`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/me", get(me))
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+fn user_json(user: &User, csrf_token: Option<&str>) -> serde_json::Value {
+    json!({
+        "user": {"username": user.username, "role": user.role.as_str(), "workspace_id": user.workspace_id},
+        "csrf_token": csrf_token,
+    })
+}
+
+/// `POST /api/auth/login`: `{"username","password"}` → a session cookie and the CSRF token. The answer to a
+/// wrong password and to an unknown user is the same.
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let now = now_ms();
+    let user = auth::login(
+        &state.store,
+        &request.username,
+        &request.password,
+        &addr,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        LoginError::Invalid => ApiError::BadRequest {
+            field: None,
+            message: "Wrong username or password.".into(),
+        },
+        other => login_error(other),
+    })?;
+    let session = auth::start_session(&state.store, &user, now).await?;
+    tracing::info!(user = %user.username, "signed in");
+    let mut response = Json(user_json(&user, Some(&session.csrf_token))).into_response();
+    let cookie = session_cookie(
+        session.token.expose_secret(),
+        auth::SESSION_TTL_MS / 1000,
+        state.secure_cookies,
+    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// `POST /api/auth/logout`: ends the session.
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: CurrentUser,
+) -> ApiResult<Response> {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        auth::end_session(&state.store, &token).await?;
+    }
+    tracing::info!(user = %user.user.username, "signed out");
+    let mut response = Json(json!({"status": "signed_out"})).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, state.secure_cookies),
+    );
+    Ok(response)
+}
+
+/// `GET /api/auth/me`: who is signed in, and the CSRF token for the session.
+async fn me(user: CurrentUser) -> Json<serde_json::Value> {
+    Json(user_json(&user.user, user.csrf_token.as_deref()))
+}
+
+fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let value = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    );
+    // The token is base64url, so the value is always a valid header.
+    HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| HeaderValue::from_static("yelp_ads_session=; Max-Age=0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_basic_credentials_are_read_from_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; yelp_ads_session=tok; b=2"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("tok"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic dXNlcjpwYTpzcw=="),
+        );
+        assert_eq!(
+            basic_credentials(&headers),
+            Some(("user".into(), "pa:ss".into()))
+        );
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer xyz"),
+        );
+        assert_eq!(basic_credentials(&headers), None);
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "ab"));
+    }
+}

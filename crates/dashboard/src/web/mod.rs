@@ -1,0 +1,251 @@
+//! The HTTP server: the JSON + SSE API, sign-in, health and metrics. Handlers are thin: extract, parse,
+//! call the store or the engine, answer.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tracing::Instrument;
+use yelp_partner_api::{Client, ClientConfig};
+
+use crate::error::{Error, Result};
+use crate::secrets::SecretBox;
+use crate::store::Store;
+use crate::sync::SyncEngine;
+use error::{ApiError, ApiResult};
+use metrics::Metrics;
+
+/// Largest request body accepted; the API's bodies are small JSON objects.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The sync engine.
+    pub engine: SyncEngine,
+    /// Decrypts the workspaces' Yelp credentials.
+    pub secrets: Arc<SecretBox>,
+    /// In-memory counters.
+    pub metrics: Arc<Metrics>,
+    /// Whether cookies get `Secure` (the dashboard is served over https).
+    pub secure_cookies: bool,
+    /// A Yelp client per workspace, rebuilt when its credentials change.
+    clients: Arc<Mutex<HashMap<String, (String, Client)>>>,
+}
+
+impl AppState {
+    /// State over a store and engine.
+    pub fn new(store: Store, engine: SyncEngine, secrets: SecretBox, secure_cookies: bool) -> Self {
+        Self {
+            store,
+            engine,
+            secrets: Arc::new(secrets),
+            metrics: Arc::new(Metrics::default()),
+            secure_cookies,
+            clients: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The workspace's Yelp client, built from its stored (encrypted) credentials.
+    pub async fn yelp_client(&self, workspace_id: &str) -> ApiResult<Client> {
+        let workspace = self.store.workspace(workspace_id).await?;
+        let encrypted = self.store.workspace_password_enc(workspace_id).await?.ok_or_else(|| {
+            ApiError::Conflict("This workspace has no Yelp partner password yet; an admin sets it in Settings.".into())
+        })?;
+        let fingerprint = format!(
+            "{}\n{}\n{encrypted}",
+            workspace.yelp_base_url, workspace.yelp_username
+        );
+        if let Some((known, client)) = self
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(workspace_id)
+        {
+            if *known == fingerprint {
+                return Ok(client.clone());
+            }
+        }
+        let password = self.secrets.decrypt(&encrypted)?;
+        let mut config = ClientConfig::new(
+            &workspace.yelp_base_url,
+            workspace.yelp_username.clone(),
+            password,
+        )
+        .map_err(|e| ApiError::Conflict(format!("The workspace's Yelp settings are wrong: {e}")))?;
+        let metrics = self.metrics.clone();
+        config.observer = Some(Arc::new(move |call| metrics.yelp_call(call)));
+        let client = Client::new(config).map_err(|e| ApiError::from(Error::Yelp(e)))?;
+        self.clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(workspace_id.to_owned(), (fingerprint, client.clone()));
+        Ok(client)
+    }
+}
+
+/// The whole router, without a listener: tests drive it with `oneshot`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .merge(auth::router())
+        .merge(api::router())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such page or endpoint".into())
+}
+
+/// `GET /healthz`: the process is up and the database answers.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "database unreachable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let runs = state.store.sync_run_stats().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "metrics: cannot read sync runs");
+        Vec::new()
+    });
+    let mut response = state.metrics.render(&runs).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+/// A span per request (method, route template, never the query or headers), its status and latency in the
+/// log, and the request counted for metrics.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", %method, route);
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    state.metrics.http_request(&route, status);
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "served"
+        );
+    });
+    response
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    response
+}
+
+/// A bound server, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `bind` (port 0 picks a free one) for `state`.
+    pub async fn bind(bind: SocketAddr, state: AppState) -> Result<Self> {
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|e| Error::Invalid(format!("cannot listen on {bind}: {e}")))?;
+        Ok(Self { listener, state })
+    }
+
+    /// Where it listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` resolves; then running syncs stop after their current page and are recorded,
+    /// open streams end, and the server stops within `grace`.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        grace: Duration,
+    ) -> Result<()> {
+        let engine = self.state.engine.clone();
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: stopping syncs after their current page");
+            if !engine.shutdown(grace).await {
+                tracing::warn!("a sync did not stop in time");
+            }
+            let _ = stopped_tx.send(());
+        });
+        // Connections that outlive the grace period (a client that never reads) do not hold the process.
+        let deadline = async move {
+            let _ = stopped_rx.await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serve => result.map_err(|e| Error::Invalid(format!("server failed: {e}"))),
+            () = deadline => {
+                tracing::warn!("connections still open after the grace period; stopping anyway");
+                Ok(())
+            }
+        }
+    }
+}
