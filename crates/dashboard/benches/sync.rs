@@ -100,6 +100,13 @@ fn run_suite() -> ExitCode {
             concurrency: 8,
             resync: true,
         },
+        CaseArgs {
+            programs: 100_000,
+            latency_ms: 0,
+            page_size: 40,
+            concurrency: 8,
+            resync: true,
+        },
     ];
     println!(
         "| programs | latency | page size | concurrency | pages | floor | wall | wall / floor | peak RSS | no-change re-sync | rows written by re-sync |"

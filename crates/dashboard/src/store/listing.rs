@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 use sqlx::Row;
 use yelp_partner_api::StatusFilter;
 
-use super::{STORED_COLUMNS, Store, StoredProgram};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::{Store, StoredProgram};
 use crate::error::{Error, Result};
 
 /// A column a program list can be sorted on.
@@ -137,6 +140,48 @@ pub struct BusinessSummary {
     pub program_count: u64,
 }
 
+/// A view's ids and the mirror version they were computed at.
+type View = (i64, Arc<Vec<String>>);
+
+/// Views of the mirror: every matching program id, in order, by workspace, filter and sort (not offset or
+/// limit), with the mirror version they were computed at. A count is a length and a page is a slice, so a
+/// view costs one query per change of the mirror however deep people page.
+#[derive(Debug, Default)]
+pub(super) struct ListCache {
+    entries: Mutex<HashMap<String, View>>,
+    /// One lock per view being computed.
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl ListCache {
+    /// Ids kept over all views (about 40 MB); past it the cache starts over.
+    const MAX_IDS: usize = 1_000_000;
+
+    fn get(&self, key: &str, version: i64) -> Option<Arc<Vec<String>>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, ids)| ids.clone())
+    }
+
+    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
+        // Gates nobody holds or waits on are dropped, so the map stays as small as the work in flight.
+        gates.retain(|_, gate| Arc::strong_count(gate) > 1);
+        gates.entry(key.to_owned()).or_default().clone()
+    }
+
+    fn put(&self, key: String, version: i64, ids: Arc<Vec<String>>) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let held: usize = entries.values().map(|(_, ids)| ids.len()).sum();
+        if held + ids.len() > Self::MAX_IDS {
+            entries.clear();
+        }
+        entries.insert(key, (version, ids));
+    }
+}
+
 /// `WHERE` text and its values, numbered from `$1` (the workspace id).
 struct Filter {
     sql: String,
@@ -222,38 +267,82 @@ impl Store {
                 Some(today),
             ),
         }
-        let count_sql = format!("SELECT COUNT(*) FROM programs WHERE {}", filter.sql);
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        for v in &filter.values {
-            count = count.bind(v);
-        }
-        let total_count = u64::try_from(count.fetch_one(&self.pool).await?).unwrap_or(0);
-
-        let column = q.sort.column();
-        let direction = if q.descending { "DESC" } else { "ASC" };
-        // NULLs last in both databases (they disagree by default), then a stable tiebreak.
-        let n = filter.values.len();
-        let page_sql = format!(
-            "SELECT {STORED_COLUMNS} FROM programs WHERE {} \
-             ORDER BY ({column} IS NULL), {column} {direction}, program_id {direction} \
-             LIMIT ${} OFFSET ${}",
-            filter.sql,
-            n + 1,
-            n + 2
-        );
-        let mut page = sqlx::query_as::<_, StoredProgram>(&page_sql);
-        for v in &filter.values {
-            page = page.bind(v);
-        }
-        let programs = page
-            .bind(i64::from(q.limit))
-            .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
+        // A list is recomputed only when the mirror changed: every write bumps the version in its own
+        // transaction, on whichever instance made it, so a cached answer is never stale.
+        let version: i64 =
+            sqlx::query_scalar("SELECT mirror_version FROM workspaces WHERE id = $1")
+                .bind(workspace_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(0);
+        let view = ProgramQuery {
+            offset: 0,
+            limit: 0,
+            ..q.clone()
+        };
+        let key = format!("{workspace_id}\n{view:?}");
+        let ids = match self.list_cache.get(&key, version) {
+            Some(hit) => hit,
+            None => {
+                // Many clients opening the same view at once compute it once; the others wait for it.
+                let gate = self.list_cache.gate(&key);
+                let _computing = gate.lock().await;
+                match self.list_cache.get(&key, version) {
+                    Some(hit) => hit,
+                    None => {
+                        let computed = Arc::new(self.view_ids(&filter, q).await?);
+                        self.list_cache.put(key.clone(), version, computed.clone());
+                        computed
+                    }
+                }
+            }
+        };
+        let total_count = ids.len() as u64;
+        let start = usize::try_from(q.offset)
+            .unwrap_or(usize::MAX)
+            .min(ids.len());
+        let end = start.saturating_add(q.limit as usize).min(ids.len());
+        let ids = &ids[start..end];
+        let mut rows: HashMap<String, StoredProgram> = self
+            .programs_by_id(workspace_id, ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.program_id.clone(), p))
+            .collect();
+        let programs = ids.iter().filter_map(|id| rows.remove(id)).collect();
         Ok(ProgramListing {
             programs,
             total_count,
         })
+    }
+
+    /// The workspace's mirror version: it changes in the transaction of every change to its programs, so
+    /// anything computed from the mirror can be cached under it.
+    pub async fn mirror_version(&self, workspace_id: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT mirror_version FROM workspaces WHERE id = $1")
+                .bind(workspace_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
+    /// Every matching id in order, from the narrow table alone.
+    async fn view_ids(&self, filter: &Filter, q: &ProgramQuery) -> Result<Vec<String>> {
+        let column = q.sort.column();
+        let direction = if q.descending { "DESC" } else { "ASC" };
+        // NULLs last in both databases (they disagree by default), then a stable tiebreak.
+        let sql = format!(
+            "SELECT program_id FROM programs WHERE {} \
+             ORDER BY ({column} IS NULL), {column} {direction}, program_id {direction}",
+            filter.sql
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for v in &filter.values {
+            query = query.bind(v);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// The workspace's businesses that have live programs, with how many each.

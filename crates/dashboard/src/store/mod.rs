@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::ThrottleState;
-use programs::STORED_COLUMNS;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
 pub use sessions::SessionRecord;
 pub use sync_runs::{RunCounts, RunStats, SyncRun};
@@ -44,6 +43,8 @@ pub struct Store {
     /// whenever another one has written), which makes a sync's page writes several times faster.
     writer: AnyPool,
     backend: Backend,
+    /// Program-list results by workspace, query and mirror version.
+    list_cache: std::sync::Arc<listing::ListCache>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -66,6 +67,7 @@ impl Store {
             pool,
             writer,
             backend,
+            list_cache: std::sync::Arc::default(),
         })
     }
 

@@ -341,6 +341,12 @@ impl RunTask {
                 .await
                 .map_err(|e| self.store_failure(&e, counts))?;
         }
+        let changed_rows = counts.added + counts.updated + counts.removed;
+        if changed_rows >= 1000 {
+            if let Err(e) = store.analyze_programs().await {
+                warn!(error = %e, "could not refresh the planner's statistics");
+            }
+        }
         let total_synced = store
             .count_live_programs(ws)
             .await

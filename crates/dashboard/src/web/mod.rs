@@ -49,6 +49,37 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// A Yelp client per workspace, rebuilt when its credentials change.
     clients: Arc<Mutex<HashMap<String, (String, Client)>>>,
+    /// Program-list response bodies by workspace, query and mirror version.
+    pub list_bodies: Arc<VersionedCache>,
+}
+
+/// Bodies computed from the mirror, valid while its version is the one they were computed at.
+#[derive(Debug, Default)]
+pub struct VersionedCache {
+    entries: Mutex<HashMap<String, (i64, axum::body::Bytes)>>,
+}
+
+impl VersionedCache {
+    /// Bodies kept; past it the cache starts over (a body is a few tens of kilobytes).
+    const CAPACITY: usize = 2048;
+
+    /// The body for `key` if it was computed at `version`.
+    pub fn get(&self, key: &str, version: i64) -> Option<axum::body::Bytes> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// Keeps a body computed at `version`.
+    pub fn put(&self, key: String, version: i64, body: axum::body::Bytes) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, (version, body));
+    }
 }
 
 impl AppState {
@@ -61,6 +92,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             secure_cookies,
             clients: Arc::new(Mutex::new(HashMap::new())),
+            list_bodies: Arc::default(),
         }
     }
 

@@ -73,3 +73,49 @@ on_every_backend! {
         assert_eq!(store.count_live_programs(&two.id).await.unwrap(), 1);
     }
 }
+
+fn query(sort: dashboard::store::SortColumn, descending: bool) -> dashboard::store::ProgramQuery {
+    dashboard::store::ProgramQuery {
+        status: yelp_partner_api::StatusFilter::All,
+        program_type: None,
+        business_id: None,
+        search: None,
+        include_removed: false,
+        sort,
+        descending,
+        offset: 0,
+        limit: 10,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+    }
+}
+
+on_every_backend! {
+    async fn a_cached_list_is_never_stale_after_the_mirror_changes(db: TestDb) {
+        use dashboard::store::SortColumn;
+        let store = &db.store;
+        let ws = store.workspace_for_credentials("http://127.0.0.1:1", "u").await.unwrap().id;
+        store.write_program_page(&ws, &[entry("a", 5000), entry("b", 6000)], &mut Default::default(), 1).await.unwrap();
+        let by_budget = query(SortColumn::Budget, true);
+        let first = store.list_programs(&ws, &by_budget).await.unwrap();
+        let ids = |l: &dashboard::store::ProgramListing| l.programs.iter().map(|p| p.program_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&first), ["b", "a"]);
+        assert_eq!(ids(&store.list_programs(&ws, &by_budget).await.unwrap()), ["b", "a"], "same answer again");
+
+        store.write_program_page(&ws, &[entry("a", 9000), entry("c", 100)], &mut Default::default(), 2).await.unwrap();
+        let after = store.list_programs(&ws, &by_budget).await.unwrap();
+        assert_eq!(ids(&after), ["a", "b", "c"], "the write is visible at once");
+        assert_eq!(after.total_count, 3);
+        assert_eq!(after.programs[0].budget_cents, Some(9000));
+
+        store.mark_programs_removed(&ws, &ids_of(&["a", "c"]), 3).await.unwrap();
+        let removed = store.list_programs(&ws, &by_budget).await.unwrap();
+        assert_eq!(ids(&removed), ["a", "c"]);
+        let mut with_removed = by_budget.clone();
+        with_removed.include_removed = true;
+        assert_eq!(store.list_programs(&ws, &with_removed).await.unwrap().total_count, 3);
+    }
+}
+
+fn ids_of(names: &[&str]) -> HashSet<String> {
+    ids(names)
+}

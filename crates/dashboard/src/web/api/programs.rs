@@ -1,6 +1,9 @@
 //! Programs and businesses from the mirror; never from Yelp.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{TimeZone, Utc};
@@ -134,19 +137,32 @@ async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let query = program_query(&params)?;
-    let listing = state
-        .store
-        .list_programs(user.workspace_id(), &query)
-        .await?;
-    let programs: Vec<Value> = listing.programs.into_iter().map(program_json).collect();
-    Ok(Json(json!({
-        "programs": programs,
-        "total_count": listing.total_count,
-        "offset": query.offset,
-        "limit": query.limit,
-    })))
+    // The body depends only on the mirror's version and the query: a view many people page through is
+    // built once per change of the mirror.
+    let version = state.store.mirror_version(user.workspace_id()).await?;
+    let key = format!("{}\n{query:?}", user.workspace_id());
+    let body = match state.list_bodies.get(&key, version) {
+        Some(body) => body,
+        None => {
+            let listing = state
+                .store
+                .list_programs(user.workspace_id(), &query)
+                .await?;
+            let programs: Vec<Value> = listing.programs.into_iter().map(program_json).collect();
+            let body = json!({
+                "programs": programs,
+                "total_count": listing.total_count,
+                "offset": query.offset,
+                "limit": query.limit,
+            });
+            let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?);
+            state.list_bodies.put(key, version, bytes.clone());
+            bytes
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `GET /api/reseller/business-ids`: the workspace's businesses with their number of live programs.

@@ -1,0 +1,321 @@
+//! API benchmark: program-list latency under concurrent clients over a large mirror, and one sync fanned
+//! out to many SSE subscribers. `cargo bench -p dashboard --bench api [-- --programs 100000 --clients 50
+//! --requests 40 --subscribers 500]`.
+//!
+//! The mirror is filled by a real sync from the simulator; the server runs on port 0 in this process and
+//! the clients talk to it over HTTP, as a browser would.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use dashboard::auth::hash_password;
+use dashboard::secrets::SecretBox;
+use dashboard::store::{Role, Store, new_id};
+use dashboard::sync::{SyncEngine, SyncOptions, Trigger, sync_to_end};
+use dashboard::web::{AppState, Application};
+use serde_json::{Value, json};
+use yelp_partner_api::{Client, ClientConfig, SecretString};
+
+#[derive(Parser)]
+struct Args {
+    /// Programs in the mirror for the list benchmark.
+    #[arg(long, default_value_t = 100_000)]
+    programs: usize,
+    /// Concurrent list clients.
+    #[arg(long, default_value_t = 50)]
+    clients: usize,
+    /// Requests per client and query shape.
+    #[arg(long, default_value_t = 20)]
+    requests: usize,
+    /// SSE subscribers of one sync.
+    #[arg(long, default_value_t = 500)]
+    subscribers: usize,
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+struct Server {
+    url: String,
+    cookie: String,
+    csrf: String,
+    http: reqwest::Client,
+    _sim: yelp_sim::SimHandle,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A server over a SQLite mirror of `programs` programs (synced from the simulator when `presync`).
+async fn server(programs: usize, latency_ms: u64, presync: bool) -> Server {
+    let dir = TempDir(std::env::temp_dir().join(format!("yelp-ads-api-bench-{}", new_id())));
+    std::fs::create_dir_all(&dir.0).expect("temp dir");
+    let store = Store::connect(&format!("sqlite://{}", dir.0.join("bench.db").display()))
+        .await
+        .expect("db");
+    store.migrate().await.expect("migrate");
+    let sim = yelp_sim::spawn(yelp_sim::SimConfig {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        programs,
+        businesses: (programs / 6).clamp(300, 20_000),
+        latency_ms,
+        page_size_max: 40,
+        username: "bench".into(),
+        password: "bench-partner".into(),
+        ..yelp_sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let secrets = SecretBox::from_key_bytes([9; 32]);
+    let ws = store
+        .create_workspace(
+            "Bench",
+            &sim.base_url(),
+            "bench",
+            Some(&secrets.encrypt("bench-partner")),
+        )
+        .await
+        .expect("workspace");
+    store
+        .create_user(
+            &ws.id,
+            "bench",
+            &hash_password("bench-password").expect("hash"),
+            Role::Operator,
+        )
+        .await
+        .expect("user");
+    let engine = SyncEngine::new(
+        store.clone(),
+        SyncOptions {
+            page_size: 40,
+            ..SyncOptions::default()
+        },
+    );
+    if presync {
+        let client = Client::new(
+            ClientConfig::new(
+                &sim.base_url(),
+                "bench",
+                SecretString::from("bench-partner".to_owned()),
+            )
+            .expect("config"),
+        )
+        .expect("client");
+        let started = Instant::now();
+        let last = sync_to_end(&engine, &ws.id, client, Trigger::Cli)
+            .await
+            .expect("sync");
+        eprintln!(
+            "mirror of {programs} programs synced in {:.1} s: {last:?}",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let state = AppState::new(store, engine, secrets, false);
+    let app = Application::bind("127.0.0.1:0".parse().expect("addr"), state)
+        .await
+        .expect("bind");
+    let url = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
+    yelp_partner_api::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1000)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("http");
+    let login = http
+        .post(format!("{url}/api/auth/login"))
+        .json(&json!({"username": "bench", "password": "bench-password"}))
+        .send()
+        .await
+        .expect("login");
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    let body: Value = login.json().await.expect("login body");
+    let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
+    Server {
+        url,
+        cookie,
+        csrf,
+        http,
+        _sim: sim,
+        _dir: dir,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+async fn list_benchmark(args: &Args) {
+    let server = Arc::new(server(args.programs, 0, true).await);
+    let shapes = [
+        (
+            "status=CURRENT&sort=budget&order=desc",
+            "current, by budget",
+        ),
+        (
+            "program_type=CPC&status=ALL&sort=start_date&order=desc",
+            "CPC, by start date",
+        ),
+        ("status=PAUSED&sort=ad_cost&order=desc", "paused, by spend"),
+        ("search=ab&sort=program_id", "search 'ab'"),
+    ];
+    println!(
+        "| query (limit 50; pages 1–20 of it) | first ask (computes the view) | then, 50 clients: requests | p50 | p95 | p99 | max | throughput |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (query, label) in shapes {
+        // The first ask computes the view (every matching id, sorted) from the database; later pages of it
+        // are slices of that, until the mirror changes.
+        let url = format!(
+            "{}/api/reseller/programs?{query}&limit=50&offset=5000",
+            server.url
+        );
+        let t = Instant::now();
+        let response = server
+            .http
+            .get(url)
+            .header("cookie", &server.cookie)
+            .send()
+            .await
+            .expect("request");
+        assert!(response.status().is_success());
+        response.bytes().await.expect("body");
+        let first_ask = t.elapsed();
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for client in 0..args.clients {
+            let server = server.clone();
+            let requests = args.requests;
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(requests);
+                for i in 0..requests {
+                    let offset = ((client * 7 + i * 13) % 20) * 50;
+                    let url = format!(
+                        "{}/api/reseller/programs?{query}&limit=50&offset={offset}",
+                        server.url
+                    );
+                    let t = Instant::now();
+                    let response = server
+                        .http
+                        .get(url)
+                        .header("cookie", &server.cookie)
+                        .send()
+                        .await
+                        .expect("request");
+                    assert!(response.status().is_success(), "{}", response.status());
+                    // Read, not parsed: the figure is the server's answer time (a browser parses it later).
+                    let body = response.bytes().await.expect("body");
+                    latencies.push(t.elapsed());
+                    assert!(body.starts_with(b"{"));
+                }
+                latencies
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.expect("client"));
+        }
+        let wall = started.elapsed();
+        all.sort();
+        println!(
+            "| {label} | {:.1} ms | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.0} req/s |",
+            first_ask.as_secs_f64() * 1000.0,
+            all.len(),
+            percentile(&all, 0.50),
+            percentile(&all, 0.95),
+            percentile(&all, 0.99),
+            all.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            all.len() as f64 / wall.as_secs_f64(),
+        );
+    }
+}
+
+/// Every subscriber asks for the sync stream at once; all must join one run and receive every event.
+async fn fanout_benchmark(args: &Args) {
+    // Demo-like latency, so that the run lasts while all subscribers connect.
+    let server = Arc::new(server(1900, 250, false).await);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.subscribers {
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut response = server
+                .http
+                .post(format!("{}/api/reseller/programs/sync-stream", server.url))
+                .header("cookie", &server.cookie)
+                .header("x-csrf-token", &server.csrf)
+                .send()
+                .await
+                .expect("stream");
+            let mut text = String::new();
+            while let Some(chunk) = response.chunk().await.expect("chunk") {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            let ids: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("id:"))
+                .map(|s| s.trim().to_owned())
+                .collect();
+            let data: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .collect();
+            let run_id = data
+                .first()
+                .and_then(|d| serde_json::from_str::<Value>(d).ok())
+                .and_then(|v| v["run_id"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let last = data.last().unwrap_or(&"").trim().to_owned();
+            (ids, last, run_id)
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("subscriber"));
+    }
+    let wall = started.elapsed();
+    let reference = &results[0];
+    let identical = results.iter().filter(|r| *r == reference).count();
+    let one_run = results.iter().all(|r| r.2 == reference.2);
+    let complete = reference.1.contains("\"type\":\"complete\"");
+    let contiguous = reference
+        .0
+        .iter()
+        .enumerate()
+        .all(|(i, id)| *id == (i + 1).to_string());
+    println!(
+        "| subscribers | one run | events each | identical sequences | ends with complete | ids 1..n | wall |"
+    );
+    println!("|---:|---|---:|---|---|---|---:|");
+    println!(
+        "| {} | {one_run} | {} | {} of {} | {complete} | {contiguous} | {:.2} s |",
+        args.subscribers,
+        reference.0.len(),
+        identical,
+        results.len(),
+        wall.as_secs_f64()
+    );
+}
+
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        list_benchmark(&args).await;
+        println!();
+        fanout_benchmark(&args).await;
+    });
+}
