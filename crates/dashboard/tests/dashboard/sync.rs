@@ -320,3 +320,21 @@ on_every_backend! {
         assert_eq!(runs[0].status, "error");
     }
 }
+
+on_every_backend! {
+    async fn a_shutdown_stops_a_run_after_its_page_keeps_what_it_wrote_and_records_it_interrupted(db: TestDb) {
+        let sim = TestSim::start_with(1900, |c| c.latency_ms = 40).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        let run = engine.sync(&ws, sim.client(), Trigger::Page, None);
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        assert!(engine.shutdown(std::time::Duration::from_secs(10)).await, "the run stopped in time");
+        let SyncEvent::Error { message } = run.finish().await.unwrap() else { panic!("expected an error event") };
+        assert!(message.contains("shutting down"), "{message}");
+        let runs = db.store.recent_sync_runs(&ws, 1).await.unwrap();
+        assert_eq!(runs[0].status, "interrupted");
+        let kept = db.store.count_live_programs(&ws).await.unwrap();
+        assert!(kept > 0 && kept < 1900, "the pages written before the stop are kept ({kept})");
+        assert_eq!(kept, runs[0].pages as u64 * 20, "only whole pages");
+        assert!(db.store.all_programs(&ws).await.unwrap().iter().all(|p| p.removed_at.is_none()));
+    }
+}
