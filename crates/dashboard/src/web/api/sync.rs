@@ -13,7 +13,7 @@ use futures::{Stream, StreamExt, stream};
 use serde_json::{Value, json};
 
 use crate::store::SyncRun;
-use crate::sync::{SequencedEvent, SyncEvent, Trigger};
+use crate::sync::{RunSubscription, SequencedEvent, SyncEvent, Trigger};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -58,6 +58,23 @@ fn sse(events: impl Stream<Item = SequencedEvent> + Send + 'static) -> Response 
     response
 }
 
+/// Starts a sync of the user's workspace, or joins the one running (operators and admins only).
+async fn start_or_join(
+    state: &AppState,
+    user: &CurrentUser,
+    params: &Params,
+) -> ApiResult<RunSubscription> {
+    user.require_operator()?;
+    let trigger = trigger(params)?;
+    let client = state.yelp_client(user.workspace_id()).await?;
+    Ok(state.engine.sync(
+        user.workspace_id(),
+        client,
+        trigger,
+        Some(&user.user.username),
+    ))
+}
+
 /// `POST /api/reseller/programs/sync-stream`: starts a sync of the user's workspace, or joins the one
 /// running, and streams its events from the start.
 async fn sync_stream(
@@ -65,16 +82,9 @@ async fn sync_stream(
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Response> {
-    user.require_operator()?;
-    let trigger = trigger(&params)?;
-    let client = state.yelp_client(user.workspace_id()).await?;
-    let subscription = state.engine.sync(
-        user.workspace_id(),
-        client,
-        trigger,
-        Some(&user.user.username),
-    );
-    Ok(sse(subscription.into_stream()))
+    Ok(sse(start_or_join(&state, &user, &params)
+        .await?
+        .into_stream()))
 }
 
 /// `POST /api/reseller/programs/sync`: runs (or joins) a sync and answers its final event.
@@ -83,17 +93,8 @@ async fn sync_and_wait(
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Response> {
-    user.require_operator()?;
-    let trigger = trigger(&params)?;
-    let client = state.yelp_client(user.workspace_id()).await?;
-    let last = state
-        .engine
-        .sync(
-            user.workspace_id(),
-            client,
-            trigger,
-            Some(&user.user.username),
-        )
+    let last = start_or_join(&state, &user, &params)
+        .await?
         .finish()
         .await
         .ok_or(ApiError::Internal)?;
