@@ -7,7 +7,6 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretString};
-use yelp_partner_api::{Client, ClientConfig};
 
 use crate::auth::hash_password;
 use crate::error::{Error, Result};
@@ -212,11 +211,12 @@ pub async fn sync(args: SyncArgs) -> Result<bool> {
     let workspace = store
         .workspace_for_credentials(&args.yelp_base_url, &args.yelp_username)
         .await?;
-    let client = Client::new(ClientConfig::new(
+    let client = crate::yelp::client(
         &args.yelp_base_url,
-        args.yelp_username.clone(),
+        &args.yelp_username,
         args.yelp_password.clone(),
-    )?)?;
+        None,
+    )?;
     let engine = SyncEngine::new(
         store.clone(),
         SyncOptions {

@@ -13,5 +13,6 @@ pub mod serve;
 pub mod store;
 pub mod sync;
 pub mod web;
+pub mod yelp;
 
 pub use error::{Error, Result};

@@ -22,7 +22,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tracing::Instrument;
-use yelp_partner_api::{Client, ClientConfig};
+use yelp_partner_api::Client;
 
 use crate::error::{Error, Result};
 use crate::secrets::SecretBox;
@@ -117,15 +117,16 @@ impl AppState {
             }
         }
         let password = self.secrets.decrypt(&encrypted)?;
-        let mut config = ClientConfig::new(
+        let metrics = self.metrics.clone();
+        let observer: yelp_partner_api::CallObserver =
+            Arc::new(move |call| metrics.yelp_call(call));
+        let client = crate::yelp::client(
             &workspace.yelp_base_url,
-            workspace.yelp_username.clone(),
+            &workspace.yelp_username,
             password,
+            Some(observer),
         )
         .map_err(|e| ApiError::Conflict(format!("The workspace's Yelp settings are wrong: {e}")))?;
-        let metrics = self.metrics.clone();
-        config.observer = Some(Arc::new(move |call| metrics.yelp_call(call)));
-        let client = Client::new(config).map_err(|e| ApiError::from(Error::Yelp(e)))?;
         self.clients
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
