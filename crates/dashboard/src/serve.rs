@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Mark cookies `Secure` (set it when the dashboard is served over https).
     #[arg(long, env = "YELP_ADS_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (set it behind a reverse proxy, which must set the
+    /// header; otherwise every client shares the proxy's address for sign-in throttling).
+    #[arg(long, env = "YELP_ADS_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// Pages requested from Yelp at once by a sync.
     #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub sync_concurrency: u16,
@@ -62,7 +66,8 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
             ..SyncOptions::default()
         },
     );
-    let state = AppState::new(store.clone(), engine, secrets, args.secure_cookies);
+    let mut state = AppState::new(store.clone(), engine, secrets, args.secure_cookies);
+    state.trust_forwarded_for = args.trust_forwarded_for;
     let app = Application::bind(args.bind, state).await?;
     let addr = app.local_addr();
     {

@@ -87,12 +87,22 @@ impl FromRequestParts<AppState> for CurrentUser {
             }
         }
         if let Some((username, password)) = basic_credentials(&parts.headers) {
-            let addr = client_addr(parts);
-            return match auth::login(&state.store, &username, &password, &addr, now).await {
-                Ok(user) => Ok(Self {
+            let key = auth::token_hash(&format!("{username}\0{password}"));
+            if let Some(user) = state.basic_logins.get(&key, now) {
+                return Ok(Self {
                     user,
                     csrf_token: None,
-                }),
+                });
+            }
+            let addr = client_addr(parts, state.trust_forwarded_for);
+            return match auth::login(&state.store, &username, &password, &addr, now).await {
+                Ok(user) => {
+                    state.basic_logins.put(key, user.clone(), now);
+                    Ok(Self {
+                        user,
+                        csrf_token: None,
+                    })
+                }
                 Err(e) => Err(login_error(e)),
             };
         }
@@ -143,15 +153,31 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// router tests).
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_addr(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_addr(parts, state.trust_forwarded_for)))
     }
 }
 
-fn client_addr(parts: &Parts) -> String {
+/// The peer's address, or, when the proxy in front is trusted, the last `X-Forwarded-For` entry (the one
+/// the proxy itself added).
+fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        if let Some(last) = forwarded.and_then(|v| v.rsplit(',').next()).map(str::trim) {
+            if !last.is_empty() {
+                return last.chars().take(64).collect();
+            }
+        }
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -159,6 +185,44 @@ fn client_addr(parts: &Parts) -> String {
             || "unknown".to_owned(),
             |ConnectInfo(addr)| addr.ip().to_string(),
         )
+}
+
+/// HTTP Basic sign-ins verified in the last [`BasicLogins::TTL_MS`], by a hash of name and password (never
+/// the password itself). A changed password or role reaches Basic clients within that time.
+#[derive(Debug, Default)]
+pub struct BasicLogins {
+    verified: std::sync::Mutex<std::collections::HashMap<String, (User, i64)>>,
+}
+
+impl BasicLogins {
+    /// How long a verified sign-in is trusted.
+    pub const TTL_MS: i64 = 30_000;
+    const CAPACITY: usize = 1024;
+
+    fn get(&self, key: &str, now: i64) -> Option<User> {
+        let verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        verified
+            .get(key)
+            .filter(|(_, at)| now - at < Self::TTL_MS)
+            .map(|(user, _)| user.clone())
+    }
+
+    fn put(&self, key: String, user: User, now: i64) {
+        let mut verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verified.len() >= Self::CAPACITY {
+            verified.retain(|_, (_, at)| now - *at < Self::TTL_MS);
+            if verified.len() >= Self::CAPACITY {
+                verified.clear();
+            }
+        }
+        verified.insert(key, (user, now));
+    }
 }
 
 fn login_error(e: LoginError) -> ApiError {

@@ -47,6 +47,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Whether cookies get `Secure` (the dashboard is served over https).
     pub secure_cookies: bool,
+    /// Whether the client address comes from `X-Forwarded-For` (behind a reverse proxy, where every
+    /// connection comes from the proxy); off by default, as a direct client could forge the header.
+    pub trust_forwarded_for: bool,
+    /// Recently verified HTTP Basic sign-ins, so that scripts do not pay a password hash per request.
+    pub basic_logins: Arc<auth::BasicLogins>,
     /// A Yelp client per workspace, rebuilt when its credentials change.
     clients: Arc<Mutex<HashMap<String, (String, Client)>>>,
     /// Program-list response bodies by workspace, query and mirror version.
@@ -91,6 +96,8 @@ impl AppState {
             secrets: Arc::new(secrets),
             metrics: Arc::new(Metrics::default()),
             secure_cookies,
+            trust_forwarded_for: false,
+            basic_logins: Arc::default(),
             clients: Arc::new(Mutex::new(HashMap::new())),
             list_bodies: Arc::default(),
         }

@@ -4,6 +4,7 @@ mod accounts;
 mod cli;
 mod helpers;
 mod serve;
+mod signin;
 mod store;
 mod sync;
 mod web;

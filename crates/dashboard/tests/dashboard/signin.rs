@@ -1,0 +1,98 @@
+//! Sign-in throttling behind a reverse proxy, and HTTP Basic for scripts.
+
+use std::time::Duration;
+
+use dashboard::auth::hash_password;
+use dashboard::secrets::SecretBox;
+use dashboard::store::Role;
+use dashboard::sync::{SyncEngine, SyncOptions};
+use dashboard::web::{AppState, Application};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::on_every_backend;
+
+async fn spawn(store: dashboard::store::Store, trust_forwarded_for: bool) -> String {
+    let ws = store
+        .create_workspace("Agency", "http://127.0.0.1:9", "p", None)
+        .await
+        .unwrap();
+    for name in ["ann", "ben"] {
+        let hash = hash_password(&format!("{name}-password")).unwrap();
+        store
+            .create_user(&ws.id, name, &hash, Role::Viewer)
+            .await
+            .unwrap();
+    }
+    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
+    let mut state = AppState::new(store, engine, SecretBox::from_key_bytes([1; 32]), false);
+    state.trust_forwarded_for = trust_forwarded_for;
+    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap();
+    let url = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
+    yelp_partner_api::install_crypto_provider();
+    url
+}
+
+async fn login(
+    http: &reqwest::Client,
+    url: &str,
+    user: &str,
+    password: &str,
+    from: &str,
+) -> StatusCode {
+    http.post(format!("{url}/api/auth/login"))
+        .header("x-forwarded-for", format!("203.0.113.9, {from}"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+on_every_backend! {
+    async fn behind_a_trusted_proxy_failures_lock_the_forwarded_address_not_everyone(db: TestDb) {
+        let url = spawn(db.store.clone(), true).await;
+        let http = reqwest::Client::new();
+        for _ in 0..5 {
+            assert_eq!(login(&http, &url, "ann", "wrong-guess", "198.51.100.1").await, StatusCode::BAD_REQUEST);
+        }
+        // That address is locked, even for another user with the right password...
+        assert_eq!(login(&http, &url, "ben", "ben-password", "198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
+        // ...but other people behind the same proxy can still sign in.
+        assert_eq!(login(&http, &url, "ben", "ben-password", "198.51.100.2").await, StatusCode::OK);
+    }
+}
+
+on_every_backend! {
+    async fn without_a_trusted_proxy_the_forwarded_header_is_ignored(db: TestDb) {
+        let url = spawn(db.store.clone(), false).await;
+        let http = reqwest::Client::new();
+        for i in 0..5 {
+            // A client cannot dodge the lock by inventing a new address each time.
+            let status = login(&http, &url, "nobody", "wrong-guess", &format!("198.51.100.{i}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+        }
+        assert_eq!(login(&http, &url, "ben", "ben-password", "198.51.100.77").await, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+on_every_backend! {
+    async fn basic_auth_caches_only_right_passwords_and_wrong_ones_still_count(db: TestDb) {
+        let url = spawn(db.store.clone(), false).await;
+        let http = reqwest::Client::new();
+        let get = |user: &'static str, password: &'static str| {
+            http.get(format!("{url}/api/reseller/programs")).basic_auth(user, Some(password)).send()
+        };
+        for _ in 0..3 {
+            assert_eq!(get("ann", "ann-password").await.unwrap().status(), StatusCode::OK);
+        }
+        for _ in 0..5 {
+            assert_eq!(get("ben", "not-it").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(get("ben", "ben-password").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(get("ann", "ann-password").await.unwrap().status(), StatusCode::OK, "cached, so not locked out");
+    }
+}
