@@ -16,6 +16,9 @@ pub enum Error {
     /// Input or configuration that cannot be right; the message names what is wrong.
     #[error("{0}")]
     Invalid(String),
+    /// Input with one or more fields wrong: every `(field, message)` found.
+    #[error("{}", .0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<(String, String)>),
     /// Something looked up does not exist (in this workspace).
     #[error("{0} not found")]
     NotFound(String),

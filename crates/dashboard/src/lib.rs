@@ -1,13 +1,14 @@
 //! The Yelp Ads reseller dashboard: a local mirror of an agency's Yelp ad programs, kept true by a fast
 //! sync, with every change to a program tracked as a job.
 //!
-//! Layers point one way: `web` uses `sync`, `auth` and `store`; `sync` uses `store` and the
-//! `yelp_partner_api` client; the store knows nothing of HTTP and the client nothing of the database.
+//! Layers point one way: `web` uses `sync`, `jobs`, `auth` and `store`; `sync` and `jobs` use `store`
+//! and the `yelp_partner_api` client; the store knows nothing of HTTP and the client nothing of the database.
 
 pub mod auth;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod secrets;
 pub mod serve;
 pub mod store;

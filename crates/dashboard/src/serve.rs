@@ -9,6 +9,7 @@ use clap::Args;
 use crate::cli::DatabaseArgs;
 use crate::demo::{self, DEMO_PASSWORD, DEMO_USER, DEMO_WORKSPACE, DemoOptions};
 use crate::error::Result;
+use crate::jobs::JobOptions;
 use crate::secrets::SecretBox;
 use crate::sync::{SyncEngine, SyncOptions};
 use crate::web::{AppState, Application};
@@ -44,6 +45,10 @@ pub struct ServeArgs {
     /// Programs per page a sync asks Yelp for.
     #[arg(long, env = "YELP_ADS_SYNC_PAGE_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub sync_page_size: u32,
+    /// Longest wait between two status checks of a job at Yelp, in milliseconds: checks start 1 s after
+    /// submission and the interval grows ×1.5 up to this, which bounds how late a finished job is seen.
+    #[arg(long, env = "YELP_ADS_JOB_POLL_CAP_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub job_poll_cap_ms: u64,
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -66,8 +71,20 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
             ..SyncOptions::default()
         },
     );
-    let mut state = AppState::new(store.clone(), engine, secrets, args.secure_cookies);
+    let job_options = JobOptions {
+        max_interval: Duration::from_millis(args.job_poll_cap_ms),
+        ..JobOptions::default()
+    };
+    let mut state = AppState::with_job_options(
+        store.clone(),
+        engine,
+        secrets,
+        args.secure_cookies,
+        job_options,
+    );
     state.trust_forwarded_for = args.trust_forwarded_for;
+    // Picks up every unfinished job, those of a previous run included.
+    let watcher = state.jobs.spawn_watcher();
     let app = Application::bind(args.bind, state).await?;
     let addr = app.local_addr();
     {
@@ -89,7 +106,10 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         );
     }
     tracing::info!(%addr, demo = demo.is_some(), backend = ?store.backend(), "serving");
-    app.run_until(shutdown_signal(), SHUTDOWN_GRACE).await?;
+    let served = app.run_until(shutdown_signal(), SHUTDOWN_GRACE).await;
+    // Unfinished jobs stay in the database; the next start (or another instance) carries on with them.
+    watcher.stop().await;
+    served?;
     store.close().await;
     drop(demo);
     Ok(true)

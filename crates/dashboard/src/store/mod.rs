@@ -1,6 +1,7 @@
 //! Storage: one set of SQL for SQLite (the default, a file) and PostgreSQL (several instances), through
 //! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
 
+mod jobs;
 mod listing;
 mod login_throttle;
 mod programs;
@@ -16,6 +17,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
 
+pub use jobs::{COMPLETED, FAILED, IN_PROGRESS, JobFilter, JobRecord, PENDING};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::ThrottleState;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};

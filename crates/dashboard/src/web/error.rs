@@ -18,6 +18,8 @@ pub enum ApiError {
         /// What is wrong with it.
         message: String,
     },
+    /// 400 naming every field at fault, each with what is wrong with it.
+    Fields(Vec<(String, String)>),
     /// 401: not signed in.
     Unauthenticated,
     /// 403: signed in, but not allowed.
@@ -55,6 +57,7 @@ impl From<Error> for ApiError {
                 field: None,
                 message,
             },
+            Error::InvalidFields(fields) => Self::Fields(fields),
             Error::NotFound(what) => Self::NotFound(format!("{what} not found")),
             Error::Conflict(message) => Self::Conflict(message),
             other => {
@@ -70,6 +73,20 @@ impl IntoResponse for ApiError {
         let (status, code, message, field) = match self {
             Self::BadRequest { field, message } => {
                 (StatusCode::BAD_REQUEST, "invalid", message, field)
+            }
+            Self::Fields(fields) => {
+                let message = fields
+                    .iter()
+                    .map(|(_, m)| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let list: Vec<_> = fields
+                    .iter()
+                    .map(|(f, m)| json!({"field": f, "message": m}))
+                    .collect();
+                let body = json!({"error": {"code": "invalid", "message": message,
+                    "field": fields.first().map(|(f, _)| f), "fields": list}});
+                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
             }
             Self::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,

@@ -25,6 +25,7 @@ use tracing::Instrument;
 use yelp_partner_api::Client;
 
 use crate::error::{Error, Result};
+use crate::jobs::{ClientSource, JobOptions, JobService};
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use crate::sync::SyncEngine;
@@ -53,7 +54,9 @@ pub struct AppState {
     /// Recently verified HTTP Basic sign-ins, so that scripts do not pay a password hash per request.
     pub basic_logins: Arc<auth::BasicLogins>,
     /// A Yelp client per workspace, rebuilt when its credentials change.
-    clients: Arc<Mutex<HashMap<String, (String, Client)>>>,
+    yelp: Arc<YelpClients>,
+    /// Program operations and their jobs.
+    pub jobs: JobService,
     /// Program-list response bodies by workspace, query and mirror version.
     pub list_bodies: Arc<VersionedCache>,
 }
@@ -90,24 +93,71 @@ impl VersionedCache {
 impl AppState {
     /// State over a store and engine.
     pub fn new(store: Store, engine: SyncEngine, secrets: SecretBox, secure_cookies: bool) -> Self {
-        Self {
+        Self::with_job_options(
             store,
             engine,
-            secrets: Arc::new(secrets),
-            metrics: Arc::new(Metrics::default()),
+            secrets,
+            secure_cookies,
+            JobOptions::default(),
+        )
+    }
+
+    /// State whose job watcher polls as `job_options` says (tests poll faster). The watcher is not
+    /// started here: call `jobs.spawn_watcher()`.
+    pub fn with_job_options(
+        store: Store,
+        engine: SyncEngine,
+        secrets: SecretBox,
+        secure_cookies: bool,
+        job_options: JobOptions,
+    ) -> Self {
+        let secrets = Arc::new(secrets);
+        let metrics = Arc::new(Metrics::default());
+        let yelp = Arc::new(YelpClients {
+            store: store.clone(),
+            secrets: secrets.clone(),
+            metrics: metrics.clone(),
+            clients: Mutex::new(HashMap::new()),
+        });
+        let source = yelp.clone();
+        let clients: ClientSource = Arc::new(move |workspace_id: String| {
+            let source = source.clone();
+            Box::pin(async move { source.client(&workspace_id).await })
+        });
+        Self {
+            jobs: JobService::new(store.clone(), clients, job_options),
+            store,
+            engine,
+            secrets,
+            metrics,
             secure_cookies,
             trust_forwarded_for: false,
             basic_logins: Arc::default(),
-            clients: Arc::new(Mutex::new(HashMap::new())),
+            yelp,
             list_bodies: Arc::default(),
         }
     }
 
     /// The workspace's Yelp client, built from its stored (encrypted) credentials.
     pub async fn yelp_client(&self, workspace_id: &str) -> ApiResult<Client> {
+        Ok(self.yelp.client(workspace_id).await?)
+    }
+}
+
+/// The Yelp clients of the workspaces, built from their stored (encrypted) credentials and kept while
+/// those do not change.
+struct YelpClients {
+    store: Store,
+    secrets: Arc<SecretBox>,
+    metrics: Arc<Metrics>,
+    clients: Mutex<HashMap<String, (String, Client)>>,
+}
+
+impl YelpClients {
+    async fn client(&self, workspace_id: &str) -> Result<Client> {
         let workspace = self.store.workspace(workspace_id).await?;
         let encrypted = self.store.workspace_password_enc(workspace_id).await?.ok_or_else(|| {
-            ApiError::Conflict("This workspace has no Yelp partner password yet; an admin sets it in Settings.".into())
+            Error::Conflict("This workspace has no Yelp partner password yet; an admin sets it in Settings.".into())
         })?;
         let fingerprint = format!(
             "{}\n{}\n{encrypted}",
@@ -133,7 +183,7 @@ impl AppState {
             password,
             Some(observer),
         )
-        .map_err(|e| ApiError::Conflict(format!("The workspace's Yelp settings are wrong: {e}")))?;
+        .map_err(|e| Error::Conflict(format!("The workspace's Yelp settings are wrong: {e}")))?;
         self.clients
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -224,6 +224,11 @@ impl TestSim {
         .await;
     }
 
+    /// Any call of the control API (`/_sim/...`), answering its JSON.
+    pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.call(method, path, body).await
+    }
+
     pub async fn set_faults(&self, faults: Value) {
         self.call(reqwest::Method::PUT, "/_sim/faults", Some(faults))
             .await;

@@ -3,6 +3,7 @@
 mod accounts;
 mod cli;
 mod helpers;
+mod jobs;
 mod serve;
 mod signin;
 mod store;

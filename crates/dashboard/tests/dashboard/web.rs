@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use dashboard::auth::hash_password;
+use dashboard::jobs::{JobOptions, WatcherHandle};
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store};
 use dashboard::sync::{SyncEngine, SyncOptions};
@@ -26,7 +27,21 @@ pub struct TestApp {
     pub sim: TestSim,
     pub store: Store,
     pub other_program: String,
+    /// The server's job watcher, until a test stops it.
+    pub watcher: std::sync::Mutex<Option<WatcherHandle>>,
     http: reqwest::Client,
+}
+
+/// Polling fast enough for the simulator's 0.3 s jobs.
+pub fn test_job_options() -> JobOptions {
+    JobOptions {
+        first_check: Duration::from_millis(50),
+        growth: 1.5,
+        max_interval: Duration::from_millis(200),
+        tick: Duration::from_millis(20),
+        lease_ttl: Duration::from_secs(5),
+        batch: 32,
+    }
 }
 
 /// A signed-in client: its cookie and CSRF token.
@@ -37,6 +52,11 @@ pub struct Session {
 
 impl TestApp {
     pub async fn spawn(store: Store, programs: usize) -> Self {
+        Self::spawn_with(store, programs, test_job_options()).await
+    }
+
+    /// A server whose job watcher polls as `job_options` says.
+    pub async fn spawn_with(store: Store, programs: usize, job_options: JobOptions) -> Self {
         let sim = TestSim::start(programs).await;
         let secrets = SecretBox::from_key_bytes([7; 32]);
         let ws = store
@@ -88,7 +108,8 @@ impl TestApp {
             .unwrap();
 
         let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-        let state = AppState::new(store.clone(), engine, secrets, false);
+        let state = AppState::with_job_options(store.clone(), engine, secrets, false, job_options);
+        let watcher = state.jobs.spawn_watcher();
         let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
             .await
             .unwrap();
@@ -100,6 +121,7 @@ impl TestApp {
             sim,
             store,
             other_program: "OtherAgencyProgram0001".into(),
+            watcher: std::sync::Mutex::new(Some(watcher)),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()

@@ -1,5 +1,6 @@
 //! The JSON + SSE API under `/api`, with the replaced system's paths and shapes.
 
+mod jobs;
 mod programs;
 mod sync;
 
@@ -10,6 +11,7 @@ use super::AppState;
 /// Every `/api` route but sign-in.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(jobs::router())
         .merge(programs::router())
         .merge(sync::router())
 }

@@ -1,0 +1,543 @@
+//! Program operations as tracked jobs: each change is validated before Yelp sees it, submitted once (Yelp
+//! has no idempotency key, so nothing is resubmitted), recorded, and followed to its end by a durable
+//! watcher whose state is in the database, so that a restarted (or another) instance carries on.
+
+pub mod validate;
+mod watcher;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, watch};
+use yelp_partner_api::{Client, CreateProgram, EditProgram, JobId, ProgramId};
+
+use crate::error::{Error, Result};
+use crate::store::{
+    COMPLETED, FAILED, JobRecord, KnownBusinesses, PENDING, Store, StoredProgram, User, new_id,
+    now_ms,
+};
+
+/// Builds the Yelp client of a workspace (from its stored credentials).
+pub type ClientSource = Arc<dyn Fn(String) -> BoxFuture<'static, Result<Client>> + Send + Sync>;
+
+/// How the watcher polls.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobOptions {
+    /// First status check after submission.
+    pub first_check: Duration,
+    /// Each interval is the previous one times this.
+    pub growth: f64,
+    /// Longest interval between checks.
+    pub max_interval: Duration,
+    /// How often the watcher looks for due jobs.
+    pub tick: Duration,
+    /// How long a claim on a job lasts; a watcher that died frees its jobs after this.
+    pub lease_ttl: Duration,
+    /// Jobs polled at once per tick.
+    pub batch: u32,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        Self {
+            first_check: Duration::from_secs(1),
+            growth: 1.5,
+            // A finished job is seen at most ~2 s late, for one status call per open job every 2 s.
+            max_interval: Duration::from_secs(2),
+            tick: Duration::from_millis(100),
+            lease_ttl: Duration::from_secs(30),
+            batch: 32,
+        }
+    }
+}
+
+impl JobOptions {
+    /// Milliseconds to wait before the check that follows `checks_done` checks.
+    fn interval_ms(&self, checks_done: i64) -> i64 {
+        let first = self.first_check.as_secs_f64() * 1000.0;
+        let cap = self.max_interval.as_secs_f64() * 1000.0;
+        let exponent = i32::try_from(checks_done.clamp(0, 64)).unwrap_or(64);
+        (first * self.growth.powi(exponent)).min(cap) as i64
+    }
+}
+
+/// The kinds of job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobType {
+    /// A new program.
+    Create,
+    /// A change to a program.
+    Edit,
+    /// A new program like an existing one.
+    Duplicate,
+    /// Ending a program.
+    Terminate,
+    /// Pausing a CPC program.
+    Pause,
+    /// Resuming a paused CPC program.
+    Resume,
+}
+
+impl JobType {
+    /// Every kind.
+    pub const ALL: [JobType; 6] = [
+        Self::Create,
+        Self::Edit,
+        Self::Duplicate,
+        Self::Terminate,
+        Self::Pause,
+        Self::Resume,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Edit => "edit",
+            Self::Duplicate => "duplicate",
+            Self::Terminate => "terminate",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+        }
+    }
+}
+
+/// Where an unfinished job stands against the typical duration of its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobProgress {
+    /// 0–95 while unfinished, 100 once finished.
+    pub progress: u8,
+    /// Seconds until the typical end; 0 once finished or overdue.
+    pub eta_seconds: u64,
+}
+
+/// Typical duration when a workspace has no completed job of the kind yet.
+const DEFAULT_TYPICAL_MS: i64 = 30_000;
+
+/// Submits operations and watches jobs. Cheap to clone.
+#[derive(Clone)]
+pub struct JobService {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for JobService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobService")
+            .field("instance_id", &self.inner.instance_id)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: Store,
+    clients: ClientSource,
+    options: JobOptions,
+    /// Names this watcher in job leases.
+    instance_id: String,
+    /// Ids of jobs whose row just changed, for live streams.
+    changes: broadcast::Sender<String>,
+}
+
+/// A running watcher; [`WatcherHandle::stop`] ends it after the checks under way.
+#[derive(Debug)]
+pub struct WatcherHandle {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WatcherHandle {
+    /// Stops the watcher after the checks under way and frees its claims, so that another watcher takes
+    /// its jobs over at once.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+impl JobService {
+    /// A service over `store`, reaching Yelp through `clients`.
+    pub fn new(store: Store, clients: ClientSource, options: JobOptions) -> Self {
+        let (changes, _) = broadcast::channel(1024);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                clients,
+                options,
+                instance_id: new_id(),
+                changes,
+            }),
+        }
+    }
+
+    /// The store jobs are kept in.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Ids of jobs as their rows change (in this process).
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Starts the watcher: it polls every due unfinished job of every workspace, those left by a previous
+    /// run of the process included.
+    pub fn spawn_watcher(&self) -> WatcherHandle {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(watcher::run(self.inner.clone(), stopped));
+        WatcherHandle { stop, task }
+    }
+
+    /// A program of the workspace that the mirror holds (removed ones are not found).
+    pub async fn program(&self, workspace_id: &str, program_id: &str) -> Result<StoredProgram> {
+        let id = ProgramId::parse(program_id).map_err(|e| {
+            Error::InvalidFields(vec![("program_id".into(), format!("program_id: {e}"))])
+        })?;
+        self.inner
+            .store
+            .program(workspace_id, id.as_str())
+            .await?
+            .filter(|p| p.removed_at.is_none())
+            .ok_or_else(|| Error::NotFound(format!("program {id}")))
+    }
+
+    /// Submits a create; answers the job's id.
+    pub async fn create(&self, user: &User, body: &Value) -> Result<String> {
+        let request = validate::create(body, today())?;
+        self.submit_create(user, JobType::Create, None, request)
+            .await
+    }
+
+    /// Submits a new program like `program_id`; answers the job's id.
+    pub async fn duplicate(&self, user: &User, program_id: &str, body: &Value) -> Result<String> {
+        let source = self.program(&user.workspace_id, program_id).await?;
+        let request = validate::duplicate(body, &source, today())?;
+        self.submit_create(user, JobType::Duplicate, Some(source.program_id), request)
+            .await
+    }
+
+    async fn submit_create(
+        &self,
+        user: &User,
+        job_type: JobType,
+        source: Option<String>,
+        request: CreateProgram,
+    ) -> Result<String> {
+        let client = (self.inner.clients)(user.workspace_id.clone()).await?;
+        let mut described = create_json(&request);
+        if let Some(source) = &source {
+            described["source_program_id"] = json!(source);
+        }
+        let job = self.new_job(
+            user,
+            job_type,
+            None,
+            Some(request.business_id.to_string()),
+            described,
+        );
+        self.inner.store.insert_job(&job).await?;
+        let sent = client.create_program(&request).await;
+        self.record_submission(job, sent).await
+    }
+
+    /// Submits an edit of `program_id`; answers the job's id.
+    pub async fn edit(&self, user: &User, program_id: &str, body: &Value) -> Result<String> {
+        let program = self.program(&user.workspace_id, program_id).await?;
+        let edit = validate::edit(body, &program, today())?;
+        let client = (self.inner.clients)(user.workspace_id.clone()).await?;
+        let job = self.new_job(
+            user,
+            JobType::Edit,
+            Some(program.program_id.clone()),
+            program.business_id.clone(),
+            edit_json(&edit),
+        );
+        self.inner.store.insert_job(&job).await?;
+        let sent = client
+            .edit_program(&ProgramId::from_yelp(program.program_id), &edit)
+            .await;
+        self.record_submission(job, sent).await
+    }
+
+    /// Submits the end of `program_id`; answers the job's id.
+    pub async fn end(&self, user: &User, program_id: &str) -> Result<String> {
+        let program = self.program(&user.workspace_id, program_id).await?;
+        validate::end(&program, today())?;
+        let client = (self.inner.clients)(user.workspace_id.clone()).await?;
+        let job = self.new_job(
+            user,
+            JobType::Terminate,
+            Some(program.program_id.clone()),
+            program.business_id.clone(),
+            json!({}),
+        );
+        self.inner.store.insert_job(&job).await?;
+        let sent = client
+            .end_program(&ProgramId::from_yelp(program.program_id))
+            .await;
+        self.record_submission(job, sent).await
+    }
+
+    /// Pauses (`pause`) or resumes a CPC program. Yelp answers at once, so the job is recorded already
+    /// finished: COMPLETED once the mirror shows the change, or FAILED.
+    pub async fn pause_or_resume(
+        &self,
+        user: &User,
+        program_id: &str,
+        pause: bool,
+    ) -> Result<String> {
+        let program = self.program(&user.workspace_id, program_id).await?;
+        if pause {
+            validate::pause(&program, today())?;
+        } else {
+            validate::resume(&program)?;
+        }
+        let client = (self.inner.clients)(user.workspace_id.clone()).await?;
+        let job_type = if pause {
+            JobType::Pause
+        } else {
+            JobType::Resume
+        };
+        let mut job = self.new_job(
+            user,
+            job_type,
+            Some(program.program_id.clone()),
+            program.business_id.clone(),
+            json!({}),
+        );
+        let id = ProgramId::from_yelp(program.program_id);
+        let sent = if pause {
+            client.pause_program(&id).await
+        } else {
+            client.resume_program(&id).await
+        };
+        let now = now_ms();
+        job.next_poll_at = None;
+        job.completed_at = Some(now);
+        job.updated_at = now;
+        match sent {
+            Ok(()) => {
+                if let Err(e) =
+                    refresh_program(&self.inner.store, &client, &user.workspace_id, &id).await
+                {
+                    // Yelp made the change; the next sync brings the mirror up to date.
+                    tracing::warn!(error = %e, program_id = %id, "could not refresh the program after {}", job_type.as_str());
+                }
+                job.status = COMPLETED.into();
+                job.yelp_status = Some("COMPLETED".into());
+            }
+            Err(e) => {
+                job.status = FAILED.into();
+                job.errors = Some(submission_errors(&e).to_string());
+            }
+        }
+        self.inner.store.insert_job(&job).await?;
+        let _ = self.inner.changes.send(job.id.clone());
+        Ok(job.id)
+    }
+
+    fn new_job(
+        &self,
+        user: &User,
+        job_type: JobType,
+        program_id: Option<String>,
+        business_id: Option<String>,
+        request: Value,
+    ) -> JobRecord {
+        let now = now_ms();
+        JobRecord {
+            id: new_id(),
+            workspace_id: user.workspace_id.clone(),
+            user_id: Some(user.id.clone()),
+            username: Some(user.username.clone()),
+            job_type: job_type.as_str().to_owned(),
+            program_id,
+            business_id,
+            request: request.to_string(),
+            yelp_job_id: None,
+            status: PENDING.into(),
+            yelp_status: None,
+            receipt: None,
+            errors: None,
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+            next_poll_at: None,
+            poll_count: 0,
+        }
+    }
+
+    /// Records what a submission gave: a job to watch, or a failure. Never resubmits. The job was
+    /// recorded before sending, so that a stop while sending leaves a trace (see the watcher).
+    async fn record_submission(
+        &self,
+        job: JobRecord,
+        sent: yelp_partner_api::Result<JobId>,
+    ) -> Result<String> {
+        let now = now_ms();
+        let id = match sent {
+            Ok(yelp_job) => {
+                let next = now + self.inner.options.interval_ms(0);
+                self.inner
+                    .store
+                    .job_submitted(&job.id, yelp_job.as_str(), next, now)
+                    .await?;
+                yelp_job.into_string()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, job_type = job.job_type, "submission to Yelp failed");
+                let errors = submission_errors(&e).to_string();
+                self.inner
+                    .store
+                    .finish_job(&job.id, FAILED, None, None, Some(&errors), None, now)
+                    .await?;
+                job.id
+            }
+        };
+        let _ = self.inner.changes.send(id.clone());
+        Ok(id)
+    }
+
+    /// Progress of a job against the median duration of the workspace's last 20 completed jobs of its kind.
+    pub async fn progress(&self, job: &JobRecord) -> Result<JobProgress> {
+        if job.is_finished() {
+            return Ok(JobProgress {
+                progress: 100,
+                eta_seconds: 0,
+            });
+        }
+        let mut durations = self
+            .inner
+            .store
+            .recent_job_durations(&job.workspace_id, &job.job_type)
+            .await?;
+        durations.sort_unstable();
+        let typical = durations
+            .get(durations.len() / 2)
+            .copied()
+            .filter(|d| *d > 0)
+            .unwrap_or(DEFAULT_TYPICAL_MS);
+        let elapsed = (now_ms() - job.created_at).max(0);
+        let progress = (elapsed.saturating_mul(100) / typical).min(95);
+        Ok(JobProgress {
+            progress: u8::try_from(progress).unwrap_or(95),
+            eta_seconds: u64::try_from((typical - elapsed).max(0))
+                .unwrap_or(0)
+                .div_ceil(1000),
+        })
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// What a create asked for, for the job's record (and the fallback search for the new program's id).
+fn create_json(r: &CreateProgram) -> Value {
+    json!({
+        "business_id": r.business_id.as_str(),
+        "program_name": r.program_type.as_str(),
+        "start": r.start.map(|d| d.to_string()),
+        "end": r.end.map(|d| d.to_string()),
+        "promotion_code": r.promotion_code,
+        "budget_cents": r.budget.map(|c| c.get()),
+        "is_autobid": r.is_autobid,
+        "max_bid_cents": r.max_bid.map(|c| c.get()),
+        "pacing_method": r.pacing_method.map(|p| p.as_str()),
+        "fee_period": r.fee_period.map(|p| p.as_str()),
+        "ad_categories": r.ad_categories,
+    })
+}
+
+fn edit_json(e: &EditProgram) -> Value {
+    json!({
+        "start": e.start.map(|d| d.to_string()),
+        "end": e.end.map(|d| d.to_string()),
+        "budget_cents": e.budget.map(|c| c.get()),
+        "future_budget_date": e.future_budget_date.map(|d| d.to_string()),
+        "is_autobid": e.is_autobid,
+        "max_bid_cents": e.max_bid.map(|c| c.get()),
+        "pacing_method": e.pacing_method.map(|p| p.as_str()),
+        "ad_categories": e.ad_categories,
+    })
+}
+
+/// What an unanswered submission (the process stopped while sending it) becomes.
+pub(crate) fn unanswered_errors() -> String {
+    json!([{"field": null, "code": "OUTCOME_UNKNOWN",
+        "message": "The server stopped while sending this to Yelp, so the outcome is unknown; check the program before trying again"}])
+    .to_string()
+}
+
+/// The reasons of a submission that failed, as `[{field, code, message}]`.
+fn submission_errors(e: &yelp_partner_api::Error) -> Value {
+    use yelp_partner_api::Error as Y;
+    let (code, message) = match e {
+        Y::Timeout | Y::Transport(_) => (
+            "OUTCOME_UNKNOWN".to_owned(),
+            "Yelp did not answer, so the outcome is unknown; check the program before trying again"
+                .to_owned(),
+        ),
+        Y::Server { status } => (
+            "OUTCOME_UNKNOWN".to_owned(),
+            format!(
+                "Yelp failed (HTTP {status}), so the outcome is unknown; check the program before trying again"
+            ),
+        ),
+        Y::Rejected {
+            id, description, ..
+        } => (
+            id.clone().unwrap_or_else(|| "REJECTED".into()),
+            format!("Yelp refused the request: {description}"),
+        ),
+        Y::Unauthorized => (
+            "UNAUTHORIZED".into(),
+            "Yelp rejected the workspace's partner credentials; an admin should check them".into(),
+        ),
+        Y::NotFound { .. } => (
+            "NOT_FOUND".into(),
+            "Yelp does not know this program, or this partner account may not do this".into(),
+        ),
+        Y::RateLimited { .. } => (
+            "RATE_LIMITED".into(),
+            "Yelp is limiting requests; nothing was changed, try again in a minute".into(),
+        ),
+        other => ("ERROR".into(), other.to_string()),
+    };
+    json!([{"field": null, "code": code, "message": message}])
+}
+
+/// Fetches a program from Yelp and writes it into the mirror (which bumps the mirror's version).
+async fn refresh_program(
+    store: &Store,
+    client: &Client,
+    workspace_id: &str,
+    program_id: &ProgramId,
+) -> Result<()> {
+    let entry = client.program_info(program_id).await?;
+    store
+        .write_program_page(
+            workspace_id,
+            std::slice::from_ref(&entry),
+            &mut KnownBusinesses::default(),
+            now_ms(),
+        )
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_start_after_the_first_delay_and_grow_to_the_cap() {
+        let options = JobOptions::default();
+        let got: Vec<i64> = (0..9).map(|n| options.interval_ms(n)).collect();
+        assert_eq!(got[..4], [1000, 1500, 2000, 2000]);
+        assert_eq!(got[8], 2_000);
+    }
+}

@@ -1,0 +1,353 @@
+//! Jobs: one row per change asked of Yelp, from submission to its end. Reads for a user are scoped by
+//! workspace; the watcher claims due jobs with a lease so that one instance polls a job at a time.
+
+use sqlx::FromRow;
+
+use super::{Store, markers};
+use crate::error::Result;
+
+/// A job's status as clients read it.
+pub const PENDING: &str = "PENDING";
+/// Yelp is working on it.
+pub const IN_PROGRESS: &str = "IN_PROGRESS";
+/// Done; the mirror shows the change.
+pub const COMPLETED: &str = "COMPLETED";
+/// Refused, partly refused, expired, or not submitted.
+pub const FAILED: &str = "FAILED";
+
+/// A job as stored.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct JobRecord {
+    /// Our id: Yelp's job id when there is one.
+    pub id: String,
+    /// The workspace it belongs to.
+    pub workspace_id: String,
+    /// Who asked for it.
+    pub user_id: Option<String>,
+    /// Their username at the time.
+    pub username: Option<String>,
+    /// create, edit, duplicate, terminate, pause or resume.
+    pub job_type: String,
+    /// The program changed (or created, once known).
+    pub program_id: Option<String>,
+    /// The business concerned.
+    pub business_id: Option<String>,
+    /// JSON of what was asked.
+    pub request: String,
+    /// Yelp's job id, for jobs Yelp tracks.
+    pub yelp_job_id: Option<String>,
+    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
+    pub status: String,
+    /// Yelp's last raw status.
+    pub yelp_status: Option<String>,
+    /// Yelp's last receipt, as JSON.
+    pub receipt: Option<String>,
+    /// JSON `[{field, code, message}]` when failed.
+    pub errors: Option<String>,
+    /// Submission (unix ms).
+    pub created_at: i64,
+    /// Last change (unix ms).
+    pub updated_at: i64,
+    /// End (unix ms).
+    pub completed_at: Option<i64>,
+    /// When the watcher looks next (unix ms); `None` once finished.
+    pub next_poll_at: Option<i64>,
+    /// Status checks so far.
+    pub poll_count: i64,
+}
+
+impl JobRecord {
+    /// Whether the job has ended (COMPLETED or FAILED).
+    pub fn is_finished(&self) -> bool {
+        self.status == COMPLETED || self.status == FAILED
+    }
+}
+
+const JOB_COLUMNS: &str = "id, workspace_id, user_id, username, job_type, program_id, business_id, request, \
+    yelp_job_id, status, yelp_status, receipt, errors, created_at, updated_at, completed_at, next_poll_at, \
+    poll_count";
+
+/// Filters of a job history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobFilter {
+    /// Jobs created at or after this (unix ms).
+    pub since: i64,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this type.
+    pub job_type: Option<String>,
+    /// Only jobs on this program.
+    pub program_id: Option<String>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+impl Store {
+    /// Records a job.
+    pub async fn insert_job(&self, job: &JobRecord) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({})",
+            markers(self.backend, 1, 18)
+        ))
+        .bind(&job.id)
+        .bind(&job.workspace_id)
+        .bind(&job.user_id)
+        .bind(&job.username)
+        .bind(&job.job_type)
+        .bind(&job.program_id)
+        .bind(&job.business_id)
+        .bind(&job.request)
+        .bind(&job.yelp_job_id)
+        .bind(&job.status)
+        .bind(&job.yelp_status)
+        .bind(&job.receipt)
+        .bind(&job.errors)
+        .bind(job.created_at)
+        .bind(job.updated_at)
+        .bind(job.completed_at)
+        .bind(job.next_poll_at)
+        .bind(job.poll_count)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// One job of the workspace.
+    pub async fn job(&self, workspace_id: &str, job_id: &str) -> Result<Option<JobRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(workspace_id)
+        .bind(job_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Claims up to `limit` unfinished jobs due at `now` for `owner` until `lease_until`: a job whose lease
+    /// is held by another live watcher is left alone, so that one watcher polls a job at a time.
+    pub async fn claim_due_jobs(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>> {
+        let candidates: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE status IN ('PENDING', 'IN_PROGRESS') AND next_poll_at <= $1 \
+             AND (lease_owner IS NULL OR lease_expires_at < $1) ORDER BY next_poll_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            // The condition is checked again by the UPDATE itself: of two watchers racing, one wins.
+            let done = sqlx::query(
+                "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 \
+                 AND status IN ('PENDING', 'IN_PROGRESS') AND (lease_owner IS NULL OR lease_expires_at < $4)",
+            )
+            .bind(owner)
+            .bind(lease_until)
+            .bind(&id)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+            if done.rows_affected() == 1 {
+                if let Some(job) =
+                    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+                        .bind(&id)
+                        .fetch_optional(&self.writer)
+                        .await?
+                {
+                    claimed.push(job);
+                }
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Records a status check of an unfinished job and when to look next; frees its lease.
+    pub async fn update_job_progress(
+        &self,
+        job_id: &str,
+        status: &str,
+        yelp_status: Option<&str>,
+        receipt: Option<&str>,
+        next_poll_at: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET status = $1, yelp_status = COALESCE($2, yelp_status), \
+             receipt = COALESCE($3, receipt), next_poll_at = $4, updated_at = $5, \
+             poll_count = poll_count + 1, lease_owner = NULL, lease_expires_at = NULL WHERE id = $6",
+        )
+        .bind(status)
+        .bind(yelp_status)
+        .bind(receipt)
+        .bind(next_poll_at)
+        .bind(now)
+        .bind(job_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a job as COMPLETED or FAILED; frees its lease.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_job(
+        &self,
+        job_id: &str,
+        status: &str,
+        yelp_status: Option<&str>,
+        receipt: Option<&str>,
+        errors: Option<&str>,
+        program_id: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET status = $1, yelp_status = COALESCE($2, yelp_status), \
+             receipt = COALESCE($3, receipt), errors = $4, program_id = COALESCE($5, program_id), \
+             completed_at = $6, updated_at = $6, next_poll_at = NULL, poll_count = poll_count + 1, \
+             lease_owner = NULL, lease_expires_at = NULL WHERE id = $7",
+        )
+        .bind(status)
+        .bind(yelp_status)
+        .bind(receipt)
+        .bind(errors)
+        .bind(program_id)
+        .bind(now)
+        .bind(job_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives a recorded submission the id Yelp answered with (it becomes the job's id, used in URLs) and
+    /// schedules its first status check.
+    pub async fn job_submitted(
+        &self,
+        recorded_id: &str,
+        yelp_job_id: &str,
+        next_poll_at: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET id = $1, yelp_job_id = $1, next_poll_at = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(yelp_job_id)
+        .bind(next_poll_at)
+        .bind(now)
+        .bind(recorded_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends as FAILED every submission recorded before `cutoff` whose answer from Yelp was never
+    /// recorded (the process stopped while sending it): its outcome is unknown. Answers how many.
+    pub async fn fail_unanswered_submissions(
+        &self,
+        cutoff: i64,
+        errors: &str,
+        now: i64,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'FAILED', errors = $1, completed_at = $2, updated_at = $2 \
+             WHERE status = 'PENDING' AND yelp_job_id IS NULL AND next_poll_at IS NULL AND created_at < $3",
+        )
+        .bind(errors)
+        .bind(now)
+        .bind(cutoff)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Frees every lease `owner` holds (a watcher stopping), so that another watcher takes over at once.
+    pub async fn release_job_leases(&self, owner: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The workspace's jobs that are unfinished or finished at or after `finished_since`, newest first.
+    pub async fn active_jobs(
+        &self,
+        workspace_id: &str,
+        finished_since: i64,
+    ) -> Result<Vec<JobRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 \
+             AND (status IN ('PENDING', 'IN_PROGRESS') OR completed_at >= $2) \
+             ORDER BY created_at DESC LIMIT 500"
+        ))
+        .bind(workspace_id)
+        .bind(finished_since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The workspace's jobs matching `filter`, newest first.
+    pub async fn job_history(
+        &self,
+        workspace_id: &str,
+        filter: &JobFilter,
+    ) -> Result<Vec<JobRecord>> {
+        let mut sql =
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 AND created_at >= $2");
+        let mut next = 3;
+        for (column, value) in [
+            ("status", &filter.status),
+            ("job_type", &filter.job_type),
+            ("program_id", &filter.program_id),
+        ] {
+            if value.is_some() {
+                sql.push_str(&format!(" AND {column} = ${next}"));
+                next += 1;
+            }
+        }
+        sql.push_str(&format!(" ORDER BY created_at DESC LIMIT ${next}"));
+        let mut query = sqlx::query_as(&sql).bind(workspace_id).bind(filter.since);
+        for value in [&filter.status, &filter.job_type, &filter.program_id]
+            .into_iter()
+            .flatten()
+        {
+            query = query.bind(value);
+        }
+        Ok(query
+            .bind(i64::from(filter.limit))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// How long the workspace's last 20 completed jobs of `job_type` took (ms), newest first.
+    pub async fn recent_job_durations(
+        &self,
+        workspace_id: &str,
+        job_type: &str,
+    ) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT completed_at - created_at FROM jobs WHERE workspace_id = $1 AND job_type = $2 \
+             AND status = 'COMPLETED' AND completed_at IS NOT NULL ORDER BY completed_at DESC LIMIT 20",
+        )
+        .bind(workspace_id)
+        .bind(job_type)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The ids of every program the workspace's mirror holds.
+    pub async fn program_ids(&self, workspace_id: &str) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT program_id FROM programs WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}

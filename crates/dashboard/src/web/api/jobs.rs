@@ -1,0 +1,357 @@
+//! Program operations (create, edit, duplicate, end, pause, resume) as tracked jobs, and reading those
+//! jobs: status, live events, the active ones and the history.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{TimeZone, Utc};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use yelp_partner_api::ProgramId;
+
+use crate::jobs::JobType;
+use crate::store::{JobFilter, JobRecord, now_ms};
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::{ApiError, ApiResult};
+use crate::web::extract::{ApiJson, Params, shorten};
+
+/// Finished jobs stay in the active list this long (ms).
+const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
+/// An event stream re-reads its job at least this often, for changes made by another instance.
+const STREAM_RECHECK: Duration = Duration::from_secs(1);
+/// Comment lines at this interval keep idle proxies from closing a stream.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/reseller/program/create", post(create))
+        .route("/api/reseller/program/{program_id}/edit", post(edit))
+        .route(
+            "/api/reseller/program/{program_id}/duplicate",
+            post(duplicate),
+        )
+        .route("/api/reseller/program/{program_id}/end", post(end))
+        .route("/api/program/{program_id}/pause/v1", post(pause))
+        .route("/api/program/{program_id}/resume/v1", post(resume))
+        .route("/api/reseller/status/{job_id}", get(status))
+        .route("/api/reseller/jobs/{job_id}/events", get(events))
+        .route("/api/reseller/active-jobs", get(active_jobs))
+        .route("/api/reseller/job-history", get(job_history))
+}
+
+fn accepted(job_id: String) -> Response {
+    (StatusCode::ACCEPTED, Json(json!({"job_id": job_id}))).into_response()
+}
+
+/// `POST /api/reseller/program/create`.
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    user.require_operator()?;
+    Ok(accepted(state.jobs.create(&user.user, &body).await?))
+}
+
+/// `POST /api/reseller/program/{program_id}/edit`.
+async fn edit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(program_id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    user.require_operator()?;
+    Ok(accepted(
+        state.jobs.edit(&user.user, &program_id, &body).await?,
+    ))
+}
+
+/// `POST /api/reseller/program/{program_id}/duplicate`.
+async fn duplicate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(program_id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    user.require_operator()?;
+    Ok(accepted(
+        state.jobs.duplicate(&user.user, &program_id, &body).await?,
+    ))
+}
+
+/// `POST /api/reseller/program/{program_id}/end`.
+async fn end(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(program_id): Path<String>,
+) -> ApiResult<Response> {
+    user.require_operator()?;
+    Ok(accepted(state.jobs.end(&user.user, &program_id).await?))
+}
+
+/// `POST /api/program/{program_id}/pause/v1`.
+async fn pause(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(program_id): Path<String>,
+) -> ApiResult<Response> {
+    user.require_operator()?;
+    Ok(accepted(
+        state
+            .jobs
+            .pause_or_resume(&user.user, &program_id, true)
+            .await?,
+    ))
+}
+
+/// `POST /api/program/{program_id}/resume/v1`.
+async fn resume(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(program_id): Path<String>,
+) -> ApiResult<Response> {
+    user.require_operator()?;
+    Ok(accepted(
+        state
+            .jobs
+            .pause_or_resume(&user.user, &program_id, false)
+            .await?,
+    ))
+}
+
+fn iso(ms: Option<i64>) -> Value {
+    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
+}
+
+/// A job as clients read it (the replaced system's fields, plus progress and ETA).
+async fn job_json(state: &AppState, job: &JobRecord) -> ApiResult<Value> {
+    let progress = state.jobs.progress(job).await?;
+    let receipt: Value = job
+        .receipt
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or(Value::Null);
+    let errors: Value = job
+        .errors
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or_else(|| json!([]));
+    Ok(json!({
+        "job_id": job.id,
+        "job_type": job.job_type,
+        "status": job.status,
+        "yelp_status": job.yelp_status,
+        "created_at": iso(Some(job.created_at)),
+        "completed_at": iso(job.completed_at),
+        "program_id": job.program_id,
+        "business_id": job.business_id,
+        "requested_by": job.username,
+        "business_results": receipt.get("business_results").cloned().unwrap_or_else(|| json!([])),
+        "errors": errors,
+        "progress": progress.progress,
+        "eta_seconds": progress.eta_seconds,
+    }))
+}
+
+/// Yelp's job ids are 22 URL-safe base64 characters (and may start with `-`); ours are hex.
+fn job_id(raw: &str) -> ApiResult<&str> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(raw)
+    } else {
+        Err(ApiError::field("job_id", "not a job id"))
+    }
+}
+
+async fn find_job(state: &AppState, user: &CurrentUser, raw: &str) -> ApiResult<JobRecord> {
+    let id = job_id(raw)?;
+    state
+        .store
+        .job(user.workspace_id(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("job {id} not found")))
+}
+
+/// `GET /api/reseller/status/{job_id}`.
+async fn status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let job = find_job(&state, &user, &raw).await?;
+    Ok(Json(job_json(&state, &job).await?))
+}
+
+/// What a job's event stream carries between events.
+struct Watch {
+    state: AppState,
+    workspace_id: String,
+    job_id: String,
+    changes: broadcast::Receiver<String>,
+    last_status: Option<String>,
+    seq: u64,
+    done: bool,
+}
+
+impl Watch {
+    /// The next event: the job's state when its status differs from the last one sent.
+    async fn next(mut self) -> Option<(Event, Self)> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let job = self
+                .state
+                .store
+                .job(&self.workspace_id, &self.job_id)
+                .await
+                .ok()??;
+            if self.last_status.as_deref() != Some(job.status.as_str()) {
+                let view = job_json(&self.state, &job).await.ok()?;
+                self.seq += 1;
+                self.done = job.is_finished();
+                self.last_status = Some(job.status);
+                let event = Event::default()
+                    .id(self.seq.to_string())
+                    .data(view.to_string());
+                return Some((event, self));
+            }
+            let wanted = self.job_id.clone();
+            let changes = &mut self.changes;
+            let _ = tokio::time::timeout(STREAM_RECHECK, async move {
+                loop {
+                    match changes.recv().await {
+                        Ok(id) if id == wanted => break,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                }
+            })
+            .await;
+        }
+    }
+}
+
+/// `GET /api/reseller/jobs/{job_id}/events`: the job's state now, then one event per status change,
+/// closed after the final one.
+async fn events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> ApiResult<Response> {
+    // Subscribed before the first read, so that no change falls between the two.
+    let changes = state.jobs.subscribe();
+    let job = find_job(&state, &user, &raw).await?;
+    let watch = Watch {
+        state: state.clone(),
+        workspace_id: job.workspace_id,
+        job_id: job.id,
+        changes,
+        last_status: None,
+        seq: 0,
+        done: false,
+    };
+    let stream = futures::stream::unfold(watch, Watch::next).map(Ok::<_, Infallible>);
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+async fn jobs_json(state: &AppState, jobs: &[JobRecord]) -> ApiResult<Value> {
+    let mut items = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        items.push(job_json(state, job).await?);
+    }
+    Ok(json!({"total": items.len(), "jobs": items}))
+}
+
+/// `GET /api/reseller/active-jobs`: unfinished jobs, and those finished in the last 5 minutes.
+async fn active_jobs(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    let jobs = state
+        .store
+        .active_jobs(user.workspace_id(), now_ms() - RECENTLY_FINISHED_MS)
+        .await?;
+    Ok(Json(jobs_json(&state, &jobs).await?))
+}
+
+/// `GET /api/reseller/job-history?days=7&status=&job_type=&program_id=&limit=`.
+async fn job_history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let days = params.number("days", 1..=365)?.unwrap_or(7);
+    let status = match params.get("status").map(str::to_ascii_uppercase) {
+        None => None,
+        Some(s) if ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"].contains(&s.as_str()) => {
+            Some(s)
+        }
+        Some(s) => {
+            return Err(ApiError::field(
+                "status",
+                format!(
+                    "status must be PENDING, IN_PROGRESS, COMPLETED or FAILED, not '{}'",
+                    shorten(&s)
+                ),
+            ));
+        }
+    };
+    let job_type = match params.get("job_type") {
+        None => None,
+        Some(t) => match JobType::ALL.iter().find(|k| k.as_str() == t) {
+            Some(k) => Some(k.as_str().to_owned()),
+            None => {
+                let known: Vec<&str> = JobType::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(ApiError::field(
+                    "job_type",
+                    format!(
+                        "job_type must be one of {}, not '{}'",
+                        known.join(", "),
+                        shorten(t)
+                    ),
+                ));
+            }
+        },
+    };
+    let program_id = params
+        .get("program_id")
+        .map(|p| {
+            ProgramId::parse(p)
+                .map(ProgramId::into_string)
+                .map_err(|e| ApiError::field("program_id", e.to_string()))
+        })
+        .transpose()?;
+    let limit = params.number("limit", 1..=500)?.unwrap_or(100);
+    let filter = JobFilter {
+        since: now_ms() - i64::try_from(days).unwrap_or(7) * 86_400_000,
+        status,
+        job_type,
+        program_id,
+        limit: u32::try_from(limit).unwrap_or(100),
+    };
+    let jobs = state
+        .store
+        .job_history(user.workspace_id(), &filter)
+        .await?;
+    Ok(Json(jobs_json(&state, &jobs).await?))
+}

@@ -1,0 +1,486 @@
+//! Program operations as tracked jobs, against the simulator (jobs of 0.3 s, a watcher polling every
+//! 50–200 ms).
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use dashboard::jobs::JobOptions;
+use dashboard::secrets::SecretBox;
+use dashboard::sync::{SyncEngine, SyncOptions};
+use dashboard::web::AppState;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::on_every_backend;
+use crate::web::{ALICE, BOB, OLGA, Session, TestApp, VICTOR, read_sse, test_job_options};
+
+fn today() -> String {
+    Utc::now().date_naive().to_string()
+}
+
+fn in_days(days: i64) -> String {
+    (Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
+}
+
+async fn post(app: &TestApp, path: &str, session: &Session, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .request(Method::POST, path, Some(session))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Submits and answers the job id, asserting 202.
+async fn submit(app: &TestApp, path: &str, session: &Session, body: Value) -> String {
+    let (status, answer) = post(app, path, session, body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{path}: {answer}");
+    answer["job_id"].as_str().unwrap().to_owned()
+}
+
+/// Polls the status endpoint until the job ends; answers every distinct status seen and the final body.
+async fn wait_for_end(app: &TestApp, session: &Session, job_id: &str) -> (Vec<String>, Value) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        let (status, body) = app
+            .get_json(&format!("/api/reseller/status/{job_id}"), session)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let s = body["status"].as_str().unwrap().to_owned();
+        if seen.last() != Some(&s) {
+            seen.push(s.clone());
+        }
+        if s == "COMPLETED" || s == "FAILED" {
+            return (seen, body);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job {job_id} did not end: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn synced(app: &TestApp) -> Session {
+    let session = app.login(OLGA).await;
+    let response = app
+        .request(Method::POST, "/api/reseller/programs/sync", Some(&session))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    session
+}
+
+/// An active business whose categories can all be advertised.
+async fn good_business(app: &TestApp) -> String {
+    let all = app.sim.control(Method::GET, "/_sim/businesses", None).await;
+    all["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| {
+            b["active"] == true
+                && b["categories"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|c| c != "landmarks" && c != "airportterminals")
+        })
+        .unwrap()["yelp_business_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A program of the simulator matching `wanted`.
+async fn sim_program(app: &TestApp, wanted: impl Fn(&Value) -> bool) -> Value {
+    app.sim
+        .programs()
+        .await
+        .into_iter()
+        .find(|p| wanted(p))
+        .expect("the simulator has such a program")
+}
+
+fn running_cpc(p: &Value) -> bool {
+    let today = today();
+    p["program_type"] == "CPC"
+        && p["program_status"] == "ACTIVE"
+        && p["program_pause_status"] == "NOT_PAUSED"
+        && p["start_date"].as_str().unwrap() <= today.as_str()
+        && p["end_date"].as_str().unwrap() > today.as_str()
+}
+
+async fn mirrored(app: &TestApp, session: &Session, program_id: &str) -> Value {
+    let (status, body) = app
+        .get_json(&format!("/api/reseller/program_info/{program_id}"), session)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{program_id} in the mirror: {body}");
+    body
+}
+
+async fn sim_requests(app: &TestApp) -> Value {
+    app.sim.control(Method::GET, "/_sim/stats", None).await["requests"].clone()
+}
+
+on_every_backend! {
+    async fn a_cpc_create_goes_pending_then_in_progress_then_completed_and_its_program_is_in_the_mirror_at_once(db: TestDb) {
+        // Slow enough that each state lasts long enough to be seen on a loaded machine: PENDING for the
+        // first 0.5 s, then IN_PROGRESS until Yelp finishes at 1.5 s.
+        let options = JobOptions { first_check: Duration::from_millis(500), ..test_job_options() };
+        let app = TestApp::spawn_with(db.store.clone(), 40, options).await;
+        app.sim.control(Method::PUT, "/_sim/settings", Some(json!({"job_seconds": 1.5}))).await;
+        let session = synced(&app).await;
+        let business = good_business(&app).await;
+        let job_id = submit(&app, "/api/reseller/program/create", &session, json!({
+            "business_id": business, "program_name": "CPC", "start": today(), "end": in_days(60),
+            "budget": 300.29, "is_autobid": false, "max_bid": "1.25", "pacing_method": "paced",
+            "ad_categories": ["plumbing"],
+        })).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen: Vec<String> = Vec::new();
+        let body = loop {
+            let (_, body) = app.get_json(&format!("/api/reseller/status/{job_id}"), &session).await;
+            let status = body["status"].as_str().unwrap().to_owned();
+            if seen.last() != Some(&status) {
+                seen.push(status.clone());
+            }
+            if status == "COMPLETED" || status == "FAILED" {
+                break body;
+            }
+            // No completed create yet in this workspace: the typical duration is the default 30 s.
+            let progress = body["progress"].as_u64().unwrap();
+            assert!(progress <= 95, "{body}");
+            assert!((20..=30).contains(&body["eta_seconds"].as_u64().unwrap()), "{body}");
+            assert!(body["completed_at"].is_null());
+            assert!(Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        // The first time COMPLETED is visible, the program is already in the mirror.
+        let program_id = body["program_id"].as_str().expect("the new program's id").to_owned();
+        let program = mirrored(&app, &session, &program_id).await;
+        assert_eq!(seen, ["PENDING", "IN_PROGRESS", "COMPLETED"], "{body}");
+        assert_eq!(body["job_type"], "create");
+        assert_eq!(body["yelp_status"], "COMPLETED");
+        assert_eq!(body["progress"], 100);
+        assert!(body["completed_at"].as_str().is_some() && body["created_at"].as_str().is_some());
+        assert_eq!(body["errors"], json!([]));
+        assert!(!body["business_results"].as_array().unwrap().is_empty());
+        assert_eq!(program["program_type"], "CPC");
+        assert_eq!(program["program_metrics"]["budget"], 30029);
+        assert_eq!(program["program_metrics"]["max_bid"], 125);
+        let created = app.sim.control(Method::GET, &format!("/_sim/programs/{program_id}"), None).await;
+        assert_eq!(created["program_id"], program_id.as_str());
+    }
+}
+
+on_every_backend! {
+    async fn edit_duplicate_end_pause_and_resume_each_end_in_the_right_program_state(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 200).await;
+        let session = synced(&app).await;
+        let running = sim_program(&app, running_cpc).await;
+        let id = running["program_id"].as_str().unwrap().to_owned();
+
+        // Edit: a new budget.
+        let job = submit(&app, &format!("/api/reseller/program/{id}/edit"), &session, json!({"budget": "412.50"})).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "COMPLETED", "{body}");
+        assert_eq!(mirrored(&app, &session, &id).await["program_metrics"]["budget"], 41250);
+
+        // Pause, then resume: synchronous at Yelp, recorded all the same.
+        let job = submit(&app, &format!("/api/program/{id}/pause/v1"), &session, json!({})).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!((body["status"].as_str(), body["job_type"].as_str()), (Some("COMPLETED"), Some("pause")), "{body}");
+        assert_eq!(mirrored(&app, &session, &id).await["program_pause_status"], "PAUSED");
+        let job = submit(&app, &format!("/api/program/{id}/resume/v1"), &session, json!({})).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "COMPLETED", "{body}");
+        assert_eq!(mirrored(&app, &session, &id).await["program_pause_status"], "NOT_PAUSED");
+
+        // Duplicate: a new program like it, with new dates and budget.
+        let job = submit(&app, &format!("/api/reseller/program/{id}/duplicate"), &session,
+            json!({"start": in_days(1), "end": in_days(30), "budget": 99})).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "COMPLETED", "{body}");
+        let copy_id = body["program_id"].as_str().unwrap().to_owned();
+        assert_ne!(copy_id, id);
+        let copy = mirrored(&app, &session, &copy_id).await;
+        assert_eq!(copy["program_type"], "CPC");
+        assert_eq!(copy["start_date"], in_days(1));
+        assert_eq!(copy["program_metrics"]["budget"], 9900);
+        assert_eq!(copy["yelp_business_id"], running["yelp_business_id"]);
+
+        // End.
+        let job = submit(&app, &format!("/api/reseller/program/{id}/end"), &session, json!({})).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!((body["status"].as_str(), body["job_type"].as_str()), (Some("COMPLETED"), Some("terminate")), "{body}");
+        let ended = mirrored(&app, &session, &id).await;
+        assert_eq!(ended["program_status"], "INACTIVE");
+        assert_eq!(ended["end_date"], today());
+
+        // The workspace's history holds all five, newest first.
+        let (status, history) = app.get_json("/api/reseller/job-history?days=1", &session).await;
+        assert_eq!(status, StatusCode::OK);
+        let types: Vec<&str> = history["jobs"].as_array().unwrap().iter().map(|j| j["job_type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["terminate", "duplicate", "resume", "pause", "edit"]);
+        let (_, only) = app.get_json("/api/reseller/job-history?job_type=pause", &session).await;
+        assert_eq!(only["total"], 1);
+        let (_, active) = app.get_json("/api/reseller/active-jobs", &session).await;
+        assert_eq!(active["total"], 5, "finished in the last 5 minutes");
+        let (status, bad) = app.get_json("/api/reseller/job-history?status=DONE", &session).await;
+        assert_eq!((status, bad["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("status")));
+    }
+}
+
+on_every_backend! {
+    async fn creates_that_yelp_rejects_end_failed_with_readable_reasons(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 20).await;
+        let session = synced(&app).await;
+        let business = good_business(&app).await;
+
+        let job = submit(&app, "/api/reseller/program/create", &session, json!({
+            "business_id": business, "program_name": "CPC", "budget": 100, "is_autobid": true,
+            "ad_categories": ["plumbing", "notarealcategory"],
+        })).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "FAILED", "{body}");
+        assert_eq!(body["yelp_status"], "REJECTED");
+        let messages: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+        assert_eq!(messages[0], "Category 'notarealcategory' is not a Yelp category alias", "{messages:?}");
+
+        app.sim.control(Method::PATCH, &format!("/_sim/businesses/{business}"), Some(json!({"active": false}))).await;
+        let job = submit(&app, "/api/reseller/program/create", &session, json!({
+            "business_id": business, "program_name": "EP", "start": today(),
+        })).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "FAILED", "{body}");
+        assert_eq!(body["errors"][0]["code"], "BUSINESS_NOT_ACTIVE");
+        assert_eq!(body["errors"][0]["message"], "The business is not active on Yelp (closed or removed from search)");
+    }
+}
+
+on_every_backend! {
+    async fn every_validation_rule_answers_400_naming_the_field_and_nothing_reaches_yelp(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 200).await;
+        let session = synced(&app).await;
+        let business = good_business(&app).await;
+        let running = sim_program(&app, running_cpc).await["program_id"].as_str().unwrap().to_owned();
+        let not_cpc = sim_program(&app, |p| p["program_type"] != "CPC").await["program_id"].as_str().unwrap().to_owned();
+        let started = running.clone();
+        app.sim.control(Method::DELETE, "/_sim/stats", None).await;
+
+        let cpc = |extra: Value| {
+            let mut body = json!({"business_id": business, "program_name": "CPC", "start": today(),
+                                  "end": in_days(30), "budget": 100, "is_autobid": true});
+            for (k, v) in extra.as_object().unwrap() {
+                if v.is_null() { body.as_object_mut().unwrap().remove(k); } else { body[k] = v.clone(); }
+            }
+            body
+        };
+        let create = "/api/reseller/program/create".to_owned();
+        let cases: Vec<(String, Value, &str)> = vec![
+            (create.clone(), cpc(json!({"budget": 24.99})), "budget"),
+            (create.clone(), cpc(json!({"budget": null})), "budget"),
+            (create.clone(), cpc(json!({"budget": "lots"})), "budget"),
+            (create.clone(), cpc(json!({"is_autobid": false, "max_bid": 0.24})), "max_bid"),
+            (create.clone(), cpc(json!({"is_autobid": false})), "max_bid"),
+            (create.clone(), cpc(json!({"start": "2026/01/01"})), "start"),
+            (create.clone(), cpc(json!({"start": "2020-01-01"})), "start"),
+            (create.clone(), cpc(json!({"end": today()})), "end"),
+            (create.clone(), cpc(json!({"program_name": "BANNER"})), "program_name"),
+            (create.clone(), cpc(json!({"ad_categories": ["Restaurants"]})), "ad_categories"),
+            (create.clone(), cpc(json!({"pacing_method": "fast"})), "pacing_method"),
+            (create.clone(), cpc(json!({"fee_period": "WEEK"})), "fee_period"),
+            (create.clone(), cpc(json!({"business_id": null})), "business_id"),
+            (create.clone(), json!({"business_id": business, "program_name": "EP", "budget": 100}), "budget"),
+            (create.clone(), json!({"business_id": business, "program_name": "LOGO", "ad_categories": ["plumbing"]}), "ad_categories"),
+            (format!("/api/reseller/program/{started}/edit"), json!({"start": in_days(3)}), "start"),
+            (format!("/api/reseller/program/{running}/edit"), json!({"budget": 10}), "budget"),
+            (format!("/api/reseller/program/{running}/edit"), json!({}), "body"),
+            (format!("/api/reseller/program/{not_cpc}/edit"), json!({"max_bid": 2}), "max_bid"),
+            (format!("/api/reseller/program/{running}/duplicate"), json!({"start": "2020-01-01"}), "start"),
+            (format!("/api/reseller/program/{running}/duplicate"), json!({"budget": 1}), "budget"),
+            (format!("/api/program/{not_cpc}/pause/v1"), json!({}), "program_id"),
+            (format!("/api/program/{running}/resume/v1"), json!({}), "program_id"),
+        ];
+        for (path, body, field) in &cases {
+            let (status, answer) = post(&app, path, &session, body.clone()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {answer}");
+            assert_eq!(answer["error"]["field"], *field, "{path} {body}: {answer}");
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(!message.is_empty() && !message.contains("ValidationError"), "{message}");
+        }
+        // Every failing field at once.
+        let (_, answer) = post(&app, &create, &session, cpc(json!({"budget": 1, "end": "2000-01-01", "max_bid": 0.1}))).await;
+        let fields: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["end", "budget", "max_bid"], "{answer}");
+        assert_eq!(answer["error"]["fields"][1]["message"], "Budget must be at least $25.00");
+        // Another workspace's program is not found.
+        let (status, _) = post(&app, &format!("/api/reseller/program/{}/end", app.other_program), &session, json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        assert_eq!(sim_requests(&app).await, json!({}), "nothing reached the simulator");
+    }
+}
+
+on_every_backend! {
+    async fn a_server_error_on_create_is_not_retried_and_the_job_fails_with_a_clear_reason(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 20).await;
+        let session = synced(&app).await;
+        let business = good_business(&app).await;
+        app.sim.control(Method::DELETE, "/_sim/stats", None).await;
+        app.sim.set_faults(json!({"error_rate": 1})).await;
+        let job = submit(&app, "/api/reseller/program/create", &session, json!({
+            "business_id": business, "program_name": "EP", "start": today(),
+        })).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        app.sim.set_faults(json!({"error_rate": 0})).await;
+        assert_eq!(body["status"], "FAILED", "{body}");
+        assert_eq!(body["errors"][0]["code"], "OUTCOME_UNKNOWN");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("the outcome is unknown; check the program before trying again"), "{message}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(sim_requests(&app).await["POST /v1/reseller/program/create"], 1);
+    }
+}
+
+on_every_backend! {
+    async fn a_job_left_unfinished_by_a_stopped_watcher_is_completed_by_a_new_one(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 20).await;
+        let session = synced(&app).await;
+        let business = good_business(&app).await;
+        let watcher = app.watcher.lock().unwrap().take().unwrap();
+        watcher.stop().await;
+        let job = submit(&app, "/api/reseller/program/create", &session, json!({
+            "business_id": business, "program_name": "EP", "start": today(),
+        })).await;
+        // Yelp finishes the job while nobody watches.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let (_, body) = app.get_json(&format!("/api/reseller/status/{job}"), &session).await;
+        assert_eq!(body["status"], "PENDING", "{body}");
+
+        // A new server process over the same database: its watcher resumes the job.
+        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
+        let restarted = AppState::with_job_options(db.store.clone(), engine, SecretBox::from_key_bytes([7; 32]), false, test_job_options());
+        let watcher = restarted.jobs.spawn_watcher();
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "COMPLETED", "{body}");
+        mirrored(&app, &session, body["program_id"].as_str().unwrap()).await;
+        watcher.stop().await;
+    }
+}
+
+on_every_backend! {
+    async fn the_event_stream_of_a_job_ends_with_its_final_status(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 20).await;
+        let session = synced(&app).await;
+        let business = good_business(&app).await;
+        let job = submit(&app, "/api/reseller/program/create", &session, json!({
+            "business_id": business, "program_name": "CPC", "budget": 50, "is_autobid": true,
+        })).await;
+        let response = app.request(Method::GET, &format!("/api/reseller/jobs/{job}/events"), Some(&session)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let events = read_sse(response).await;
+        let statuses: Vec<&str> = events.iter().map(|e| e.data["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses.last(), Some(&"COMPLETED"), "{statuses:?}");
+        assert!(statuses.windows(2).all(|w| w[0] != w[1]), "one event per change: {statuses:?}");
+        let ids: Vec<String> = (1..=events.len()).map(|i| i.to_string()).collect();
+        assert_eq!(events.iter().map(|e| e.id.clone().unwrap()).collect::<Vec<_>>(), ids);
+        // A finished job's stream is its final state, then the end.
+        let response = app.request(Method::GET, &format!("/api/reseller/jobs/{job}/events"), Some(&session)).send().await.unwrap();
+        let again = read_sse(response).await;
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].data["status"], "COMPLETED");
+    }
+}
+
+on_every_backend! {
+    async fn another_workspaces_job_answers_404_and_a_viewer_gets_403(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 20).await;
+        let session = synced(&app).await;
+        let business = good_business(&app).await;
+        let job = submit(&app, "/api/reseller/program/create", &session, json!({
+            "business_id": business, "program_name": "EP",
+        })).await;
+        let bob = app.login(BOB).await;
+        for path in [format!("/api/reseller/status/{job}"), format!("/api/reseller/jobs/{job}/events")] {
+            let (status, _) = app.get_json(&path, &bob).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        }
+        let (_, history) = app.get_json("/api/reseller/job-history", &bob).await;
+        assert_eq!(history["total"], 0);
+
+        let victor = app.login(VICTOR).await;
+        let (status, answer) = post(&app, "/api/reseller/program/create", &victor, json!({
+            "business_id": business, "program_name": "EP",
+        })).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+        let (status, _) = app.get_json(&format!("/api/reseller/status/{job}"), &victor).await;
+        assert_eq!(status, StatusCode::OK, "a viewer reads jobs");
+        let alice = app.login(ALICE).await;
+        let (status, _) = post(&app, &format!("/api/reseller/program/{}/end", app.other_program), &alice, json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+on_every_backend! {
+    async fn one_watcher_at_a_time_holds_a_due_job_until_its_lease_ends(db: TestDb) {
+        let ws = db.store.create_workspace("Agency L", "http://127.0.0.1:9", "l", None).await.unwrap();
+        let now = dashboard::store::now_ms();
+        let job = dashboard::store::JobRecord {
+            id: "LeaseJob".into(), workspace_id: ws.id.clone(), user_id: None, username: None,
+            job_type: "create".into(), program_id: None, business_id: None, request: "{}".into(),
+            yelp_job_id: Some("LeaseJob".into()), status: "PENDING".into(), yelp_status: None,
+            receipt: None, errors: None, created_at: now, updated_at: now, completed_at: None,
+            next_poll_at: Some(now), poll_count: 0,
+        };
+        db.store.insert_job(&job).await.unwrap();
+        let a = db.store.claim_due_jobs("watcher-a", now, now + 1000, 10).await.unwrap();
+        let b = db.store.claim_due_jobs("watcher-b", now, now + 1000, 10).await.unwrap();
+        assert_eq!((a.len(), b.len()), (1, 0));
+        // Watcher A died: once its lease has run out, B takes the job over.
+        let b = db.store.claim_due_jobs("watcher-b", now + 1001, now + 2000, 10).await.unwrap();
+        assert_eq!(b.len(), 1);
+        db.store.update_job_progress("LeaseJob", "IN_PROGRESS", Some("PROCESSING"), None, now + 5000, now).await.unwrap();
+        assert!(db.store.claim_due_jobs("watcher-a", now + 4000, now + 9000, 10).await.unwrap().is_empty(), "not due yet");
+        assert_eq!(db.store.claim_due_jobs("watcher-a", now + 5000, now + 9000, 10).await.unwrap().len(), 1);
+        db.store.finish_job("LeaseJob", "COMPLETED", Some("COMPLETED"), None, None, Some("P1"), now + 6000).await.unwrap();
+        assert!(db.store.claim_due_jobs("watcher-b", now + 99_000, now + 100_000, 10).await.unwrap().is_empty(), "finished");
+        let stored = db.store.job(&ws.id, "LeaseJob").await.unwrap().unwrap();
+        assert_eq!((stored.status.as_str(), stored.program_id.as_deref(), stored.poll_count), ("COMPLETED", Some("P1"), 2));
+        assert!(db.store.job("another-workspace", "LeaseJob").await.unwrap().is_none());
+    }
+}
+
+on_every_backend! {
+    async fn a_submission_cut_short_by_a_stop_is_recorded_as_outcome_unknown_and_not_resent(db: TestDb) {
+        let ws = db.store.create_workspace("Agency U", "http://127.0.0.1:9", "u", None).await.unwrap();
+        let then = dashboard::store::now_ms() - 3_600_000;
+        let job = dashboard::store::JobRecord {
+            id: "Unanswered".into(), workspace_id: ws.id.clone(), user_id: None, username: None,
+            job_type: "create".into(), program_id: None, business_id: None, request: "{}".into(),
+            yelp_job_id: None, status: "PENDING".into(), yelp_status: None, receipt: None, errors: None,
+            created_at: then, updated_at: then, completed_at: None, next_poll_at: None, poll_count: 0,
+        };
+        db.store.insert_job(&job).await.unwrap();
+        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
+        let state = AppState::with_job_options(db.store.clone(), engine, SecretBox::from_key_bytes([7; 32]), false, test_job_options());
+        let watcher = state.jobs.spawn_watcher();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let stored = loop {
+            let stored = db.store.job(&ws.id, "Unanswered").await.unwrap().unwrap();
+            if stored.is_finished() || Instant::now() > deadline {
+                break stored;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        watcher.stop().await;
+        assert_eq!(stored.status, "FAILED");
+        assert!(stored.errors.unwrap().contains("OUTCOME_UNKNOWN"));
+        assert_eq!(stored.poll_count, 0, "Yelp was never asked again");
+    }
+}
