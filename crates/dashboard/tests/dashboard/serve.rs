@@ -38,6 +38,30 @@ fn yelp_ads(
     child.wait_with_output().unwrap()
 }
 
+/// Signs in over HTTP and answers the session cookie (`name=value`) and the answer's body.
+async fn sign_in(
+    http: &reqwest::Client,
+    url: &str,
+    username: &str,
+    password: &str,
+) -> (String, Value) {
+    let login = http
+        .post(format!("{url}/api/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200, "sign-in of {username}");
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, login.json().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_server_serves_syncs_stops_cleanly_and_never_prints_a_secret() {
     let sim = TestSim::start(300).await;
@@ -121,22 +145,8 @@ async fn a_configured_server_serves_syncs_stops_cleanly_and_never_prints_a_secre
         .await
         .unwrap();
     assert_eq!(wrong.status(), 400);
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "ops", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (cookie, body) = sign_in(&http, &url, "ops", ADMIN_PASSWORD).await;
     let token = cookie.split_once('=').unwrap().1.to_owned();
-    let body: Value = login.json().await.unwrap();
     let csrf = body["csrf_token"].as_str().unwrap().to_owned();
     let stream = http
         .post(format!("{url}/api/reseller/programs/sync-stream"))
@@ -219,21 +229,7 @@ async fn yelp_ads_alone_on_a_fresh_data_dir_serves_the_demo_with_its_sign_in() {
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "demo", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let body: Value = login.json().await.unwrap();
+    let (cookie, body) = sign_in(&http, &url, "demo", "demo").await;
     assert_eq!(body["user"]["role"], "admin");
     let stream = http
         .post(format!("{url}/api/reseller/programs/sync-stream"))
