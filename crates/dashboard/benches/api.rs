@@ -5,17 +5,16 @@
 //! The mirror is filled by a real sync from the simulator; the server runs on port 0 in this process and
 //! the clients talk to it over HTTP, as a browser would.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use dashboard::auth::hash_password;
-use dashboard::secrets::SecretBox;
-use dashboard::store::{Role, Store, new_id};
-use dashboard::sync::{SyncEngine, SyncOptions, Trigger, sync_to_end};
-use dashboard::web::{AppState, Application};
-use serde_json::{Value, json};
-use yelp_partner_api::{Client, ClientConfig, SecretString};
+use dashboard::sync::{SyncOptions, Trigger, sync_to_end};
+use dashboard::web::AppState;
+use serde_json::Value;
+use support::BenchServer;
 
 #[derive(Parser)]
 struct Args {
@@ -35,122 +34,39 @@ struct Args {
     bench: bool,
 }
 
-struct Server {
-    url: String,
-    cookie: String,
-    csrf: String,
-    http: reqwest::Client,
-    _sim: yelp_sim::SimHandle,
-    _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A server over a SQLite mirror of `programs` programs (synced from the simulator when `presync`).
-async fn server(programs: usize, latency_ms: u64, presync: bool) -> Server {
-    let dir = TempDir(std::env::temp_dir().join(format!("yelp-ads-api-bench-{}", new_id())));
-    std::fs::create_dir_all(&dir.0).expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}", dir.0.join("bench.db").display()))
-        .await
-        .expect("db");
-    store.migrate().await.expect("migrate");
-    let sim = yelp_sim::spawn(yelp_sim::SimConfig {
-        bind: "127.0.0.1:0".parse().expect("addr"),
+async fn server(programs: usize, latency_ms: u64, presync: bool) -> BenchServer {
+    let sim = yelp_sim::SimConfig {
         programs,
         businesses: (programs / 6).clamp(300, 20_000),
         latency_ms,
         page_size_max: 40,
-        username: "bench".into(),
-        password: "bench-partner".into(),
         ..yelp_sim::SimConfig::default()
+    };
+    let engine = SyncOptions {
+        page_size: 40,
+        ..SyncOptions::default()
+    };
+    let server = support::start("api", sim, engine, |store, engine, secrets| {
+        AppState::new(store, engine, secrets, false)
     })
-    .await
-    .expect("simulator");
-    let secrets = SecretBox::from_key_bytes([9; 32]);
-    let ws = store
-        .create_workspace(
-            "Bench",
-            &sim.base_url(),
-            "bench",
-            Some(&secrets.encrypt("bench-partner")),
-        )
-        .await
-        .expect("workspace");
-    store
-        .create_user(
-            &ws.id,
-            "bench",
-            &hash_password("bench-password").expect("hash"),
-            Role::Operator,
-        )
-        .await
-        .expect("user");
-    let engine = SyncEngine::new(
-        store.clone(),
-        SyncOptions {
-            page_size: 40,
-            ..SyncOptions::default()
-        },
-    );
+    .await;
     if presync {
-        let client = Client::new(
-            ClientConfig::new(
-                &sim.base_url(),
-                "bench",
-                SecretString::from("bench-partner".to_owned()),
-            )
-            .expect("config"),
-        )
-        .expect("client");
         let started = Instant::now();
-        let last = sync_to_end(&engine, &ws.id, client, Trigger::Cli)
-            .await
-            .expect("sync");
+        let last = sync_to_end(
+            &server.state.engine,
+            &server.workspace_id,
+            server.yelp_client(),
+            Trigger::Cli,
+        )
+        .await
+        .expect("sync");
         eprintln!(
             "mirror of {programs} programs synced in {:.1} s: {last:?}",
             started.elapsed().as_secs_f64()
         );
     }
-    let state = AppState::new(store, engine, secrets, false);
-    let app = Application::bind("127.0.0.1:0".parse().expect("addr"), state)
-        .await
-        .expect("bind");
-    let url = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
-    yelp_partner_api::install_crypto_provider();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(1000)
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("http");
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "bench", "password": "bench-password"}))
-        .send()
-        .await
-        .expect("login");
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let body: Value = login.json().await.expect("login body");
-    let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
-    Server {
-        url,
-        cookie,
-        csrf,
-        http,
-        _sim: sim,
-        _dir: dir,
-    }
+    server
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {

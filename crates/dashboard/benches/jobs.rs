@@ -7,15 +7,14 @@
 //! plus `job_seconds`, which makes every figure an upper bound (by the request's own latency). A client
 //! polls the status endpoint every 10 ms, as a page would (more often than any page does).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use dashboard::auth::hash_password;
 use dashboard::jobs::JobOptions;
-use dashboard::secrets::SecretBox;
-use dashboard::store::{Role, Store, new_id};
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
+use dashboard::sync::SyncOptions;
+use dashboard::web::AppState;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -43,86 +42,36 @@ struct Args {
     bench: bool,
 }
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 async fn run(args: &Args) {
-    let dir = TempDir(std::env::temp_dir().join(format!("yelp-ads-jobs-bench-{}", new_id())));
-    std::fs::create_dir_all(&dir.0).expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}", dir.0.join("bench.db").display()))
-        .await
-        .expect("db");
-    store.migrate().await.expect("migrate");
-    let sim = yelp_sim::spawn(yelp_sim::SimConfig {
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        programs: 100,
-        businesses: 300,
-        job_seconds: args.job_seconds,
-        username: "bench".into(),
-        password: "bench-partner".into(),
-        ..yelp_sim::SimConfig::default()
-    })
-    .await
-    .expect("simulator");
-    let secrets = SecretBox::from_key_bytes([9; 32]);
-    let ws = store
-        .create_workspace(
-            "Bench",
-            &sim.base_url(),
-            "bench",
-            Some(&secrets.encrypt("bench-partner")),
-        )
-        .await
-        .expect("workspace");
-    store
-        .create_user(
-            &ws.id,
-            "bench",
-            &hash_password("bench-password").expect("hash"),
-            Role::Operator,
-        )
-        .await
-        .expect("user");
-    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
     let options = JobOptions {
         first_check: Duration::from_millis(args.first_check_ms),
         growth: args.growth,
         max_interval: Duration::from_millis(args.max_interval_ms),
         ..JobOptions::default()
     };
-    let state = AppState::with_job_options(store, engine, secrets, false, options.clone());
-    let watcher = state.jobs.spawn_watcher();
-    let app = Application::bind("127.0.0.1:0".parse().expect("addr"), state)
-        .await
-        .expect("bind");
-    let url = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
-    yelp_partner_api::install_crypto_provider();
-    let http = reqwest::Client::new();
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "bench", "password": "bench-password"}))
-        .send()
-        .await
-        .expect("login");
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let body: Value = login.json().await.expect("login body");
-    let csrf = body["csrf_token"].as_str().unwrap_or_default().to_owned();
+    let sim_config = yelp_sim::SimConfig {
+        programs: 100,
+        businesses: 300,
+        job_seconds: args.job_seconds,
+        ..yelp_sim::SimConfig::default()
+    };
+    let server = support::start(
+        "jobs",
+        sim_config,
+        SyncOptions::default(),
+        |store, engine, secrets| {
+            AppState::with_job_options(store, engine, secrets, false, options.clone())
+        },
+    )
+    .await;
+    let watcher = server.state.jobs.spawn_watcher();
+    let (sim, http, url) = (&server.sim, server.http.clone(), server.url.clone());
+    let (cookie, csrf) = (server.cookie.clone(), server.csrf.clone());
     let businesses: Value = http
         .get(format!("{}/_sim/businesses", sim.base_url()))
         .send()
