@@ -91,10 +91,15 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         // The first line is for scripts (with --bind 127.0.0.1:0 it is how they learn the port).
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "yelp-ads listening on http://{addr}");
-        if demo.is_some() {
+        if let Some(demo) = &demo {
             let _ = writeln!(
                 out,
                 "Demo mode: Yelp is simulated in this process. Sign in at http://{addr}/ as {DEMO_USER} / {DEMO_PASSWORD}"
+            );
+            let _ = writeln!(
+                out,
+                "Demo Yelp simulator: {} (its control API, to inject faults, is under /_sim)",
+                demo.sim.base_url()
             );
         }
         let _ = out.flush();

@@ -18,6 +18,13 @@ use crate::state::{Fault, Faults, SimState};
 /// Route of the list-all endpoint, the one `fail_offsets_from` applies to.
 const LIST_ALL: &str = "/programs/v1";
 
+/// Routes whose answer `lose_answer_rate` may lose after the change is made.
+const SUBMISSIONS: [&str; 3] = [
+    "/v1/reseller/program/create",
+    "/v1/reseller/program/{program_id}/edit",
+    "/v1/reseller/program/{program_id}/end",
+];
+
 /// Stats, in-flight gauge, latency, fault dice, then Basic auth; in that order (see the crate docs).
 pub(crate) async fn partner(
     State(state): State<SimState>,
@@ -50,6 +57,13 @@ pub(crate) async fn partner(
     }
     let response = next.run(request).await;
     tracing::debug!(%method, route, status = response.status().as_u16(), "partner request");
+    if response.status().is_success()
+        && SUBMISSIONS.contains(&route.as_str())
+        && state.roll_lost_answer(&faults)
+    {
+        tracing::debug!(%method, route, "injected lost answer");
+        return fault_response(Fault::ServerError(504), &faults);
+    }
     response
 }
 

@@ -68,6 +68,10 @@ pub struct Faults {
     pub fail_offsets_from: Option<u64>,
     /// Seconds in the `Retry-After` header of a 429.
     pub retry_after_seconds: u64,
+    /// Fraction of create/edit/end submissions that Yelp carries out (the job is made and runs) but whose
+    /// answer is lost: the client gets a plain-text 504, as when a gateway times out.
+    #[serde(default)]
+    pub lose_answer_rate: f64,
 }
 
 /// A partial update of [`Faults`]; `fail_offsets_from: null` clears that fault.
@@ -87,6 +91,8 @@ pub struct FaultsPatch {
     pub fail_offsets_from: Option<Option<u64>>,
     /// New `Retry-After` seconds.
     pub retry_after_seconds: Option<u64>,
+    /// New lost-answer rate (0..=1).
+    pub lose_answer_rate: Option<f64>,
 }
 
 /// Behaviour of the account, changeable at run time.
@@ -462,6 +468,7 @@ impl SimState {
             drop_rate: config.drop_rate,
             fail_offsets_from: None,
             retry_after_seconds: config.retry_after_seconds,
+            lose_answer_rate: 0.0,
         };
         let fault_rng = Rng::with_seed(config.fault_seed);
         Self {
@@ -747,6 +754,7 @@ impl SimState {
             ("error_rate", patch.error_rate),
             ("rate_limit_rate", patch.rate_limit_rate),
             ("drop_rate", patch.drop_rate),
+            ("lose_answer_rate", patch.lose_answer_rate),
         ] {
             if let Some(rate) = rate {
                 check_rate(name, rate)?;
@@ -770,6 +778,9 @@ impl SimState {
         }
         if let Some(v) = patch.retry_after_seconds {
             faults.retry_after_seconds = v;
+        }
+        if let Some(v) = patch.lose_answer_rate {
+            faults.lose_answer_rate = v;
         }
         Ok(faults.clone())
     }
@@ -866,6 +877,12 @@ impl SimState {
     }
 
     /// Rolls the fault dice for one request.
+    /// Whether the answer to a submission that was carried out is lost.
+    pub(crate) fn roll_lost_answer(&self, faults: &Faults) -> bool {
+        let rate = faults.lose_answer_rate;
+        rate > 0.0 && lock(&self.inner.fault_rng).f64() < rate
+    }
+
     pub(crate) fn roll_fault(&self, faults: &Faults) -> Option<Fault> {
         let mut rng = lock(&self.inner.fault_rng);
         let mut hit = |rate: f64| rate > 0.0 && rng.f64() < rate;

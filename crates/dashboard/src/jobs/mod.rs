@@ -12,12 +12,12 @@ use chrono::{NaiveDate, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
-use yelp_partner_api::{Client, CreateProgram, EditProgram, JobId, ProgramId};
+use yelp_partner_api::{Client, CreateProgram, EditProgram, JobId, PauseStatus, ProgramId};
 
 use crate::error::{Error, Result};
 use crate::store::{
-    COMPLETED, FAILED, JobRecord, KnownBusinesses, PENDING, Store, StoredProgram, User, new_id,
-    now_ms,
+    COMPLETED, FAILED, JobRecord, KnownBusinesses, PENDING, Store, StoredProgram, UNKNOWN_OUTCOME,
+    User, new_id, now_ms,
 };
 
 /// Builds the Yelp client of a workspace (from its stored credentials).
@@ -38,6 +38,11 @@ pub struct JobOptions {
     pub lease_ttl: Duration,
     /// Jobs polled at once per tick.
     pub batch: u32,
+    /// Between looks at the program of a submission whose answer was lost.
+    pub reconcile_interval: Duration,
+    /// How long after such a submission its change may still appear; past it, a change not seen was not
+    /// made.
+    pub reconcile_window: Duration,
 }
 
 impl Default for JobOptions {
@@ -50,6 +55,9 @@ impl Default for JobOptions {
             tick: Duration::from_millis(100),
             lease_ttl: Duration::from_secs(30),
             batch: 32,
+            reconcile_interval: Duration::from_secs(10),
+            // Yelp finishes jobs in seconds to minutes.
+            reconcile_window: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -329,6 +337,53 @@ impl JobService {
                 job.status = COMPLETED.into();
                 job.yelp_status = Some("COMPLETED".into());
             }
+            Err(e) if outcome_unknown(&e) => {
+                // Yelp applies these at once: the program itself tells whether it did.
+                let wanted = if pause {
+                    PauseStatus::Paused
+                } else {
+                    PauseStatus::NotPaused
+                };
+                let now_is = match client.program_info(&id).await {
+                    Ok(entry) => {
+                        let status = entry.program.program_pause_status.clone();
+                        if let Err(e) = self
+                            .inner
+                            .store
+                            .write_program_page(
+                                &user.workspace_id,
+                                std::slice::from_ref(&entry),
+                                &mut KnownBusinesses::default(),
+                                now_ms(),
+                            )
+                            .await
+                        {
+                            tracing::warn!(error = %e, program_id = %id, "could not refresh the program");
+                        }
+                        Some(status)
+                    }
+                    Err(read) => {
+                        tracing::warn!(error = %read, program_id = %id, "cannot read the program back");
+                        None
+                    }
+                };
+                job.yelp_status = Some(UNKNOWN_OUTCOME.into());
+                if now_is == Some(wanted) {
+                    job.status = COMPLETED.into();
+                } else {
+                    let (code, message) = match now_is {
+                        Some(_) => ("NOT_APPLIED", format!(
+                            "Yelp did not answer and the program is not {}: nothing changed; try again",
+                            if pause { "paused" } else { "running" }
+                        )),
+                        None => ("OUTCOME_UNKNOWN", "Yelp did not answer and the program could not be read back, so the outcome is unknown; check the program before trying again".to_owned()),
+                    };
+                    job.status = FAILED.into();
+                    job.errors = Some(
+                        json!([{"field": null, "code": code, "message": message}]).to_string(),
+                    );
+                }
+            }
             Err(e) => {
                 job.status = FAILED.into();
                 job.errors = Some(submission_errors(&e).to_string());
@@ -370,8 +425,9 @@ impl JobService {
         }
     }
 
-    /// Records what a submission gave: a job to watch, or a failure. Never resubmits. The job was
-    /// recorded before sending, so that a stop while sending leaves a trace (see the watcher).
+    /// Records what a submission gave: a job to watch, a failure, or an unknown outcome to reconcile.
+    /// Never resubmits. The job was recorded before sending, so that a stop while sending leaves a trace
+    /// (see the watcher).
     async fn record_submission(
         &self,
         job: JobRecord,
@@ -386,6 +442,16 @@ impl JobService {
                     .job_submitted(&job.id, yelp_job.as_str(), next, now)
                     .await?;
                 yelp_job.into_string()
+            }
+            Err(e) if outcome_unknown(&e) => {
+                // Yelp may have taken it: look at the program instead of sending it again.
+                tracing::warn!(error = %e, job_type = job.job_type, "submission unanswered; reconciling");
+                let next = now + ms(self.inner.options.reconcile_interval);
+                self.inner
+                    .store
+                    .job_outcome_unknown(&job.id, next, now)
+                    .await?;
+                job.id
             }
             Err(e) => {
                 tracing::warn!(error = %e, job_type = job.job_type, "submission to Yelp failed");
@@ -465,28 +531,21 @@ fn edit_json(e: &EditProgram) -> Value {
     })
 }
 
-/// What an unanswered submission (the process stopped while sending it) becomes.
-pub(crate) fn unanswered_errors() -> String {
-    json!([{"field": null, "code": "OUTCOME_UNKNOWN",
-        "message": "The server stopped while sending this to Yelp, so the outcome is unknown; check the program before trying again"}])
-    .to_string()
+/// Whether a failed submission may all the same have reached Yelp and been carried out.
+fn outcome_unknown(e: &yelp_partner_api::Error) -> bool {
+    use yelp_partner_api::Error as Y;
+    matches!(e, Y::Timeout | Y::Transport(_) | Y::Server { .. })
+}
+
+/// A duration in milliseconds, for the database's times.
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The reasons of a submission that failed, as `[{field, code, message}]`.
 fn submission_errors(e: &yelp_partner_api::Error) -> Value {
     use yelp_partner_api::Error as Y;
     let (code, message) = match e {
-        Y::Timeout | Y::Transport(_) => (
-            "OUTCOME_UNKNOWN".to_owned(),
-            "Yelp did not answer, so the outcome is unknown; check the program before trying again"
-                .to_owned(),
-        ),
-        Y::Server { status } => (
-            "OUTCOME_UNKNOWN".to_owned(),
-            format!(
-                "Yelp failed (HTTP {status}), so the outcome is unknown; check the program before trying again"
-            ),
-        ),
         Y::Rejected {
             id, description, ..
         } => (

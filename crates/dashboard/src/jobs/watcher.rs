@@ -12,24 +12,25 @@ use yelp_partner_api::{
     BusinessId, Client, JobId, JobOutcome, JobReceipt, JobStatus, ProgramId, ProgramType,
 };
 
-use super::{Inner, refresh_program, unanswered_errors};
+use super::{Inner, ms, refresh_program};
 use crate::error::Result;
-use crate::store::{COMPLETED, FAILED, IN_PROGRESS, JobRecord, PENDING, now_ms};
+use crate::store::{COMPLETED, FAILED, IN_PROGRESS, JobRecord, PENDING, UNKNOWN_OUTCOME, now_ms};
 
 pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     tracing::info!(instance_id = inner.instance_id, "job watcher started");
     // A submission still unanswered after this long was cut short by a stop: Yelp's answer is lost.
+    // (Sending one takes at most the client's timeout; another live instance may be sending one now.)
     const UNANSWERED_AFTER_MS: i64 = 10 * 60 * 1000;
     let now = now_ms();
     match inner
         .store
-        .fail_unanswered_submissions(now - UNANSWERED_AFTER_MS, &unanswered_errors(), now)
+        .reconcile_unanswered_submissions(now - UNANSWERED_AFTER_MS, now)
         .await
     {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
             jobs = n,
-            "submissions cut short by a stop recorded as outcome unknown"
+            "submissions cut short by a stop: outcome unknown, reconciling"
         ),
         Err(e) => tracing::warn!(error = %e, "job watcher: cannot check unanswered submissions"),
     }
@@ -82,6 +83,9 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
     let store = &inner.store;
     let later = |job: &JobRecord| now_ms() + inner.options.interval_ms(job.poll_count + 1);
     let Some(yelp_job_id) = &job.yelp_job_id else {
+        if job.yelp_status.as_deref() == Some(UNKNOWN_OUTCOME) {
+            return reconcile_unknown(inner, job).await;
+        }
         let errors = reasons("NO_JOB", "Yelp gave no job to follow");
         return store
             .finish_job(&job.id, FAILED, None, None, Some(&errors), None, now_ms())
@@ -165,6 +169,17 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
             }
         },
         JobOutcome::Rejected | JobOutcome::Partial => {
+            // Part of a partial job was carried out: the mirror shows what Yelp has now.
+            let program_id = if receipt.outcome() == JobOutcome::Partial {
+                reconcile(inner, &client, job, &receipt)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "partial job: cannot refresh the mirror");
+                        None
+                    })
+            } else {
+                None
+            };
             let errors: Vec<Value> = receipt
                 .failure_reasons()
                 .iter()
@@ -182,7 +197,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
                     Some(&yelp_status),
                     Some(&raw),
                     Some(&errors),
-                    None,
+                    program_id.as_ref().map(ProgramId::as_str),
                     now_ms(),
                 )
                 .await
@@ -229,7 +244,7 @@ async fn find_created(
     let start = request["start"].as_str().and_then(|s| s.parse().ok());
     let known: HashSet<ProgramId> = inner
         .store
-        .program_ids(&job.workspace_id)
+        .program_ids_seen_before(&job.workspace_id, business, job.created_at)
         .await?
         .into_iter()
         .map(ProgramId::from_yelp)
@@ -242,4 +257,241 @@ async fn find_created(
             &known,
         )
         .await?)
+}
+
+/// What looking at Yelp tells of a submission whose answer was lost.
+enum Seen {
+    /// The change is there (for a create: this new program).
+    Made(Option<ProgramId>),
+    /// Not (yet) there.
+    NotYet,
+    /// The answer cannot be read from the program; the message says why.
+    Undecidable(&'static str, String),
+}
+
+/// Reconciles a submission whose answer was lost: looks at the program (or, for a create, the
+/// business's programs) until the change shows or the window for it has passed. Never resubmits.
+async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
+    let store = &inner.store;
+    let now = now_ms();
+    let window_over = now >= job.created_at + ms(inner.options.reconcile_window);
+    let later = now + ms(inner.options.reconcile_interval);
+    let client = match (inner.clients)(job.workspace_id.clone()).await {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(error = %e, "no Yelp client for the job's workspace");
+            return store
+                .update_job_progress(&job.id, IN_PROGRESS, None, None, later, now)
+                .await;
+        }
+    };
+    let seen = match job.job_type.as_str() {
+        "create" | "duplicate" => created_since(inner, &client, job).await,
+        "edit" | "terminate" => changed(inner, &client, job).await,
+        other => Ok(Seen::Undecidable(
+            "OUTCOME_UNKNOWN",
+            format!(
+                "Yelp did not answer this {other}, so its outcome is unknown; check the program"
+            ),
+        )),
+    };
+    let window = spoken(inner.options.reconcile_window);
+    let finish_failed = |code: &str, message: String| {
+        let errors = reasons(code, &message);
+        async move {
+            store
+                .finish_job(&job.id, FAILED, None, None, Some(&errors), None, now_ms())
+                .await
+        }
+    };
+    match seen {
+        Ok(Seen::Made(program_id)) => {
+            tracing::info!(program_id = ?program_id, "unanswered submission found carried out");
+            store
+                .finish_job(
+                    &job.id,
+                    COMPLETED,
+                    None,
+                    None,
+                    None,
+                    program_id.as_ref().map(ProgramId::as_str),
+                    now_ms(),
+                )
+                .await
+        }
+        Ok(Seen::Undecidable(code, message)) => finish_failed(code, message).await,
+        Ok(Seen::NotYet) if window_over => {
+            let message = if matches!(job.job_type.as_str(), "create" | "duplicate") {
+                format!(
+                    "Yelp did not answer, and no new program appeared within {window}: it was not \
+                     created. You can submit it again"
+                )
+            } else {
+                format!(
+                    "Yelp did not answer, and the change did not appear within {window}: it was \
+                     not made. The program shows what Yelp has now; you can submit the change again"
+                )
+            };
+            finish_failed("NOT_APPLIED", message).await
+        }
+        Ok(Seen::NotYet) => {
+            store
+                .update_job_progress(&job.id, IN_PROGRESS, None, None, later, now)
+                .await
+        }
+        Err(e) if now >= job.created_at + 2 * ms(inner.options.reconcile_window) => {
+            tracing::warn!(error = %e, "cannot reconcile an unanswered submission; giving up");
+            finish_failed(
+                "OUTCOME_UNKNOWN",
+                "Yelp did not answer, and its programs could not be read since, so the outcome is \
+                 unknown; check the program before trying again"
+                    .into(),
+            )
+            .await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot reconcile an unanswered submission yet");
+            store
+                .update_job_progress(&job.id, IN_PROGRESS, None, None, later, now)
+                .await
+        }
+    }
+}
+
+/// For a create or duplicate: the one program of its type and start that the business has now and had
+/// not when the job was submitted.
+async fn created_since(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen> {
+    let Some(business) = job.business_id.as_deref() else {
+        return Ok(Seen::Undecidable(
+            "OUTCOME_UNKNOWN",
+            "Yelp did not answer and the job names no business to look in; check the business's programs"
+                .into(),
+        ));
+    };
+    let request: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
+    let program_type = ProgramType::from_wire(request["program_name"].as_str().unwrap_or(""));
+    let start: Option<chrono::NaiveDate> = request["start"].as_str().and_then(|s| s.parse().ok());
+    let known: HashSet<String> = inner
+        .store
+        .program_ids_seen_before(&job.workspace_id, business, job.created_at)
+        .await?
+        .into_iter()
+        .collect();
+    let programs = client
+        .all_business_programs(&BusinessId::from_yelp(business))
+        .await?;
+    let new: Vec<ProgramId> = programs
+        .into_iter()
+        .map(|e| e.program)
+        .filter(|p| {
+            p.program_type == program_type
+                && start.is_none_or(|s| p.start_date == Some(s))
+                && !known.contains(p.program_id.as_str())
+        })
+        .map(|p| p.program_id)
+        .collect();
+    match new.as_slice() {
+        [] => Ok(Seen::NotYet),
+        [id] => {
+            refresh_program(&inner.store, client, &job.workspace_id, id).await?;
+            Ok(Seen::Made(Some(id.clone())))
+        }
+        several => {
+            let ids: Vec<&str> = several.iter().map(ProgramId::as_str).collect();
+            Ok(Seen::Undecidable(
+                "AMBIGUOUS",
+                format!(
+                    "Yelp did not answer, and since then {} new {} programs appeared for this business ({}); \
+                     check which one is this request's before trying again",
+                    ids.len(),
+                    program_type.as_str(),
+                    ids.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// For an edit or end: whether the program, read again from Yelp (and written to the mirror), shows it.
+async fn changed(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen> {
+    let Some(program_id) = job.program_id.as_deref().map(ProgramId::from_yelp) else {
+        return Ok(Seen::Undecidable(
+            "OUTCOME_UNKNOWN",
+            "Yelp did not answer and the job names no program; check the program".into(),
+        ));
+    };
+    let entry = client.program_info(&program_id).await?;
+    inner
+        .store
+        .write_program_page(
+            &job.workspace_id,
+            std::slice::from_ref(&entry),
+            &mut crate::store::KnownBusinesses::default(),
+            now_ms(),
+        )
+        .await?;
+    let request: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
+    let today = chrono::Utc::now().date_naive();
+    let shown = if job.job_type == "terminate" {
+        Some(entry.program.end_date.is_some_and(|end| end <= today))
+    } else {
+        edit_shown(&request, &entry.program)
+    };
+    Ok(match shown {
+        Some(true) => Seen::Made(Some(program_id)),
+        Some(false) => Seen::NotYet,
+        None => Seen::Undecidable(
+            "OUTCOME_UNKNOWN",
+            "Yelp did not answer, and the fields changed cannot be read back from the program, so the \
+             outcome is unknown; check the program before trying again"
+                .into(),
+        ),
+    })
+}
+
+/// Whether `program` shows every field of an edit that Yelp reports back; `None` when it reports none of
+/// them (pacing, or a budget change set for a later date).
+fn edit_shown(request: &Value, program: &yelp_partner_api::Program) -> Option<bool> {
+    let metrics = program.program_metrics.as_ref();
+    let date = |key: &str| {
+        request[key]
+            .as_str()
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+    };
+    let mut checks: Vec<bool> = Vec::new();
+    if let Some(start) = date("start") {
+        checks.push(program.start_date == Some(start));
+    }
+    if let Some(end) = date("end") {
+        checks.push(program.end_date == Some(end));
+    }
+    if request["future_budget_date"].is_null() {
+        if let Some(budget) = request["budget_cents"].as_i64() {
+            checks.push(metrics.and_then(|m| m.budget).map(|c| c.get()) == Some(budget));
+        }
+    }
+    if let Some(bid) = request["max_bid_cents"].as_i64() {
+        checks.push(metrics.and_then(|m| m.max_bid).map(|c| c.get()) == Some(bid));
+    }
+    if let Some(autobid) = request["is_autobid"].as_bool() {
+        checks.push(metrics.and_then(|m| m.is_autobid) == Some(autobid));
+    }
+    if let Some(categories) = request["ad_categories"].as_array() {
+        let mut asked: Vec<&str> = categories.iter().filter_map(Value::as_str).collect();
+        let mut has: Vec<&str> = program.ad_categories.iter().map(String::as_str).collect();
+        asked.sort_unstable();
+        has.sort_unstable();
+        checks.push(asked == has);
+    }
+    (!checks.is_empty()).then(|| checks.iter().all(|c| *c))
+}
+
+/// A duration as words: "3 seconds", "10 minutes".
+fn spoken(d: std::time::Duration) -> String {
+    let seconds = d.as_secs();
+    if seconds < 120 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} minutes", seconds.div_ceil(60))
+    }
 }

@@ -14,6 +14,19 @@ pub const IN_PROGRESS: &str = "IN_PROGRESS";
 pub const COMPLETED: &str = "COMPLETED";
 /// Refused, partly refused, expired, or not submitted.
 pub const FAILED: &str = "FAILED";
+/// Yelp's status of a job whose submission went unanswered, while it is reconciled.
+pub const UNKNOWN_OUTCOME: &str = "UNKNOWN";
+
+/// The number of jobs of one type in one status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobCount {
+    /// create, edit, duplicate, terminate, pause or resume.
+    pub job_type: String,
+    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
+    pub status: String,
+    /// How many.
+    pub count: u64,
+}
 
 /// A job as stored.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -244,19 +257,36 @@ impl Store {
         Ok(())
     }
 
-    /// Ends as FAILED every submission recorded before `cutoff` whose answer from Yelp was never
-    /// recorded (the process stopped while sending it): its outcome is unknown. Answers how many.
-    pub async fn fail_unanswered_submissions(
+    /// Marks a submission whose answer from Yelp was lost (a timeout, a 5xx, a dropped connection): Yelp
+    /// may or may not have taken it, so it is not resent but reconciled from `next_poll_at` on, by
+    /// looking at the program itself. Shown as IN_PROGRESS with Yelp's status `UNKNOWN`.
+    pub async fn job_outcome_unknown(
         &self,
-        cutoff: i64,
-        errors: &str,
+        job_id: &str,
+        next_poll_at: i64,
         now: i64,
-    ) -> Result<u64> {
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'IN_PROGRESS', yelp_status = $1, next_poll_at = $2, updated_at = $3 \
+             WHERE id = $4",
+        )
+        .bind(UNKNOWN_OUTCOME)
+        .bind(next_poll_at)
+        .bind(now)
+        .bind(job_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks for reconciliation every submission recorded before `cutoff` whose answer from Yelp was never
+    /// recorded (the process stopped while sending it): its outcome is unknown. Answers how many.
+    pub async fn reconcile_unanswered_submissions(&self, cutoff: i64, now: i64) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE jobs SET status = 'FAILED', errors = $1, completed_at = $2, updated_at = $2 \
+            "UPDATE jobs SET status = 'IN_PROGRESS', yelp_status = $1, next_poll_at = $2, updated_at = $2 \
              WHERE status = 'PENDING' AND yelp_job_id IS NULL AND next_poll_at IS NULL AND created_at < $3",
         )
-        .bind(errors)
+        .bind(UNKNOWN_OUTCOME)
         .bind(now)
         .bind(cutoff)
         .execute(&self.writer)
@@ -341,13 +371,39 @@ impl Store {
         .await?)
     }
 
-    /// The ids of every program the workspace's mirror holds.
-    pub async fn program_ids(&self, workspace_id: &str) -> Result<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT program_id FROM programs WHERE workspace_id = $1")
-                .bind(workspace_id)
-                .fetch_all(&self.pool)
-                .await?,
+    /// The ids of the business's programs that the mirror first saw before `before` (unix ms): those
+    /// that cannot be the result of a submission made at `before`.
+    pub async fn program_ids_seen_before(
+        &self,
+        workspace_id: &str,
+        business_id: &str,
+        before: i64,
+    ) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT program_id FROM programs WHERE workspace_id = $1 AND business_id = $2 \
+             AND first_seen_at < $3",
         )
+        .bind(workspace_id)
+        .bind(business_id)
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many jobs there are of each type and status, for metrics.
+    pub async fn job_counts(&self) -> Result<Vec<JobCount>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT job_type, status, COUNT(*) FROM jobs GROUP BY job_type, status ORDER BY job_type, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(job_type, status, count)| JobCount {
+                job_type,
+                status,
+                count: u64::try_from(count).unwrap_or(0),
+            })
+            .collect())
     }
 }

@@ -17,7 +17,9 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
 
-pub use jobs::{COMPLETED, FAILED, IN_PROGRESS, JobFilter, JobRecord, PENDING};
+pub use jobs::{
+    COMPLETED, FAILED, IN_PROGRESS, JobCount, JobFilter, JobRecord, PENDING, UNKNOWN_OUTCOME,
+};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::ThrottleState;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};

@@ -1,5 +1,6 @@
 //! Prometheus metrics: HTTP requests by route and status, Yelp API calls by endpoint and outcome (counted
-//! here), sync runs and their durations (read from the runs table at scrape time).
+//! here), sync runs and their durations and jobs by type and status (read from the database at scrape
+//! time, so that every instance reports the same totals).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -7,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use yelp_partner_api::CallRecord;
 
-use crate::store::RunStats;
+use crate::store::{JobCount, RunStats};
 
 /// Counters kept in memory since start.
 #[derive(Debug, Default)]
@@ -30,7 +31,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self, runs: &[RunStats]) -> String {
+    pub fn render(&self, runs: &[RunStats], jobs: &[JobCount]) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP yelp_ads_http_requests_total HTTP requests served, by route and status.\n",
@@ -82,6 +83,17 @@ impl Metrics {
                 run.total_duration_ms as f64 / 1000.0
             );
         }
+        out.push_str("# HELP yelp_ads_jobs Jobs recorded, by type and status (PENDING and IN_PROGRESS are open).\n");
+        out.push_str("# TYPE yelp_ads_jobs gauge\n");
+        for job in jobs {
+            let _ = writeln!(
+                out,
+                "yelp_ads_jobs{{job_type=\"{}\",status=\"{}\"}} {}",
+                label(&job.job_type),
+                label(&job.status),
+                job.count
+            );
+        }
         out
     }
 }
@@ -104,11 +116,18 @@ mod tests {
         m.http_request("/api/reseller/programs", 200);
         m.http_request("/api/reseller/programs", 200);
         m.http_request("a\"b", 404);
-        let text = m.render(&[RunStats {
-            status: "synced".into(),
-            count: 2,
-            total_duration_ms: 1500,
-        }]);
+        let text = m.render(
+            &[RunStats {
+                status: "synced".into(),
+                count: 2,
+                total_duration_ms: 1500,
+            }],
+            &[JobCount {
+                job_type: "create".into(),
+                status: "COMPLETED".into(),
+                count: 3,
+            }],
+        );
         assert!(text.contains(
             "yelp_ads_http_requests_total{route=\"/api/reseller/programs\",status=\"200\"} 2\n"
         ));
@@ -117,5 +136,6 @@ mod tests {
         assert!(
             text.contains("yelp_ads_sync_run_duration_seconds_total{status=\"synced\"} 1.500\n")
         );
+        assert!(text.contains("yelp_ads_jobs{job_type=\"create\",status=\"COMPLETED\"} 3\n"));
     }
 }

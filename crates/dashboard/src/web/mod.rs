@@ -231,7 +231,11 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         tracing::warn!(error = %e, "metrics: cannot read sync runs");
         Vec::new()
     });
-    let mut response = state.metrics.render(&runs).into_response();
+    let jobs = state.store.job_counts().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "metrics: cannot read jobs");
+        Vec::new()
+    });
+    let mut response = state.metrics.render(&runs, &jobs).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),

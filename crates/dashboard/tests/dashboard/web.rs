@@ -26,6 +26,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub sim: TestSim,
     pub store: Store,
+    /// The simulator-backed workspace (alice, olga, victor).
+    pub workspace_id: String,
     pub other_program: String,
     /// The server's job watcher, until a test stops it.
     pub watcher: std::sync::Mutex<Option<WatcherHandle>>,
@@ -41,6 +43,8 @@ pub fn test_job_options() -> JobOptions {
         tick: Duration::from_millis(20),
         lease_ttl: Duration::from_secs(5),
         batch: 32,
+        reconcile_interval: Duration::from_millis(100),
+        reconcile_window: Duration::from_secs(3),
     }
 }
 
@@ -120,6 +124,7 @@ impl TestApp {
             addr,
             sim,
             store,
+            workspace_id: ws.id,
             other_program: "OtherAgencyProgram0001".into(),
             watcher: std::sync::Mutex::new(Some(watcher)),
             http: reqwest::Client::builder()
@@ -127,6 +132,11 @@ impl TestApp {
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// The key the server's credentials are encrypted with.
+    pub fn secrets(&self) -> SecretBox {
+        SecretBox::from_key_bytes([7; 32])
     }
 
     pub fn url(&self, path: &str) -> String {

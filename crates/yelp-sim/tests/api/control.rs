@@ -179,7 +179,7 @@ async fn faults_and_settings_are_read_and_partly_updated() {
     assert_eq!(
         faults,
         json!({"latency_ms": 0, "error_rate": 0.0, "rate_limit_rate": 0.0, "drop_rate": 0.0,
-               "fail_offsets_from": null, "retry_after_seconds": 1})
+               "fail_offsets_from": null, "retry_after_seconds": 1, "lose_answer_rate": 0.0})
     );
     let updated = sim
         .control(
@@ -195,6 +195,7 @@ async fn faults_and_settings_are_read_and_partly_updated() {
     for body in [
         r#"{"error_rate": 2}"#,
         r#"{"drop_rate": -0.1}"#,
+        r#"{"lose_answer_rate": 1.5}"#,
         r#"{"bogus": 1}"#,
     ] {
         assert_eq!(

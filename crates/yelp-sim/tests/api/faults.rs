@@ -236,3 +236,30 @@ async fn max_in_flight_counts_concurrent_requests_during_their_latency() {
     assert_eq!(stats.max_in_flight, 5);
     assert_eq!(stats.in_flight, 0);
 }
+
+#[tokio::test]
+async fn a_lost_answer_hides_a_submission_that_was_carried_out() {
+    let sim = TestSim::with_defaults().await;
+    sim.control(
+        Method::PUT,
+        "/_sim/faults",
+        Some(r#"{"lose_answer_rate": 1.0}"#),
+    )
+    .await;
+    let answer = sim.post(&create_path(&sim)).await;
+    assert_eq!(answer.status, StatusCode::GATEWAY_TIMEOUT);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&answer.text).is_err(),
+        "plain text, no job id: {}",
+        answer.text
+    );
+    assert_eq!(sim.state().jobs().len(), 1, "the job was made all the same");
+    let id = sim.running_cpc().program_id;
+    assert!(
+        sim.post(&format!("/program/{id}/pause/v1"))
+            .await
+            .status
+            .is_success(),
+        "synchronous routes are spared"
+    );
+}
