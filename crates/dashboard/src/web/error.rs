@@ -143,3 +143,47 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// The HTML face of the dashboard's errors, for pages: an [`ApiError`] shown as a page with its status, or
+/// the one outcome only pages have, sending a visitor who is not signed in to the sign-in page.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: 303 to `/login?next=…`, back to `next` (a local path) after signing in.
+    SignIn {
+        /// Where to go after signing in.
+        next: String,
+    },
+    /// Any other error, as an HTML page.
+    Api(ApiError),
+}
+
+/// `Result` for page handlers.
+pub type PageResult<T = Response> = Result<T, PageError>;
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn { next } => {
+                let location = crate::web::pages::login_url(&next);
+                let mut response = StatusCode::SEE_OTHER.into_response();
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+                response
+            }
+            Self::Api(e) => crate::web::pages::error_page(e.status(), e.message()),
+        }
+    }
+}
