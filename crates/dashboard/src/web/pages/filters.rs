@@ -29,7 +29,6 @@ impl<T: MaybeCents + ?Sized> MaybeCents for &T {
 }
 
 /// Cents as dollars for a screen: `12345` → `$123.45`, `123456789` → `$1,234,567.89`; "—" when unknown.
-#[askama::filter_fn]
 pub fn dollars<T: MaybeCents>(cents: T, _: &dyn Values) -> askama::Result<String> {
     Ok(cents
         .cents()
