@@ -17,8 +17,8 @@
     pause: "Pause program",
     resume: "Resume program",
   };
+  const TICK_MS = 1000;
   const slot = document.getElementById("tracker-slot");
-  const pageTitle = slot && slot.dataset.title ? slot.dataset.title : document.title.replace(/^.*? · /, "");
   let current = null;
 
   function finished(status) {
@@ -48,6 +48,9 @@
     this.source = null;
     this.timer = null;
     this.redirect = null;
+    // Events come only when the status changes: between them the bar and the ETA move on the estimate.
+    this.estimate = { progress: Number(tracker.dataset.progress) || 0, eta: 0, at: Date.now() };
+    this.ticker = null;
     const stay = tracker.querySelector("#stay-here");
     stay.addEventListener("click", this.stay.bind(this));
     const notify = tracker.querySelector("#job-notify");
@@ -67,11 +70,22 @@
 
   Tracker.prototype.title = function () {
     const label = this.q("#job-type").textContent;
-    document.title = SYMBOLS[this.status] + " " + LABELS[this.status] + " · " + label + " · " + pageTitle;
+    document.title = SYMBOLS[this.status] + " " + LABELS[this.status] + " · " + label + " · Yelp Ads";
+  };
+
+  Tracker.prototype.tick = function () {
+    if (finished(this.status)) return;
+    const e = this.estimate;
+    const elapsed = (Date.now() - e.at) / 1000;
+    const left = Math.max(0, e.eta - elapsed);
+    const progress = e.eta > 0 ? e.progress + (95 - e.progress) * Math.min(1, elapsed / e.eta) : e.progress;
+    app.setProgress(this.q("#job-progress"), Math.min(95, progress));
+    this.q("#job-eta").textContent = left >= 1 ? "About " + Math.ceil(left) + " s left" : "Any moment now";
   };
 
   Tracker.prototype.start = function () {
     if (finished(this.status)) return;
+    this.ticker = setInterval(this.tick.bind(this), TICK_MS);
     if (!("EventSource" in window)) {
       this.poll();
       return;
@@ -111,6 +125,7 @@
 
   Tracker.prototype.stop = function () {
     this.stopped = true;
+    clearInterval(this.ticker);
     if (this.source) this.source.close();
     clearTimeout(this.timer);
     clearTimeout(this.redirect);
@@ -133,10 +148,13 @@
       link.textContent = job.program_id;
       this.q("#job-program").replaceChildren(link);
     }
-    app.setProgress(this.q("#job-progress"), job.progress);
-    this.q("#job-eta").textContent = finished(job.status)
-      ? ""
-      : job.eta_seconds > 0 ? "About " + job.eta_seconds + " s left" : "Any moment now";
+    this.estimate = { progress: Number(job.progress) || 0, eta: Number(job.eta_seconds) || 0, at: Date.now() };
+    if (finished(job.status)) {
+      app.setProgress(this.q("#job-progress"), 100);
+      this.q("#job-eta").textContent = "";
+    } else {
+      this.tick();
+    }
     const reasons = this.q("#job-reasons");
     reasons.replaceChildren();
     (job.errors || []).forEach(function (error) {
@@ -149,6 +167,7 @@
   };
 
   Tracker.prototype.end = function (job) {
+    clearInterval(this.ticker);
     if (this.source) {
       this.source.close();
       this.source = null;

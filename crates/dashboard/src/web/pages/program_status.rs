@@ -59,7 +59,8 @@ async fn page(
     user: PageUser,
     Path(program_id): Path<String>,
 ) -> PageResult<Response> {
-    let id = ProgramId::parse(&program_id).map_err(|e| ApiError::field("program_id", e.to_string()))?;
+    let id =
+        ProgramId::parse(&program_id).map_err(|e| ApiError::field("program_id", e.to_string()))?;
     let ws = user.workspace_id().to_owned();
     let program = state
         .store
@@ -98,11 +99,12 @@ async fn page(
         .map(JobRow::new)
         .collect();
     let runs = state.store.recent_sync_runs(&ws, 20).await?;
+    // The mirror's copy is as fresh as the last complete sync, or as the job that wrote it after one.
     let last_synced = runs
         .iter()
         .find(|r| r.status == "synced" || r.status == "up_to_date")
         .and_then(|r| r.finished_at)
-        .map(datetime);
+        .map(|at| datetime(at.max(program.updated_at)));
     let page = StatusPage {
         layout: user.layout(&state, "programs").await?,
         type_label: ProgramType::from_wire(&program.program_type)
