@@ -144,9 +144,7 @@ pub(crate) async fn test_connection(state: &AppState, workspace_id: &str) -> Con
         Err(e) => {
             use yelp_partner_api::Error as Y;
             let message = match e {
-                Y::Unauthorized => {
-                    "Yelp rejected the partner username or password.".to_owned()
-                }
+                Y::Unauthorized => "Yelp rejected the partner username or password.".to_owned(),
                 Y::Timeout | Y::Transport(_) => format!(
                     "Could not reach Yelp at {}: check the base URL and the network.",
                     client.base_url()

@@ -184,7 +184,15 @@ async fn submit(
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
         Err(e) => {
             let (status, refused) = typed.refused(e)?;
-            render(&state, &form.user, &program, status, refused, Extras::default()).await
+            render(
+                &state,
+                &form.user,
+                &program,
+                status,
+                refused,
+                Extras::default(),
+            )
+            .await
         }
     }
 }
@@ -266,7 +274,15 @@ async fn end(
             ..Extras::default()
         };
         let current = ProgramForm::from_program(&program);
-        return render(&state, &form.user, &program, StatusCode::OK, current, extras).await;
+        return render(
+            &state,
+            &form.user,
+            &program,
+            StatusCode::OK,
+            current,
+            extras,
+        )
+        .await;
     }
     match state.jobs.end(&form.user.user, &program_id).await {
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),

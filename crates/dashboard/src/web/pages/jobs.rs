@@ -116,10 +116,7 @@ async fn list(
             .iter()
             .map(|t| (t.as_str(), job_label(t.as_str())))
             .collect(),
-        statuses: JOB_STATUSES
-            .iter()
-            .map(|s| (*s, status_label(s)))
-            .collect(),
+        statuses: JOB_STATUSES.iter().map(|s| (*s, status_label(s))).collect(),
         periods: PERIODS,
         active: active.iter().map(JobRow::new).collect(),
         history: history.iter().map(JobRow::new).collect(),

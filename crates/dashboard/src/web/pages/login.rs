@@ -77,7 +77,13 @@ async fn form(
     if cookie_session(&state, &headers).await?.is_some() {
         return Ok(see_other(&next));
     }
-    Ok(login_page(&state, StatusCode::OK, next, String::new(), None))
+    Ok(login_page(
+        &state,
+        StatusCode::OK,
+        next,
+        String::new(),
+        None,
+    ))
 }
 
 /// `POST /login`: `username`, `password`, `next`, `csrf_token` → the session cookie and a 303 to `next`,
@@ -134,7 +140,11 @@ async fn submit(
 }
 
 /// `POST /logout`: ends the session and shows the sign-in page.
-async fn logout(State(state): State<AppState>, headers: HeaderMap, form: PageForm) -> PageResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: PageForm,
+) -> PageResult<Response> {
     let cleared = sign_out(&state, &headers).await?;
     tracing::info!(user = %form.user.user.username, "signed out");
     let mut response = see_other("/login");

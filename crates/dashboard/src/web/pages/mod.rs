@@ -18,12 +18,12 @@ mod settings;
 mod tracker;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 
 pub use assets::{Assets, assets};
 
@@ -140,7 +140,10 @@ impl FromRequestParts<AppState> for PageUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if changes_state(&parts.method) {
-            return Err(ApiError::Forbidden("Pages change things only through their forms.".into()).into());
+            return Err(ApiError::Forbidden(
+                "Pages change things only through their forms.".into(),
+            )
+            .into());
         }
         match cookie_session(state, &parts.headers).await? {
             Some(session) => Ok(Self {
@@ -211,12 +214,13 @@ impl FromRequest<AppState> for PageForm {
                 next: referer_path(&parts.headers).unwrap_or_else(|| HOME.to_owned()),
             });
         };
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
-            .await
-            .map_err(|_| ApiError::BadRequest {
-                field: None,
-                message: "The form is too large.".into(),
-            })?;
+        let bytes =
+            axum::body::to_bytes(body, FORM_LIMIT)
+                .await
+                .map_err(|_| ApiError::BadRequest {
+                    field: None,
+                    message: "The form is too large.".into(),
+                })?;
         let fields = FormFields::parse(&bytes);
         if !same(fields.text("csrf_token"), &session.csrf_token) {
             return Err(ApiError::Forbidden(

@@ -74,7 +74,10 @@ fn categories(text: &str) -> Vec<String> {
 
 /// Whether two amounts typed in dollars are the same (`300` and `300.00` are).
 fn same_amount(a: &str, b: &str) -> bool {
-    match (Cents::parse_dollars(a.trim()), Cents::parse_dollars(b.trim())) {
+    match (
+        Cents::parse_dollars(a.trim()),
+        Cents::parse_dollars(b.trim()),
+    ) {
         (Ok(x), Ok(y)) => x == y,
         _ => a.trim() == b.trim(),
     }
@@ -177,7 +180,8 @@ impl ProgramForm {
 
     /// Whether the form is for a CPC program.
     pub fn is_cpc(&self) -> bool {
-        self.program_name.eq_ignore_ascii_case(ProgramType::Cpc.as_str())
+        self.program_name
+            .eq_ignore_ascii_case(ProgramType::Cpc.as_str())
     }
 
     /// What is wrong with `field`, if anything.
@@ -343,8 +347,15 @@ mod tests {
             json!({"business_id": "b1", "program_name": "CPC", "budget": "300.29", "is_autobid": false,
                    "ad_categories": ["plumbing", "contractors"]})
         );
-        let ep = form(&[("business_id", "b1"), ("program_name", "EP"), ("is_autobid", "on")]);
-        assert_eq!(ep.create_body(), json!({"business_id": "b1", "program_name": "EP"}));
+        let ep = form(&[
+            ("business_id", "b1"),
+            ("program_name", "EP"),
+            ("is_autobid", "on"),
+        ]);
+        assert_eq!(
+            ep.create_body(),
+            json!({"business_id": "b1", "program_name": "EP"})
+        );
     }
 
     #[test]

@@ -246,9 +246,7 @@ async fn page(
         }
         None => DEFAULT_PAGE_SIZE,
     };
-    let mut page = params
-        .number("page", 1..=u64::from(u32::MAX))?
-        .unwrap_or(1);
+    let mut page = params.number("page", 1..=u64::from(u32::MAX))?.unwrap_or(1);
     query.limit = page_size;
     query.offset = (page - 1) * u64::from(page_size);
     let ws = user.workspace_id().to_owned();
