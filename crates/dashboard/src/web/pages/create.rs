@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::filters;
 use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
-use super::{Layout, Page, PageForm, PageUser, see_other};
+use super::{Layout, Page, PageForm, PageUser, see_other, url_part};
 use crate::jobs::validate;
 use crate::web::AppState;
 use crate::web::error::PageResult;
@@ -101,7 +101,10 @@ async fn submit(State(state): State<AppState>, form: PageForm) -> PageResult<Res
         .create(&form.user.user, &typed.create_body())
         .await
     {
-        Ok(job_id) => Ok(see_other(&format!("/create-program?job={job_id}"))),
+        Ok(job_id) => Ok(see_other(&format!(
+            "/create-program?job={}",
+            url_part(&job_id)
+        ))),
         Err(e) => {
             let (status, refused) = typed.refused(e)?;
             CreatePage::render(&state, &form.user, status, refused, None).await

@@ -16,7 +16,7 @@ use yelp_partner_api::ProgramType;
 use super::filters;
 use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
-use super::{FormFields, Layout, Page, PageForm, PageUser, see_other};
+use super::{FormFields, Layout, Page, PageForm, PageUser, see_other, url_part};
 use crate::error::Error;
 use crate::jobs::validate;
 use crate::store::StoredProgram;
@@ -157,8 +157,11 @@ async fn page(
 }
 
 fn to_job_page(program_id: &str, job_id: &str) -> Response {
-    let id: String = url::form_urlencoded::byte_serialize(program_id.as_bytes()).collect();
-    see_other(&format!("/edit/{id}?job={job_id}"))
+    see_other(&format!(
+        "/edit/{}?job={}",
+        url_part(program_id),
+        url_part(job_id)
+    ))
 }
 
 /// `POST /edit/{program_id}`: the changed fields → an edit job, or the form again with its errors.

@@ -21,7 +21,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
@@ -310,13 +310,21 @@ fn referer_path(headers: &HeaderMap) -> Option<String> {
 /// The sign-in page's URL, coming back to `next` after.
 pub fn login_url(next: &str) -> String {
     let next = local_path(Some(next));
-    let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-    format!("/login?next={encoded}")
+    format!("/login?next={}", url_part(&next))
 }
 
-/// A 303 to a path of ours.
+/// A 303 to a path of ours. A location that cannot be a header (it never should: callers encode what
+/// they put in it) goes home rather than failing.
 pub fn see_other(location: &str) -> Response {
-    Redirect::to(location).into_response()
+    let value = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static(HOME));
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(header::LOCATION, value);
+    response
+}
+
+/// Text made safe to put in a URL's path segment or query value.
+pub fn url_part(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 #[derive(Template)]
