@@ -9,7 +9,7 @@ use yelp_partner_api::StatusFilter;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Store, StoredProgram};
+use super::{Store, StoredProgram, markers};
 use crate::error::{Error, Result};
 
 /// A column a program list can be sorted on.
@@ -343,6 +343,29 @@ impl Store {
             query = query.bind(v);
         }
         Ok(query.fetch_all(&self.pool).await?)
+    }
+
+    /// The names known for these businesses of the workspace, by business id (those without one are left
+    /// out).
+    pub async fn business_names(
+        &self,
+        workspace_id: &str,
+        business_ids: &[&str],
+    ) -> Result<HashMap<String, String>> {
+        if business_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT business_id, name FROM businesses WHERE workspace_id = {} AND name IS NOT NULL \
+             AND business_id IN ({})",
+            markers(self.backend, 1, 1),
+            markers(self.backend, 2, business_ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(workspace_id);
+        for id in business_ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?.into_iter().collect())
     }
 
     /// The workspace's businesses that have live programs, with how many each.

@@ -18,7 +18,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use crate::auth::{self, LoginError};
-use crate::store::{User, now_ms};
+use crate::store::{SessionRecord, User, now_ms};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "yelp_ads_session";
@@ -42,22 +42,32 @@ impl CurrentUser {
 
     /// 403 unless the user may sync and change programs.
     pub fn require_operator(&self) -> ApiResult<()> {
-        if self.user.role.can_operate() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(
-                "Your role can read but not change anything.".into(),
-            ))
-        }
+        require_operator(&self.user)
     }
 
     /// 403 unless the user administers the workspace.
     pub fn require_admin(&self) -> ApiResult<()> {
-        if self.user.role.can_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("Only an admin may do this.".into()))
-        }
+        require_admin(&self.user)
+    }
+}
+
+/// 403 unless `user` may sync and change programs.
+pub(crate) fn require_operator(user: &User) -> ApiResult<()> {
+    if user.role.can_operate() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Your role can read but not change anything.".into(),
+        ))
+    }
+}
+
+/// 403 unless `user` administers the workspace.
+pub(crate) fn require_admin(user: &User) -> ApiResult<()> {
+    if user.role.can_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("Only an admin may do this.".into()))
     }
 }
 
@@ -110,12 +120,24 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-fn changes_state(method: &Method) -> bool {
+/// The live session of the request's cookie, if any, without any CSRF check: pages check their form's token.
+pub(crate) async fn cookie_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Option<SessionRecord>> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(token) => Ok(auth::session_for_token(&state.store, &token, now_ms()).await?),
+        None => Ok(None),
+    }
+}
+
+/// Whether a request method changes state (and so needs a CSRF token).
+pub(crate) fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// Compares without stopping at the first difference, so timing does not reveal the token.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -123,7 +145,8 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of cookie `name`, if the request sent a non-empty one.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -225,6 +248,34 @@ impl BasicLogins {
     }
 }
 
+/// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page, with its
+/// throttling. Answers the user, their new session and the `Set-Cookie` value that carries it.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    addr: &str,
+    username: &str,
+    password: &str,
+) -> Result<(User, auth::NewSession, HeaderValue), LoginError> {
+    let now = now_ms();
+    let user = auth::login(&state.store, username, password, addr, now).await?;
+    let session = auth::start_session(&state.store, &user, now).await?;
+    tracing::info!(user = %user.username, "signed in");
+    let cookie = session_cookie(
+        session.token.expose_secret(),
+        auth::SESSION_TTL_MS / 1000,
+        state.secure_cookies,
+    );
+    Ok((user, session, cookie))
+}
+
+/// Ends the session of the request's cookie, if any; answers the `Set-Cookie` value that clears it.
+pub(crate) async fn sign_out(state: &AppState, headers: &HeaderMap) -> ApiResult<HeaderValue> {
+    if let Some(token) = cookie(headers, SESSION_COOKIE) {
+        auth::end_session(&state.store, &token).await?;
+    }
+    Ok(session_cookie("", 0, state.secure_cookies))
+}
+
 fn login_error(e: LoginError) -> ApiError {
     match e {
         LoginError::Invalid => ApiError::Unauthenticated,
@@ -263,30 +314,16 @@ async fn login(
     ClientAddr(addr): ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let now = now_ms();
-    let user = auth::login(
-        &state.store,
-        &request.username,
-        &request.password,
-        &addr,
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        LoginError::Invalid => ApiError::BadRequest {
-            field: None,
-            message: "Wrong username or password.".into(),
-        },
-        other => login_error(other),
-    })?;
-    let session = auth::start_session(&state.store, &user, now).await?;
-    tracing::info!(user = %user.username, "signed in");
+    let (user, session, cookie) = sign_in(&state, &addr, &request.username, &request.password)
+        .await
+        .map_err(|e| match e {
+            LoginError::Invalid => ApiError::BadRequest {
+                field: None,
+                message: "Wrong username or password.".into(),
+            },
+            other => login_error(other),
+        })?;
     let mut response = Json(user_json(&user, Some(&session.csrf_token))).into_response();
-    let cookie = session_cookie(
-        session.token.expose_secret(),
-        auth::SESSION_TTL_MS / 1000,
-        state.secure_cookies,
-    );
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -297,15 +334,10 @@ async fn logout(
     headers: HeaderMap,
     user: CurrentUser,
 ) -> ApiResult<Response> {
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        auth::end_session(&state.store, &token).await?;
-    }
+    let cleared = sign_out(&state, &headers).await?;
     tracing::info!(user = %user.user.username, "signed out");
     let mut response = Json(json!({"status": "signed_out"})).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie("", 0, state.secure_cookies),
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cleared);
     Ok(response)
 }
 

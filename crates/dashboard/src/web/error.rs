@@ -68,58 +68,122 @@ impl From<Error> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The status this error answers with; the same for the JSON and the HTML face.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } | Self::Fields(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What a person is told; never anything internal.
+    pub fn message(&self) -> String {
+        match self {
+            Self::BadRequest { message, .. }
+            | Self::Forbidden(message)
+            | Self::NotFound(message)
+            | Self::Conflict(message) => message.clone(),
+            Self::Fields(fields) => fields
+                .iter()
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Unauthenticated => "Sign in first (session cookie or HTTP Basic).".into(),
+            Self::TooManyRequests { retry_after_secs } => {
+                format!("Too many failed sign-ins; try again in {retry_after_secs} seconds.")
+            }
+            Self::Internal => "Something went wrong on our side; it has been logged.".into(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } | Self::Fields(_) => "invalid",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::TooManyRequests { .. } => "throttled",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// The JSON face.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, message, field) = match self {
-            Self::BadRequest { field, message } => {
-                (StatusCode::BAD_REQUEST, "invalid", message, field)
-            }
+        let status = self.status();
+        let mut body = json!({"error": {"code": self.code(), "message": self.message()}});
+        match &self {
+            Self::BadRequest {
+                field: Some(field), ..
+            } => body["error"]["field"] = json!(field),
             Self::Fields(fields) => {
-                let message = fields
-                    .iter()
-                    .map(|(_, m)| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ");
                 let list: Vec<_> = fields
                     .iter()
                     .map(|(f, m)| json!({"field": f, "message": m}))
                     .collect();
-                let body = json!({"error": {"code": "invalid", "message": message,
-                    "field": fields.first().map(|(f, _)| f), "fields": list}});
-                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+                body["error"]["field"] = json!(fields.first().map(|(f, _)| f));
+                body["error"]["fields"] = json!(list);
             }
-            Self::Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Sign in first (session cookie or HTTP Basic).".into(),
-                None,
-            ),
-            Self::Forbidden(message) => (StatusCode::FORBIDDEN, "forbidden", message, None),
-            Self::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message, None),
-            Self::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, None),
-            Self::TooManyRequests { retry_after_secs } => {
-                let mut response = (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Json(json!({"error": {"code": "throttled",
-                        "message": format!("Too many failed sign-ins; try again in {retry_after_secs} seconds.")}})),
-                )
-                    .into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-                return response;
-            }
-            Self::Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Something went wrong on our side; it has been logged.".into(),
-                None,
-            ),
-        };
-        let mut body = json!({"error": {"code": code, "message": message}});
-        if let Some(field) = field {
-            body["error"]["field"] = json!(field);
+            _ => {}
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+/// The HTML face of the dashboard's errors, for pages: an [`ApiError`] shown as a page with its status, or
+/// the one outcome only pages have, sending a visitor who is not signed in to the sign-in page.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: 303 to `/login?next=…`, back to `next` (a local path) after signing in.
+    SignIn {
+        /// Where to go after signing in.
+        next: String,
+    },
+    /// Any other error, as an HTML page.
+    Api(ApiError),
+}
+
+/// `Result` for page handlers.
+pub type PageResult<T = Response> = Result<T, PageError>;
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn { next } => {
+                let location = crate::web::pages::login_url(&next);
+                let mut response = StatusCode::SEE_OTHER.into_response();
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+                response
+            }
+            Self::Api(e) => crate::web::pages::error_page(e.status(), e.message()),
+        }
     }
 }

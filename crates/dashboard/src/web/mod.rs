@@ -1,11 +1,12 @@
-//! The HTTP server: the JSON + SSE API, sign-in, health and metrics. Handlers are thin: extract, parse,
-//! call the store or the engine, answer.
+//! The HTTP server: the HTML pages, the JSON + SSE API, sign-in, health and metrics. Handlers are thin:
+//! extract, parse, call the store or the engine, answer.
 
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod pages;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -199,6 +200,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .merge(auth::router())
         .merge(api::router())
+        .merge(pages::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -206,9 +208,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound("no such page or endpoint".into())
+/// 404: an HTML page for a browser asking for a page, JSON for everyone else.
+async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let message = "no such page or endpoint".to_owned();
+    if wants_html && !uri.path().starts_with("/api/") {
+        pages::error_page(StatusCode::NOT_FOUND, message)
+    } else {
+        ApiError::NotFound(message).into_response()
+    }
 }
+
+/// What every response may load: only our own scripts, styles and connections; no inline script or style,
+/// no plugin, no framing, no foreign form target.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
+    form-action 'self'";
 
 /// `GET /healthz`: the process is up and the database answers.
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -282,9 +300,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     );
     headers.insert(
         "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
     response
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod cli;
 mod helpers;
 mod jobs;
+mod pages;
 mod serve;
 mod signin;
 mod store;

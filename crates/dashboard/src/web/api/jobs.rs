@@ -300,12 +300,21 @@ async fn job_history(
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Json<Value>> {
+    let filter = job_filter(&params)?;
+    let jobs = state
+        .store
+        .job_history(user.workspace_id(), &filter)
+        .await?;
+    Ok(Json(jobs_json(&state, &jobs).await?))
+}
+
+/// Parses a job history's query string (`days`, `status`, `job_type`, `program_id`, `limit`); every error
+/// names its parameter. The jobs page reads the same names.
+pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
     let days = params.number("days", 1..=365)?.unwrap_or(7);
     let status = match params.get("status").map(str::to_ascii_uppercase) {
         None => None,
-        Some(s) if ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"].contains(&s.as_str()) => {
-            Some(s)
-        }
+        Some(s) if JOB_STATUSES.contains(&s.as_str()) => Some(s),
         Some(s) => {
             return Err(ApiError::field(
                 "status",
@@ -342,16 +351,14 @@ async fn job_history(
         })
         .transpose()?;
     let limit = params.number("limit", 1..=500)?.unwrap_or(100);
-    let filter = JobFilter {
+    Ok(JobFilter {
         since: now_ms() - i64::try_from(days).unwrap_or(7) * 86_400_000,
         status,
         job_type,
         program_id,
         limit: u32::try_from(limit).unwrap_or(100),
-    };
-    let jobs = state
-        .store
-        .job_history(user.workspace_id(), &filter)
-        .await?;
-    Ok(Json(jobs_json(&state, &jobs).await?))
+    })
 }
+
+/// Every status a job can have, in the order a job goes through them.
+pub(crate) const JOB_STATUSES: [&str; 4] = ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"];

@@ -2,16 +2,24 @@
 
 mod jobs;
 mod programs;
+mod settings;
 mod sync;
 
 use axum::Router;
 
 use super::AppState;
 
+pub(crate) use jobs::{JOB_STATUSES, job_filter};
+pub(crate) use programs::program_query;
+pub(crate) use settings::{
+    CredentialsInput, change_role, credentials_view, save_credentials, test_connection,
+};
+
 /// Every `/api` route but sign-in.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(jobs::router())
         .merge(programs::router())
+        .merge(settings::router())
         .merge(sync::router())
 }

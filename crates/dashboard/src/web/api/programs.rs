@@ -27,8 +27,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/reseller/program_info/{program_id}", get(program_info))
 }
 
-/// Parses the list's query string; every error names its parameter.
-fn program_query(params: &Params) -> ApiResult<ProgramQuery> {
+/// Parses the list's query string; every error names its parameter. The programs page reads the same names.
+pub(crate) fn program_query(params: &Params) -> ApiResult<ProgramQuery> {
     let status = params
         .parse::<StatusFilter>("status")?
         .unwrap_or(StatusFilter::All);

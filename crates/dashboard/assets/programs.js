@@ -1,0 +1,168 @@
+// The programs page: the sync that starts when the page opens (or joins the one running), its live
+// progress, the "Sync Programs" button, and list navigation without reloads (so a filter change does not
+// start another sync). Without this script the filters, sorting and pages are plain links and forms.
+(function () {
+  "use strict";
+  const app = window.YelpAds;
+  const panel = document.getElementById("sync-panel");
+  const message = document.getElementById("sync-message");
+  const bar = document.getElementById("sync-progress");
+  const retry = document.getElementById("sync-retry");
+  const button = document.getElementById("sync-button");
+  const announce = document.getElementById("sync-announce");
+  const HIDE_AFTER_MS = 5000;
+
+  let running = false;
+  let hideTimer = null;
+
+  function say(text) {
+    if (announce) announce.textContent = text;
+  }
+
+  function show(state, text, percent) {
+    panel.hidden = false;
+    panel.dataset.state = state;
+    message.textContent = text;
+    if (percent !== undefined) app.setProgress(bar, percent);
+  }
+
+  function fail(text) {
+    show("error", text);
+    retry.hidden = false;
+    say("Sync failed: " + text);
+  }
+
+  function completeText(event) {
+    if (event.status === "up_to_date") return "✅ Already up to date";
+    const plural = event.added === 1 ? "program" : "programs";
+    return "✅ Synced " + event.added + " new " + plural + " · " + event.updated + " updated · " +
+      event.removed + " removed";
+  }
+
+  /** Starts a sync (or joins the running one) and shows its events until it ends. */
+  async function sync(trigger) {
+    if (!panel || running) return;
+    running = true;
+    clearTimeout(hideTimer);
+    if (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+    }
+    retry.hidden = true;
+    show("running", "Starting synchronization…", 0);
+    let changed = false;
+    let ended = false;
+    try {
+      const response = await app.request(
+        "/api/reseller/programs/sync-stream?trigger=" + encodeURIComponent(trigger),
+        { headers: { Accept: "text/event-stream" } }
+      );
+      if (!response.ok) {
+        const body = await app.json(response);
+        throw new Error(app.errorMessage(body, "The sync could not start (" + response.status + ")."));
+      }
+      await app.readEvents(response, function (event) {
+        switch (event.type) {
+          case "start":
+            show("running", "Starting synchronization…", 0);
+            break;
+          case "info":
+            show("running", "Found " + event.to_sync + " programs to sync", 0);
+            say("Found " + event.to_sync + " programs to sync");
+            break;
+          case "progress":
+            show("running", event.synced + "/" + event.total + " (" + event.percentage + "%)", event.percentage);
+            if (event.added > 0 || event.updated > 0) changed = true;
+            break;
+          case "complete": {
+            ended = true;
+            if (event.added > 0 || event.updated > 0 || event.removed > 0) changed = true;
+            const text = completeText(event);
+            show("success", text, 100);
+            say(text + (event.warning ? ". " + event.warning : ""));
+            hideTimer = setTimeout(function () { panel.hidden = true; }, HIDE_AFTER_MS);
+            break;
+          }
+          case "error":
+            ended = true;
+            fail(event.message || "The sync failed.");
+            break;
+        }
+      });
+      if (!ended) fail("The connection ended before the sync did; try again.");
+    } catch (error) {
+      fail(error && error.message ? error.message : "The sync could not start.");
+    } finally {
+      running = false;
+      if (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+      }
+      if (changed) load(location.href, { push: false, filters: false });
+    }
+  }
+
+  // List navigation: fetch the page's own HTML for the new URL and swap the list in place.
+  const listAnnounce = document.createElement("p");
+  listAnnounce.className = "sr-only";
+  listAnnounce.setAttribute("aria-live", "polite");
+  document.body.appendChild(listAnnounce);
+
+  function swap(id, doc) {
+    const current = document.getElementById(id);
+    const next = doc.getElementById(id);
+    if (current && next) current.replaceWith(next);
+  }
+
+  async function load(url, options) {
+    let response;
+    try {
+      response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    } catch (_) {
+      location.assign(url);
+      return;
+    }
+    const landed = new URL(response.url, location.href);
+    if (!response.ok || landed.pathname !== "/programs") {
+      location.assign(url); // a signed-out session or an error: let the browser show it
+      return;
+    }
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    swap("programs-region", doc);
+    swap("last-synced", doc);
+    if (options.filters) swap("program-filters", doc);
+    if (options.push) history.pushState({ list: true }, "", url);
+    const count = document.getElementById("program-count");
+    if (count && options.filters) listAnnounce.textContent = count.textContent;
+  }
+
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest("a[data-nav]");
+    if (!link || event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    load(link.href, { push: true, filters: true });
+  });
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.id !== "program-filters") return;
+    event.preventDefault();
+    const params = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) {
+      if (value !== "") params.append(name, value);
+    });
+    const query = params.toString();
+    load("/programs" + (query ? "?" + query : ""), { push: true, filters: true });
+  });
+
+  window.addEventListener("popstate", function () {
+    load(location.href, { push: false, filters: true });
+  });
+
+  if (panel) {
+    if (button) button.addEventListener("click", function () { sync("button"); });
+    retry.addEventListener("click", function () { sync("button"); });
+    if (panel.dataset.autosync === "true") sync("page");
+  }
+})();

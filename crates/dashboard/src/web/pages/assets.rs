@@ -1,0 +1,155 @@
+//! The stylesheet and scripts, embedded in the binary and served at content-hashed URLs
+//! (`/assets/app.3f2a9c1b0d4e.css`) that browsers may cache for ever: a changed file gets a new URL.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use crate::web::AppState;
+
+/// Hex digits of the SHA-256 in an asset's URL.
+const HASH_HEX: usize = 12;
+
+/// One embedded file.
+struct Asset {
+    /// Its file name, e.g. `app.css`.
+    name: &'static str,
+    body: &'static [u8],
+    content_type: &'static str,
+    /// `app.<hash>.css`.
+    hashed: String,
+}
+
+impl Asset {
+    fn new(name: &'static str, body: &'static [u8]) -> Self {
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+        let hash: String = Sha256::digest(body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let content_type = match ext {
+            "css" => "text/css; charset=utf-8",
+            "js" => "text/javascript; charset=utf-8",
+            _ => "application/octet-stream",
+        };
+        Self {
+            name,
+            body,
+            content_type,
+            hashed: format!("{stem}.{}.{ext}", &hash[..HASH_HEX]),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("/assets/{}", self.hashed)
+    }
+}
+
+/// The URL of every asset, for templates; computed once.
+pub struct Assets {
+    files: Vec<Asset>,
+    /// The one stylesheet.
+    pub css: String,
+    /// What every page uses: the CSRF header for scripts, the business picker.
+    pub app_js: String,
+    /// The programs page: sync progress, list refresh.
+    pub programs_js: String,
+    /// The job tracker.
+    pub tracker_js: String,
+    /// The create and edit forms.
+    pub form_js: String,
+    /// The jobs page: live refresh.
+    pub jobs_js: String,
+    /// The settings page: connection test.
+    pub settings_js: String,
+}
+
+static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
+    let files = vec![
+        Asset::new("app.css", include_bytes!("../../../assets/app.css")),
+        Asset::new("app.js", include_bytes!("../../../assets/app.js")),
+        Asset::new("programs.js", include_bytes!("../../../assets/programs.js")),
+        Asset::new("tracker.js", include_bytes!("../../../assets/tracker.js")),
+        Asset::new(
+            "program-form.js",
+            include_bytes!("../../../assets/program-form.js"),
+        ),
+        Asset::new("jobs.js", include_bytes!("../../../assets/jobs.js")),
+        Asset::new("settings.js", include_bytes!("../../../assets/settings.js")),
+    ];
+    let url = |name: &str| {
+        files
+            .iter()
+            .find(|a| a.name == name)
+            .map(Asset::url)
+            .unwrap_or_default()
+    };
+    Assets {
+        css: url("app.css"),
+        app_js: url("app.js"),
+        programs_js: url("programs.js"),
+        tracker_js: url("tracker.js"),
+        form_js: url("program-form.js"),
+        jobs_js: url("jobs.js"),
+        settings_js: url("settings.js"),
+        files,
+    }
+});
+
+/// The assets and their URLs.
+pub fn assets() -> &'static Assets {
+    &ASSETS
+}
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/assets/{file}", get(serve))
+}
+
+/// `GET /assets/{name}.{hash}.{ext}`: the file, cacheable for a year; any other hash is a 404, so that a
+/// stale URL never gets a new body cached under it.
+async fn serve(Path(file): Path<String>) -> Response {
+    let Some(asset) = assets().files.iter().find(|a| a.hashed == file) else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    let mut response = asset.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_has_a_url_named_by_its_content() {
+        let assets = assets();
+        for url in [
+            &assets.css,
+            &assets.app_js,
+            &assets.programs_js,
+            &assets.tracker_js,
+            &assets.form_js,
+            &assets.jobs_js,
+            &assets.settings_js,
+        ] {
+            let file = url.strip_prefix("/assets/").unwrap();
+            let parts: Vec<&str> = file.split('.').collect();
+            assert_eq!(parts.len(), 3, "{url}");
+            assert_eq!(parts[1].len(), HASH_HEX, "{url}");
+            assert!(parts[1].bytes().all(|b| b.is_ascii_hexdigit()), "{url}");
+        }
+    }
+}

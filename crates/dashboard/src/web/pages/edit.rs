@@ -1,0 +1,336 @@
+//! `/edit/{program_id}`: the program form filled with the program's current values, and the buttons that
+//! pause, resume, duplicate and end it. Each change is a job whose tracker shows above the form
+//! (`?job=`). Without JavaScript every button is a form posting here; `program-form.js` sends them to the
+//! API instead.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{NaiveDate, Utc};
+use serde_json::{Map, Value, json};
+use yelp_partner_api::ProgramType;
+
+use super::filters;
+use super::program_form::{self, ProgramForm};
+use super::tracker::{self, TrackerView};
+use super::{FormFields, Layout, Page, PageForm, PageUser, see_other, url_part};
+use crate::error::Error;
+use crate::jobs::validate;
+use crate::store::StoredProgram;
+use crate::web::AppState;
+use crate::web::error::{ApiError, PageResult};
+use crate::web::extract::Params;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/edit/{program_id}", get(page).post(submit))
+        .route("/edit/{program_id}/pause", post(pause))
+        .route("/edit/{program_id}/resume", post(resume))
+        .route("/edit/{program_id}/end", post(end))
+        .route("/edit/{program_id}/duplicate", post(duplicate))
+}
+
+/// The duplicate form's values as typed.
+#[derive(Default)]
+struct DuplicateForm {
+    start: String,
+    end: String,
+    budget: String,
+}
+
+#[derive(Template)]
+#[template(path = "edit_program.html")]
+struct EditPage {
+    layout: Layout,
+    program_id: String,
+    type_label: String,
+    is_cpc: bool,
+    /// Why the start date cannot change, when it cannot.
+    start_locked: Option<String>,
+    form: ProgramForm,
+    tracker: Option<TrackerView>,
+    can_pause: bool,
+    can_resume: bool,
+    can_end: bool,
+    /// The end button was pressed without JavaScript: ask to confirm.
+    confirm_end: bool,
+    /// Why a pause, resume, duplicate or end was refused.
+    action_error: Option<String>,
+    duplicate: DuplicateForm,
+    blank_tracker: TrackerView,
+    editing: bool,
+    show_cpc: bool,
+    program_types: Vec<(&'static str, &'static str)>,
+    pacing_methods: Vec<(&'static str, &'static str)>,
+    fee_periods: Vec<(&'static str, &'static str)>,
+    min_budget: i64,
+    min_max_bid: i64,
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// What the edit page shows besides the form.
+#[derive(Default)]
+struct Extras {
+    tracker: Option<TrackerView>,
+    confirm_end: bool,
+    action_error: Option<String>,
+    duplicate: DuplicateForm,
+}
+
+async fn render(
+    state: &AppState,
+    user: &PageUser,
+    program: &StoredProgram,
+    status: StatusCode,
+    form: ProgramForm,
+    extras: Extras,
+) -> PageResult<Response> {
+    let today = today();
+    let started = program
+        .start_date
+        .as_deref()
+        .and_then(|s| s.parse::<NaiveDate>().ok())
+        .is_some_and(|s| s <= today);
+    let is_cpc = program.program_type == ProgramType::Cpc.as_str();
+    let page = EditPage {
+        layout: user.layout(state, "programs").await?,
+        program_id: program.program_id.clone(),
+        type_label: ProgramType::from_wire(&program.program_type)
+            .label()
+            .to_owned(),
+        is_cpc,
+        start_locked: started.then(|| {
+            format!(
+                "The program started on {}, so its start date can no longer change.",
+                program.start_date.as_deref().unwrap_or("")
+            )
+        }),
+        form,
+        tracker: extras.tracker,
+        // The buttons shown are those the validation would accept; it checks again when one is pressed.
+        can_pause: validate::pause(program, today).is_ok(),
+        can_resume: validate::resume(program).is_ok(),
+        can_end: validate::end(program, today).is_ok(),
+        confirm_end: extras.confirm_end,
+        action_error: extras.action_error,
+        duplicate: extras.duplicate,
+        blank_tracker: TrackerView::blank(),
+        editing: true,
+        show_cpc: is_cpc,
+        program_types: Vec::new(),
+        pacing_methods: program_form::pacing_methods(),
+        fee_periods: Vec::new(),
+        min_budget: validate::MIN_BUDGET.get(),
+        min_max_bid: validate::MIN_MAX_BID.get(),
+    };
+    Ok((status, Page(page)).into_response())
+}
+
+/// `GET /edit/{program_id}[?job=ID]`.
+async fn page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(program_id): Path<String>,
+    params: Params,
+) -> PageResult<Response> {
+    user.require_operator()?;
+    let program = state.jobs.program(user.workspace_id(), &program_id).await?;
+    let tracker = match params.get("job") {
+        Some(job_id) => {
+            let job = tracker::find(&state, user.workspace_id(), job_id).await?;
+            Some(tracker::view(&state, &job).await?)
+        }
+        None => None,
+    };
+    let form = ProgramForm::from_program(&program);
+    let extras = Extras {
+        tracker,
+        ..Extras::default()
+    };
+    render(&state, &user, &program, StatusCode::OK, form, extras).await
+}
+
+fn to_job_page(program_id: &str, job_id: &str) -> Response {
+    see_other(&format!(
+        "/edit/{}?job={}",
+        url_part(program_id),
+        url_part(job_id)
+    ))
+}
+
+/// `POST /edit/{program_id}`: the changed fields → an edit job, or the form again with its errors.
+async fn submit(
+    State(state): State<AppState>,
+    Path(program_id): Path<String>,
+    form: PageForm,
+) -> PageResult<Response> {
+    form.user.require_operator()?;
+    let ws = form.user.workspace_id().to_owned();
+    let program = state.jobs.program(&ws, &program_id).await?;
+    let current = ProgramForm::from_program(&program);
+    let typed = ProgramForm {
+        program_name: program.program_type.clone(),
+        business_id: current.business_id.clone(),
+        ..ProgramForm::from_fields(&form.fields)
+    };
+    match state
+        .jobs
+        .edit(&form.user.user, &program_id, &typed.edit_body(&current))
+        .await
+    {
+        Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
+        Err(e) => {
+            let (status, refused) = typed.refused(e)?;
+            render(
+                &state,
+                &form.user,
+                &program,
+                status,
+                refused,
+                Extras::default(),
+            )
+            .await
+        }
+    }
+}
+
+/// Shows the edit page again with why an action was refused; errors that are not the user's are not.
+async fn refused_action(
+    state: &AppState,
+    user: &PageUser,
+    program: &StoredProgram,
+    e: Error,
+    duplicate: DuplicateForm,
+) -> PageResult<Response> {
+    let e = ApiError::from(e);
+    if matches!(e, ApiError::Internal) {
+        return Err(e.into());
+    }
+    let extras = Extras {
+        action_error: Some(e.message()),
+        duplicate,
+        ..Extras::default()
+    };
+    let form = ProgramForm::from_program(program);
+    render(state, user, program, e.status(), form, extras).await
+}
+
+async fn pause_or_resume(
+    state: AppState,
+    program_id: String,
+    form: PageForm,
+    pause: bool,
+) -> PageResult<Response> {
+    form.user.require_operator()?;
+    let program = state
+        .jobs
+        .program(form.user.workspace_id(), &program_id)
+        .await?;
+    match state
+        .jobs
+        .pause_or_resume(&form.user.user, &program_id, pause)
+        .await
+    {
+        Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
+        Err(e) => refused_action(&state, &form.user, &program, e, DuplicateForm::default()).await,
+    }
+}
+
+/// `POST /edit/{program_id}/pause`.
+async fn pause(
+    State(state): State<AppState>,
+    Path(program_id): Path<String>,
+    form: PageForm,
+) -> PageResult<Response> {
+    pause_or_resume(state, program_id, form, true).await
+}
+
+/// `POST /edit/{program_id}/resume`.
+async fn resume(
+    State(state): State<AppState>,
+    Path(program_id): Path<String>,
+    form: PageForm,
+) -> PageResult<Response> {
+    pause_or_resume(state, program_id, form, false).await
+}
+
+/// `POST /edit/{program_id}/end`: asks to confirm first, unless `confirm=yes` says it was.
+async fn end(
+    State(state): State<AppState>,
+    Path(program_id): Path<String>,
+    form: PageForm,
+) -> PageResult<Response> {
+    form.user.require_operator()?;
+    let program = state
+        .jobs
+        .program(form.user.workspace_id(), &program_id)
+        .await?;
+    if form.fields.get("confirm") != Some("yes") {
+        let extras = Extras {
+            confirm_end: true,
+            ..Extras::default()
+        };
+        let current = ProgramForm::from_program(&program);
+        return render(
+            &state,
+            &form.user,
+            &program,
+            StatusCode::OK,
+            current,
+            extras,
+        )
+        .await;
+    }
+    match state.jobs.end(&form.user.user, &program_id).await {
+        Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
+        Err(e) => refused_action(&state, &form.user, &program, e, DuplicateForm::default()).await,
+    }
+}
+
+/// The body of `POST /api/reseller/program/{id}/duplicate` for the duplicate form: the fields filled in.
+fn duplicate_body(fields: &FormFields) -> (DuplicateForm, Value) {
+    let typed = DuplicateForm {
+        start: fields.text("start").trim().to_owned(),
+        end: fields.text("end").trim().to_owned(),
+        budget: fields.text("budget").trim().to_owned(),
+    };
+    let mut body = Map::new();
+    for (name, value) in [
+        ("start", &typed.start),
+        ("end", &typed.end),
+        ("budget", &typed.budget),
+    ] {
+        if !value.is_empty() {
+            body.insert(name.into(), json!(value));
+        }
+    }
+    (typed, Value::Object(body))
+}
+
+/// `POST /edit/{program_id}/duplicate`: `start`, `end`, `budget` → a duplicate job.
+async fn duplicate(
+    State(state): State<AppState>,
+    Path(program_id): Path<String>,
+    form: PageForm,
+) -> PageResult<Response> {
+    form.user.require_operator()?;
+    let program = state
+        .jobs
+        .program(form.user.workspace_id(), &program_id)
+        .await?;
+    let (typed, body) = duplicate_body(&form.fields);
+    match state
+        .jobs
+        .duplicate(&form.user.user, &program_id, &body)
+        .await
+    {
+        Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
+        Err(e) => refused_action(&state, &form.user, &program, e, typed).await,
+    }
+}

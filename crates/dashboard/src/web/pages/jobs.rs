@@ -1,0 +1,148 @@
+//! `/jobs`: the workspace's job history (filters by type, status and period, in the URL with the history
+//! API's names) with the active jobs on top, kept live by `jobs.js`; `/jobs/{job_id}`: one job's tracker.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::tracker::{self, TrackerView, job_label, status_label};
+use super::{Layout, Page, PageUser};
+use crate::jobs::JobType;
+use crate::store::{JobRecord, now_ms};
+use crate::web::AppState;
+use crate::web::api::{JOB_STATUSES, job_filter};
+use crate::web::error::PageResult;
+use crate::web::extract::Params;
+
+/// Finished jobs stay among the active ones this long (ms), as in the active-jobs API.
+const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
+/// Periods offered, in days.
+const PERIODS: [u64; 5] = [1, 7, 30, 90, 365];
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/jobs", get(list))
+        .route("/jobs/{job_id}", get(one))
+}
+
+/// A job as a list shows it.
+pub struct JobRow {
+    /// Its id.
+    pub id: String,
+    /// create, edit, …
+    pub job_type: String,
+    /// What it does, for people.
+    pub label: &'static str,
+    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
+    pub status: String,
+    /// The status for people.
+    pub status_label: &'static str,
+    /// The program, once known.
+    pub program_id: Option<String>,
+    /// Who asked for it.
+    pub username: String,
+    /// When it was submitted.
+    pub created: String,
+    /// When it ended.
+    pub completed: Option<String>,
+    /// Why it failed.
+    pub reasons: Vec<String>,
+}
+
+impl JobRow {
+    /// The row of a job.
+    pub fn new(job: &JobRecord) -> Self {
+        Self {
+            id: job.id.clone(),
+            job_type: job.job_type.clone(),
+            label: job_label(&job.job_type),
+            status: job.status.clone(),
+            status_label: status_label(&job.status),
+            program_id: job.program_id.clone(),
+            username: job.username.clone().unwrap_or_default(),
+            created: super::filters::datetime(job.created_at),
+            completed: job.completed_at.map(super::filters::datetime),
+            reasons: tracker::reasons(job),
+        }
+    }
+
+    /// Whether it has not ended yet.
+    pub fn running(&self) -> bool {
+        self.status == "PENDING" || self.status == "IN_PROGRESS"
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+struct JobsPage {
+    layout: Layout,
+    job_type: String,
+    status: String,
+    days: u64,
+    job_types: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    periods: [u64; 5],
+    active: Vec<JobRow>,
+    history: Vec<JobRow>,
+}
+
+impl JobsPage {
+    fn any_running(&self) -> bool {
+        self.active.iter().any(JobRow::running)
+    }
+}
+
+/// `GET /jobs?job_type=&status=&days=7`.
+async fn list(
+    State(state): State<AppState>,
+    user: PageUser,
+    params: Params,
+) -> PageResult<Response> {
+    let filter = job_filter(&params)?;
+    let ws = user.workspace_id();
+    let active = state
+        .store
+        .active_jobs(ws, now_ms() - RECENTLY_FINISHED_MS)
+        .await?;
+    let history = state.store.job_history(ws, &filter).await?;
+    let page = JobsPage {
+        layout: user.layout(&state, "jobs").await?,
+        job_type: filter.job_type.clone().unwrap_or_default(),
+        status: filter.status.clone().unwrap_or_default(),
+        days: params.number("days", 1..=365)?.unwrap_or(7),
+        job_types: JobType::ALL
+            .iter()
+            .map(|t| (t.as_str(), job_label(t.as_str())))
+            .collect(),
+        statuses: JOB_STATUSES.iter().map(|s| (*s, status_label(s))).collect(),
+        periods: PERIODS,
+        active: active.iter().map(JobRow::new).collect(),
+        history: history.iter().map(JobRow::new).collect(),
+    };
+    Ok(Page(page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "job.html")]
+struct JobPage {
+    layout: Layout,
+    tracker: Option<TrackerView>,
+    username: String,
+}
+
+/// `GET /jobs/{job_id}`: one job's tracker.
+async fn one(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(job_id): Path<String>,
+) -> PageResult<Response> {
+    let job = tracker::find(&state, user.workspace_id(), &job_id).await?;
+    let page = JobPage {
+        layout: user.layout(&state, "jobs").await?,
+        tracker: Some(tracker::view(&state, &job).await?),
+        username: job.username.clone().unwrap_or_default(),
+    };
+    Ok(Page(page).into_response())
+}

@@ -1,0 +1,383 @@
+//! The program form of the create and edit pages: what was typed (or is stored), turned into the JSON body
+//! the API takes, so that the page and the API go through the same validation (`jobs::validate`). Nothing
+//! here decides what is valid; it only reshapes form fields.
+
+use serde_json::{Map, Value, json};
+use yelp_partner_api::{Cents, FeePeriod, PacingMethod, Program, ProgramType};
+
+use super::FormFields;
+use crate::error::Error;
+use crate::store::StoredProgram;
+use crate::web::error::{ApiError, PageError};
+
+/// The fields the form shows, by their API names.
+const FORM_FIELDS: [&str; 12] = [
+    "business_id",
+    "program_name",
+    "start",
+    "end",
+    "promotion_code",
+    "budget",
+    "is_autobid",
+    "max_bid",
+    "pacing_method",
+    "fee_period",
+    "ad_categories",
+    "future_budget_date",
+];
+
+/// The program form's values as typed or as stored, and what is wrong with them.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramForm {
+    /// Yelp's business id.
+    pub business_id: String,
+    /// The program type (CPC, EP, …).
+    pub program_name: String,
+    /// `YYYY-MM-DD`.
+    pub start: String,
+    /// `YYYY-MM-DD`.
+    pub end: String,
+    /// A promotion code.
+    pub promotion_code: String,
+    /// Monthly budget in dollars, as typed.
+    pub budget: String,
+    /// Whether Yelp sets the bid.
+    pub is_autobid: bool,
+    /// Maximum bid in dollars, as typed.
+    pub max_bid: String,
+    /// `paced` or `unpaced`; empty for Yelp's default (or, on edit, unchanged).
+    pub pacing_method: String,
+    /// `CALENDAR_MONTH` or `ROLLING_MONTH`; empty for Yelp's default.
+    pub fee_period: String,
+    /// Category aliases, comma-separated.
+    pub ad_categories: String,
+    /// The day a new budget starts (edit only).
+    pub future_budget_date: String,
+    /// Every `(field, message)` the validation found.
+    pub errors: Vec<(String, String)>,
+    /// What went wrong that belongs to no field.
+    pub form_error: Option<String>,
+}
+
+fn cents_text(cents: Option<i64>) -> String {
+    cents.map_or_else(String::new, |c| Cents::new(c).to_dollars_string())
+}
+
+/// Category aliases typed as `plumbing, contractors` (commas or spaces).
+fn categories(text: &str) -> Vec<String> {
+    text.split([',', ' ', '\n', '\t'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether two amounts typed in dollars are the same (`300` and `300.00` are).
+fn same_amount(a: &str, b: &str) -> bool {
+    match (
+        Cents::parse_dollars(a.trim()),
+        Cents::parse_dollars(b.trim()),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+impl ProgramForm {
+    /// An empty form for a new program: CPC with autobid, the common case.
+    pub fn new_program() -> Self {
+        Self {
+            program_name: ProgramType::Cpc.as_str().to_owned(),
+            is_autobid: true,
+            ..Self::default()
+        }
+    }
+
+    /// What a posted form holds.
+    pub fn from_fields(fields: &FormFields) -> Self {
+        let text = |name: &str| fields.text(name).trim().to_owned();
+        Self {
+            business_id: text("business_id"),
+            program_name: text("program_name"),
+            start: text("start"),
+            end: text("end"),
+            promotion_code: text("promotion_code"),
+            budget: text("budget"),
+            is_autobid: fields.has("is_autobid"),
+            max_bid: text("max_bid"),
+            pacing_method: text("pacing_method"),
+            fee_period: text("fee_period"),
+            ad_categories: text("ad_categories"),
+            future_budget_date: text("future_budget_date"),
+            errors: Vec::new(),
+            form_error: None,
+        }
+    }
+
+    /// A program's current values, for its edit form.
+    pub fn from_program(program: &StoredProgram) -> Self {
+        let parsed: Option<Program> = serde_json::from_str(&program.raw).ok();
+        let metrics = parsed.as_ref().and_then(|p| p.program_metrics.clone());
+        let categories = parsed
+            .as_ref()
+            .map(|p| p.ad_categories.join(", "))
+            .unwrap_or_default();
+        let is_cpc = program.program_type == ProgramType::Cpc.as_str();
+        Self {
+            business_id: program.business_id.clone().unwrap_or_default(),
+            program_name: program.program_type.clone(),
+            start: program.start_date.clone().unwrap_or_default(),
+            end: program.end_date.clone().unwrap_or_default(),
+            budget: cents_text(program.budget_cents),
+            is_autobid: is_cpc
+                && metrics
+                    .and_then(|m| m.is_autobid)
+                    .unwrap_or(program.max_bid_cents.is_none()),
+            max_bid: cents_text(program.max_bid_cents),
+            ad_categories: categories,
+            ..Self::default()
+        }
+    }
+
+    /// What a create job asked for (its stored request), so that a form can be corrected and sent again.
+    pub fn from_create_request(request: &Value) -> Self {
+        let text = |name: &str| {
+            request
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let cents = |name: &str| cents_text(request.get(name).and_then(Value::as_i64));
+        Self {
+            business_id: text("business_id"),
+            program_name: text("program_name"),
+            start: text("start"),
+            end: text("end"),
+            promotion_code: text("promotion_code"),
+            budget: cents("budget_cents"),
+            is_autobid: request
+                .get("is_autobid")
+                .and_then(Value::as_bool)
+                .unwrap_or(request.get("max_bid_cents").is_none_or(Value::is_null)),
+            max_bid: cents("max_bid_cents"),
+            pacing_method: text("pacing_method"),
+            fee_period: text("fee_period"),
+            ad_categories: request
+                .get("ad_categories")
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the form is for a CPC program.
+    pub fn is_cpc(&self) -> bool {
+        self.program_name
+            .eq_ignore_ascii_case(ProgramType::Cpc.as_str())
+    }
+
+    /// What is wrong with `field`, if anything.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// Problems with fields the form does not show (the body as a whole, the program), to show on top.
+    pub fn other_errors(&self) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|(f, _)| !FORM_FIELDS.contains(&f.as_str()))
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
+    /// The body of `POST /api/reseller/program/create` for this form. Empty fields are left out. A
+    /// checkbox cannot say "not given", so `is_autobid` is sent for CPC only; every other CPC field that
+    /// was filled in is sent whatever the type, and the validation says if it does not belong.
+    pub fn create_body(&self) -> Value {
+        let mut body = Map::new();
+        let mut put = |name: &str, value: &str| {
+            if !value.is_empty() {
+                body.insert(name.to_owned(), json!(value));
+            }
+        };
+        put("business_id", &self.business_id);
+        put("program_name", &self.program_name);
+        put("start", &self.start);
+        put("end", &self.end);
+        put("promotion_code", &self.promotion_code);
+        put("budget", &self.budget);
+        put("max_bid", &self.max_bid);
+        put("pacing_method", &self.pacing_method);
+        put("fee_period", &self.fee_period);
+        if self.is_cpc() {
+            body.insert("is_autobid".into(), json!(self.is_autobid));
+        }
+        let categories = categories(&self.ad_categories);
+        if !categories.is_empty() {
+            body.insert("ad_categories".into(), json!(categories));
+        }
+        Value::Object(body)
+    }
+
+    /// The body of `POST /api/reseller/program/{id}/edit`: only what differs from `current`, so that a
+    /// field shown but not changed (a running program's start date) is not asked to change.
+    pub fn edit_body(&self, current: &ProgramForm) -> Value {
+        let mut body = Map::new();
+        for (name, typed, was) in [
+            ("start", &self.start, &current.start),
+            ("end", &self.end, &current.end),
+        ] {
+            if !typed.is_empty() && typed != was {
+                body.insert(name.into(), json!(typed));
+            }
+        }
+        for (name, typed, was) in [
+            ("budget", &self.budget, &current.budget),
+            ("max_bid", &self.max_bid, &current.max_bid),
+        ] {
+            if !typed.is_empty() && !same_amount(typed, was) {
+                body.insert(name.into(), json!(typed));
+            }
+        }
+        for (name, typed) in [
+            ("pacing_method", &self.pacing_method),
+            ("future_budget_date", &self.future_budget_date),
+        ] {
+            if !typed.is_empty() {
+                body.insert(name.into(), json!(typed));
+            }
+        }
+        if current.is_cpc() && self.is_autobid != current.is_autobid {
+            body.insert("is_autobid".into(), json!(self.is_autobid));
+        }
+        let typed = categories(&self.ad_categories);
+        if typed != categories(&current.ad_categories) {
+            body.insert("ad_categories".into(), json!(typed));
+        }
+        Value::Object(body)
+    }
+
+    /// The form again with why it was refused, and the status to show it with. Errors that are not the
+    /// user's (the server's own) are not shown on the form.
+    pub fn refused(mut self, e: Error) -> Result<(axum::http::StatusCode, Self), PageError> {
+        let e = ApiError::from(e);
+        let status = e.status();
+        match e {
+            ApiError::Fields(fields) => self.errors = fields,
+            ApiError::Internal => return Err(e.into()),
+            ApiError::BadRequest {
+                field: Some(field),
+                message,
+            } => self.errors = vec![(field, message)],
+            other => self.form_error = Some(other.message()),
+        }
+        Ok((status, self))
+    }
+}
+
+/// The program types a form offers: `(code, label)`.
+pub fn program_types() -> Vec<(&'static str, &'static str)> {
+    ProgramType::KNOWN
+        .iter()
+        .map(|t| (t.as_str(), t.label()))
+        .collect()
+}
+
+/// Pacing methods: `(value, label)`.
+pub fn pacing_methods() -> Vec<(&'static str, &'static str)> {
+    PacingMethod::ALL
+        .iter()
+        .map(|p| {
+            let label = match p {
+                PacingMethod::Paced => "Paced (spread over the period)",
+                PacingMethod::Unpaced => "Unpaced (as fast as clicks come)",
+            };
+            (p.as_str(), label)
+        })
+        .collect()
+}
+
+/// Fee periods: `(value, label)`.
+pub fn fee_periods() -> Vec<(&'static str, &'static str)> {
+    FeePeriod::ALL
+        .iter()
+        .map(|p| {
+            let label = match p {
+                FeePeriod::CalendarMonth => "Calendar month",
+                FeePeriod::RollingMonth => "Rolling month",
+            };
+            (p.as_str(), label)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> ProgramForm {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        ProgramForm::from_fields(&FormFields::parse(body.as_bytes()))
+    }
+
+    #[test]
+    fn a_create_form_becomes_the_apis_body_without_empty_fields() {
+        let f = form(&[
+            ("business_id", "b1"),
+            ("program_name", "CPC"),
+            ("budget", "300.29"),
+            ("ad_categories", "plumbing, contractors"),
+            ("max_bid", ""),
+        ]);
+        assert_eq!(
+            f.create_body(),
+            json!({"business_id": "b1", "program_name": "CPC", "budget": "300.29", "is_autobid": false,
+                   "ad_categories": ["plumbing", "contractors"]})
+        );
+        let ep = form(&[
+            ("business_id", "b1"),
+            ("program_name", "EP"),
+            ("is_autobid", "on"),
+        ]);
+        assert_eq!(
+            ep.create_body(),
+            json!({"business_id": "b1", "program_name": "EP"})
+        );
+    }
+
+    #[test]
+    fn an_edit_sends_only_what_changed() {
+        let current = ProgramForm {
+            program_name: "CPC".into(),
+            start: "2020-01-01".into(),
+            budget: "300.00".into(),
+            is_autobid: true,
+            ad_categories: "plumbing".into(),
+            ..ProgramForm::default()
+        };
+        let mut typed = current.clone();
+        assert_eq!(typed.edit_body(&current), json!({}));
+        typed.budget = "300".into();
+        assert_eq!(typed.edit_body(&current), json!({}));
+        typed.budget = "450".into();
+        typed.is_autobid = false;
+        typed.max_bid = "1.50".into();
+        assert_eq!(
+            typed.edit_body(&current),
+            json!({"budget": "450", "is_autobid": false, "max_bid": "1.50"})
+        );
+    }
+}

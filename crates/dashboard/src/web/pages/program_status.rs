@@ -1,0 +1,148 @@
+//! `/program-status/{program_id}`: everything the mirror knows of one program, its jobs, and when it was
+//! last synced (or that Yelp no longer lists it).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use yelp_partner_api::{Program, ProgramId, ProgramType};
+
+use super::filters::{self, datetime};
+use super::jobs::JobRow;
+use super::{Layout, Page, PageUser};
+use crate::store::JobFilter;
+use crate::web::AppState;
+use crate::web::error::{ApiError, PageResult};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/program-status/{program_id}", get(page))
+}
+
+#[derive(Template)]
+#[template(path = "program_status.html")]
+struct StatusPage {
+    layout: Layout,
+    program_id: String,
+    program_type: String,
+    type_label: String,
+    program_status: String,
+    pause_status: String,
+    start: String,
+    end: String,
+    business_id: String,
+    partner_business_id: Option<String>,
+    business_name: Option<String>,
+    budget_cents: Option<i64>,
+    ad_cost_cents: Option<i64>,
+    /// Budget less spend this period.
+    remaining_cents: Option<i64>,
+    is_autobid: Option<bool>,
+    max_bid_cents: Option<i64>,
+    fee_period: Option<String>,
+    currency: Option<String>,
+    impressions: Option<i64>,
+    clicks: Option<i64>,
+    ad_categories: Vec<String>,
+    active_features: Vec<String>,
+    available_features: Vec<String>,
+    first_seen: String,
+    updated: String,
+    removed_at: Option<String>,
+    last_synced: Option<String>,
+    jobs: Vec<JobRow>,
+}
+
+/// `GET /program-status/{program_id}`: removed programs too, shown as removed.
+async fn page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(program_id): Path<String>,
+) -> PageResult<Response> {
+    let id =
+        ProgramId::parse(&program_id).map_err(|e| ApiError::field("program_id", e.to_string()))?;
+    let ws = user.workspace_id().to_owned();
+    let program = state
+        .store
+        .program(&ws, id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("program {id} not found")))?;
+    let parsed: Option<Program> = serde_json::from_str(&program.raw).ok();
+    let metrics = parsed
+        .as_ref()
+        .and_then(|p| p.program_metrics.clone())
+        .unwrap_or_default();
+    let features = |list: Option<&Vec<yelp_partner_api::FeatureType>>| -> Vec<String> {
+        list.map(|l| l.iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    };
+    let business_id = program.business_id.clone().unwrap_or_default();
+    let business_name = state
+        .store
+        .business_names(&ws, &[business_id.as_str()])
+        .await?
+        .remove(&business_id);
+    let jobs = state
+        .store
+        .job_history(
+            &ws,
+            &JobFilter {
+                since: 0,
+                status: None,
+                job_type: None,
+                program_id: Some(program.program_id.clone()),
+                limit: 50,
+            },
+        )
+        .await?
+        .iter()
+        .map(JobRow::new)
+        .collect();
+    let runs = state.store.recent_sync_runs(&ws, 20).await?;
+    // The mirror's copy is as fresh as the last complete sync, or as the job that wrote it after one.
+    let last_synced = runs
+        .iter()
+        .find(|r| r.status == "synced" || r.status == "up_to_date")
+        .and_then(|r| r.finished_at)
+        .map(|at| datetime(at.max(program.updated_at)));
+    let page = StatusPage {
+        layout: user.layout(&state, "programs").await?,
+        type_label: ProgramType::from_wire(&program.program_type)
+            .label()
+            .to_owned(),
+        program_status: program.program_status.clone(),
+        pause_status: program.pause_status.clone(),
+        start: program.start_date.clone().unwrap_or_else(|| "—".into()),
+        end: program.end_date.clone().unwrap_or_else(|| "No end".into()),
+        partner_business_id: parsed
+            .as_ref()
+            .and_then(|p| p.partner_business_id().map(str::to_owned)),
+        business_name,
+        business_id,
+        remaining_cents: program
+            .budget_cents
+            .map(|b| b - program.ad_cost_cents.unwrap_or(0)),
+        budget_cents: program.budget_cents,
+        ad_cost_cents: program.ad_cost_cents,
+        is_autobid: metrics.is_autobid,
+        max_bid_cents: program.max_bid_cents,
+        fee_period: metrics.fee_period,
+        currency: metrics.currency,
+        impressions: metrics.billed_impressions,
+        clicks: metrics.billed_clicks,
+        ad_categories: parsed
+            .as_ref()
+            .map(|p| p.ad_categories.clone())
+            .unwrap_or_default(),
+        active_features: features(parsed.as_ref().map(|p| &p.active_features)),
+        available_features: features(parsed.as_ref().map(|p| &p.available_features)),
+        first_seen: datetime(program.first_seen_at),
+        updated: datetime(program.updated_at),
+        removed_at: program.removed_at.map(datetime),
+        last_synced,
+        jobs,
+        program_id: program.program_id,
+        program_type: program.program_type,
+    };
+    Ok(Page(page).into_response())
+}

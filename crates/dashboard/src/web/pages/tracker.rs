@@ -1,0 +1,135 @@
+//! The job tracker as a page first shows it; `tracker.js` keeps it live from the job's event stream (or
+//! the status endpoint).
+
+use serde_json::Value;
+
+use super::filters::{datetime, iso};
+use crate::store::JobRecord;
+use crate::web::AppState;
+use crate::web::error::{ApiError, PageResult};
+
+/// A job as the tracker shows it.
+pub struct TrackerView {
+    /// The job's id.
+    pub job_id: String,
+    /// What the job does, for people ("Create program").
+    pub job_label: &'static str,
+    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
+    pub status: String,
+    /// The status for people.
+    pub status_label: &'static str,
+    /// 0–100.
+    pub progress: u8,
+    /// Seconds to the typical end while unfinished.
+    pub eta_seconds: u64,
+    /// When it was submitted, for people.
+    pub created: String,
+    /// When it was submitted, RFC 3339.
+    pub created_iso: String,
+    /// When it ended, for people.
+    pub completed: Option<String>,
+    /// The program, once known.
+    pub program_id: Option<String>,
+    /// Every reason it failed.
+    pub reasons: Vec<String>,
+}
+
+impl TrackerView {
+    /// A tracker of no job yet: what `tracker.js` copies and fills in when a form is sent from the page.
+    pub fn blank() -> Self {
+        Self {
+            job_id: String::new(),
+            job_label: "Job",
+            status: "PENDING".into(),
+            status_label: status_label("PENDING"),
+            progress: 0,
+            eta_seconds: 0,
+            created: String::new(),
+            created_iso: String::new(),
+            completed: None,
+            program_id: None,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// Whether the job has ended.
+    pub fn finished(&self) -> bool {
+        self.status == "COMPLETED" || self.status == "FAILED"
+    }
+}
+
+/// A job's status for people.
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "PENDING" => "Pending",
+        "IN_PROGRESS" => "In progress",
+        "COMPLETED" => "Completed",
+        "FAILED" => "Failed",
+        _ => "Unknown",
+    }
+}
+
+/// What a job of this type does, for people.
+pub fn job_label(job_type: &str) -> &'static str {
+    match job_type {
+        "create" => "Create program",
+        "edit" => "Edit program",
+        "duplicate" => "Duplicate program",
+        "terminate" => "End program",
+        "pause" => "Pause program",
+        "resume" => "Resume program",
+        _ => "Job",
+    }
+}
+
+/// The messages of a job's stored errors (`[{field, code, message}]`).
+pub fn reasons(job: &JobRecord) -> Vec<String> {
+    let errors: Value = job
+        .errors
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or(Value::Null);
+    errors
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Job `job_id` of the workspace; 404 when it is not one of its jobs.
+pub async fn find(state: &AppState, workspace_id: &str, job_id: &str) -> PageResult<JobRecord> {
+    let valid = !job_id.is_empty()
+        && job_id.len() <= 64
+        && job_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let job = if valid {
+        state.store.job(workspace_id, job_id).await?
+    } else {
+        None
+    };
+    Ok(job.ok_or_else(|| ApiError::NotFound(format!("job {job_id} not found")))?)
+}
+
+/// The tracker of a job.
+pub async fn view(state: &AppState, job: &JobRecord) -> PageResult<TrackerView> {
+    let progress = state.jobs.progress(job).await?;
+    Ok(TrackerView {
+        job_id: job.id.clone(),
+        job_label: job_label(&job.job_type),
+        status: job.status.clone(),
+        status_label: status_label(&job.status),
+        progress: progress.progress,
+        eta_seconds: progress.eta_seconds,
+        created: datetime(job.created_at),
+        created_iso: iso(job.created_at),
+        completed: job.completed_at.map(datetime),
+        program_id: job.program_id.clone(),
+        reasons: reasons(job),
+    })
+}
