@@ -1,0 +1,236 @@
+//! Changes through the forms, each followed by the job tracker to its end.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::harness::{Ui, in_days, today};
+
+/// A business of the demo account that is active (or not) and whose categories can all be advertised.
+async fn business(ui: &Ui, active: bool) -> String {
+    let all = ui.server.sim(Method::GET, "/_sim/businesses", None).await;
+    all["businesses"]
+        .as_array()
+        .expect("businesses")
+        .iter()
+        .find(|b| {
+            b["active"] == active
+                && b["categories"].as_array().is_some_and(|c| {
+                    c.iter()
+                        .all(|c| c != "landmarks" && c != "airportterminals")
+                })
+        })
+        .and_then(|b| b["yelp_business_id"].as_str())
+        .expect("such a business")
+        .to_owned()
+}
+
+/// Fills the create form for a CPC program of `business` with `budget` dollars, autobid.
+async fn fill_cpc(ui: &mut Ui, business: &str, budget: &str) {
+    ui.open("/create-program").await;
+    ui.choose("#program-form select[name=program_name]", "CPC")
+        .await;
+    ui.fill("#program-form input[name=business_id]", business)
+        .await;
+    ui.fill("#program-form input[name=start]", &date_keys(&today()))
+        .await;
+    ui.fill("#program-form input[name=end]", &date_keys(&in_days(30)))
+        .await;
+    ui.fill("#program-form input[name=budget]", budget).await;
+    let autobid = ui.element("#program-form input[name=is_autobid]").await;
+    if !autobid.is_selected().await.unwrap_or(false) {
+        autobid.click().await.expect("autobid ticked");
+    }
+}
+
+/// What to type into a date input for `YYYY-MM-DD`: Chromium's date inputs take the digits in the
+/// locale's order (en-US: month, day, year); a text input takes the date as it is.
+fn date_keys(date: &str) -> String {
+    date.to_owned()
+}
+
+/// Waits for the tracker to show a final status; answers it.
+async fn tracked_to_the_end(ui: &mut Ui) -> String {
+    ui.element("#job-tracker").await;
+    let mut shot_running = false;
+    loop {
+        let status = ui
+            .attr("#job-tracker", "data-status")
+            .await
+            .unwrap_or_default();
+        match status.as_str() {
+            "COMPLETED" | "FAILED" => return status,
+            "PENDING" | "IN_PROGRESS" if !shot_running => {
+                ui.shot("job-running").await;
+                shot_running = true;
+            }
+            _ => {}
+        }
+        let still_here = ui.find("#job-tracker").await.is_some();
+        if !still_here {
+            // Taken to the program's page already.
+            return "COMPLETED".into();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_cpc_program_created_in_the_form_is_tracked_to_completed_and_shown_on_its_status_page() {
+    let Some(mut ui) = Ui::start("create-cpc").await else {
+        return;
+    };
+    ui.signed_in_and_synced().await;
+    let business = business(&ui, true).await;
+    fill_cpc(&mut ui, &business, "300").await;
+    ui.shot("form-filled").await;
+    ui.click("#program-submit").await;
+
+    let status = tracked_to_the_end(&mut ui).await;
+    assert_eq!(
+        status,
+        "COMPLETED",
+        "reasons: {}",
+        ui.text("#job-reasons").await
+    );
+    if ui.find("#job-tracker").await.is_some() {
+        ui.shot("job-completed").await;
+        assert!(
+            ui.find("a#job-program-link").await.is_some(),
+            "a link to the program"
+        );
+    }
+    let program_id = ui
+        .until("the program's status page", async |ui: &Ui| {
+            ui.path()
+                .await
+                .strip_prefix("/program-status/")
+                .map(str::to_owned)
+        })
+        .await;
+    ui.element("#program-id").await;
+    ui.shot("status-page").await;
+    assert_eq!(ui.text("#program-id").await.trim(), program_id);
+    assert!(ui.text("#program-type").await.contains("CPC"));
+    assert_eq!(ui.text("#program-budget").await.trim(), "$300.00");
+    let at_yelp = ui
+        .server
+        .sim(Method::GET, &format!("/_sim/programs/{program_id}"), None)
+        .await;
+    assert_eq!(
+        at_yelp["yelp_business_id"].as_str(),
+        Some(business.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_yelp_rejects_shows_every_reason_in_the_tracker() {
+    let Some(mut ui) = Ui::start("create-rejected").await else {
+        return;
+    };
+    ui.signed_in_and_synced().await;
+    let inactive = business(&ui, false).await;
+    fill_cpc(&mut ui, &inactive, "300").await;
+    ui.click("#program-submit").await;
+    let status = tracked_to_the_end(&mut ui).await;
+    assert_eq!(status, "FAILED");
+    let reasons = ui.find_all("#job-reasons li").await;
+    assert!(!reasons.is_empty(), "reasons are listed");
+    let first = reasons[0].text().await.unwrap();
+    assert!(!first.trim().is_empty());
+    ui.shot("job-failed").await;
+    assert_eq!(
+        ui.path().await.split('?').next(),
+        Some("/create-program"),
+        "stays on the form to correct it"
+    );
+    assert!(ui.find("#program-form").await.is_some());
+}
+
+#[tokio::test]
+async fn an_invalid_budget_shows_the_error_next_to_the_field_and_starts_no_job() {
+    let Some(mut ui) = Ui::start("create-invalid").await else {
+        return;
+    };
+    ui.signed_in_and_synced().await;
+    let business = business(&ui, true).await;
+    ui.server.sim(Method::DELETE, "/_sim/stats", None).await;
+    fill_cpc(&mut ui, &business, "10").await;
+    ui.click("#program-submit").await;
+    let error = ui.element(".field-error[data-field=budget]").await;
+    ui.until("the budget error's text", async |ui: &Ui| {
+        let text = ui.text(".field-error[data-field=budget]").await;
+        text.contains("25").then_some(())
+    })
+    .await;
+    assert!(error.is_displayed().await.unwrap());
+    ui.shot("field-error").await;
+    let kept = ui.attr("#program-form input[name=budget]", "value").await;
+    let typed = ui
+        .find("#program-form input[name=budget]")
+        .await
+        .expect("the budget input")
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        typed.or(kept).as_deref(),
+        Some("10"),
+        "what the user typed is kept"
+    );
+    assert!(
+        ui.attr("#job-tracker", "data-status").await.is_none(),
+        "no job was started"
+    );
+    let stats: Value = ui.server.sim(Method::GET, "/_sim/stats", None).await;
+    assert!(
+        stats["requests"]
+            .get("POST /v1/reseller/program/create")
+            .is_none(),
+        "nothing reached Yelp: {stats}"
+    );
+}
+
+#[tokio::test]
+async fn a_budget_edited_in_the_form_shows_on_the_program_status_page() {
+    let Some(mut ui) = Ui::start("edit-budget").await else {
+        return;
+    };
+    ui.signed_in_and_synced().await;
+    let programs = ui.server.sim(Method::GET, "/_sim/programs", None).await;
+    let today = today();
+    let running = programs["programs"]
+        .as_array()
+        .expect("programs")
+        .iter()
+        .find(|p| {
+            p["program_type"] == "CPC"
+                && p["program_status"] == "ACTIVE"
+                && p["program_pause_status"] == "NOT_PAUSED"
+                && p["start_date"]
+                    .as_str()
+                    .is_some_and(|d| d <= today.as_str())
+                && p["end_date"].as_str().is_some_and(|d| d > today.as_str())
+        })
+        .and_then(|p| p["program_id"].as_str())
+        .expect("a running CPC program")
+        .to_owned();
+    ui.open(&format!("/edit/{running}")).await;
+    ui.element("#program-form").await;
+    ui.shot("edit-form").await;
+    ui.fill("#program-form input[name=budget]", "123.45").await;
+    ui.click("#program-submit").await;
+    let status = tracked_to_the_end(&mut ui).await;
+    assert_eq!(
+        status,
+        "COMPLETED",
+        "reasons: {}",
+        ui.text("#job-reasons").await
+    );
+    ui.until("the program's status page", async |ui: &Ui| {
+        (ui.path().await == format!("/program-status/{running}")).then_some(())
+    })
+    .await;
+    ui.element("#program-budget").await;
+    ui.shot("status-page").await;
+    assert_eq!(ui.text("#program-budget").await.trim(), "$123.45");
+}
