@@ -3,6 +3,7 @@
 //! what they waited for.
 
 use std::io::{BufRead, BufReader, Write as _};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::LazyLock;
@@ -65,13 +66,22 @@ fn browser_or_skip(test: &str) -> Option<Browser> {
     }
 }
 
-/// A child process killed when dropped.
-struct Process(Child);
+/// A child process killed when dropped; with `group`, with every process it started (ChromeDriver's
+/// Chromium outlives ChromeDriver otherwise).
+struct Process {
+    child: Child,
+    group: bool,
+}
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if self.group {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -102,7 +112,10 @@ impl DemoServer {
             .spawn()
             .expect("yelp-ads starts");
         let stdout = child.stdout.take().expect("piped stdout");
-        let process = Process(child);
+        let process = Process {
+            child,
+            group: false,
+        };
         let (mut base_url, mut sim_url) = (None, None);
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("the server's stdout");
@@ -206,11 +219,12 @@ impl Driver {
             .port();
         let child = Command::new(&browser.driver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let process = Process(child);
+        let process = Process { child, group: true };
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -260,7 +274,7 @@ impl Ui {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                    "--disable-dev-shm-usage", "--window-size=1280,1000",
+                    "--disable-dev-shm-usage", "--window-size=1280,1000", "--lang=en-US",
                 ],
             },
         });

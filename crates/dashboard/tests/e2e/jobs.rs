@@ -43,9 +43,13 @@ async fn fill_cpc(ui: &mut Ui, business: &str, budget: &str) {
 }
 
 /// What to type into a date input for `YYYY-MM-DD`: Chromium's date inputs take the digits in the
-/// locale's order (en-US: month, day, year); a text input takes the date as it is.
+/// locale's order, month, day, year for the `en-US` the browser is started with.
 fn date_keys(date: &str) -> String {
-    date.to_owned()
+    let mut parts = date.split('-');
+    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("not a YYYY-MM-DD date: {date}")
+    };
+    format!("{month}{day}{year}")
 }
 
 /// Waits for the tracker to show a final status; answers it.
