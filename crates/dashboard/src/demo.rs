@@ -60,6 +60,8 @@ pub async fn start(store: &Store, secrets: &SecretBox, options: &DemoOptions) ->
         job_seconds: options.job_seconds,
         username: PARTNER_USERNAME.into(),
         password: partner_password.clone(),
+        // The same world at every start, but new job ids: the database remembers the last run's.
+        runtime_seed: Some(fastrand::u64(..)),
         ..SimConfig::default()
     };
     let sim = yelp_sim::spawn(config)

@@ -47,6 +47,11 @@ pub struct SimConfig {
     #[arg(long, env = "YELP_SIM_SEED", default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 
+    /// Seed of the ids made at run time (jobs, new programs); derived from `seed` when absent. A
+    /// simulator restarted over a world that clients remember needs a new one, or it repeats job ids.
+    #[arg(long, env = "YELP_SIM_RUNTIME_SEED")]
+    pub runtime_seed: Option<u64>,
+
     /// Delay added to every partner request, in milliseconds.
     #[arg(long, env = "YELP_SIM_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
@@ -128,6 +133,7 @@ impl Default for SimConfig {
             programs: DEFAULT_PROGRAMS,
             businesses: DEFAULT_BUSINESSES,
             seed: DEFAULT_SEED,
+            runtime_seed: None,
             latency_ms: 0,
             page_size_max: DEFAULT_PAGE_SIZE_MAX,
             job_seconds: DEFAULT_JOB_SECONDS,
@@ -167,6 +173,7 @@ impl fmt::Debug for SimConfig {
             .field("programs", &self.programs)
             .field("businesses", &self.businesses)
             .field("seed", &self.seed)
+            .field("runtime_seed", &self.runtime_seed)
             .field("latency_ms", &self.latency_ms)
             .field("page_size_max", &self.page_size_max)
             .field("job_seconds", &self.job_seconds)

@@ -258,7 +258,11 @@ impl World {
             job_order: VecDeque::new(),
             pending: BTreeMap::new(),
             job_seq: 0,
-            rng: Rng::with_seed(config.seed.wrapping_add(RUNTIME_SEED_OFFSET)),
+            rng: Rng::with_seed(
+                config
+                    .runtime_seed
+                    .unwrap_or_else(|| config.seed.wrapping_add(RUNTIME_SEED_OFFSET)),
+            ),
             settings: Settings {
                 job_seconds: config.job_seconds,
                 pause_resume: config.pause_resume,

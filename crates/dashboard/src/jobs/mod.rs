@@ -440,8 +440,7 @@ impl JobService {
                 self.inner
                     .store
                     .job_submitted(&job.id, yelp_job.as_str(), next, now)
-                    .await?;
-                yelp_job.into_string()
+                    .await?
             }
             Err(e) if outcome_unknown(&e) => {
                 // Yelp may have taken it: look at the program instead of sending it again.

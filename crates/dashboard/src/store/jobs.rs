@@ -237,15 +237,16 @@ impl Store {
     }
 
     /// Gives a recorded submission the id Yelp answered with (it becomes the job's id, used in URLs) and
-    /// schedules its first status check.
+    /// schedules its first status check. Answers the job's id: Yelp's, or the recorded one when a job of
+    /// that id exists already (Yelp's ids are unique, but a restarted simulator may repeat them).
     pub async fn job_submitted(
         &self,
         recorded_id: &str,
         yelp_job_id: &str,
         next_poll_at: i64,
         now: i64,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<String> {
+        let renamed = sqlx::query(
             "UPDATE jobs SET id = $1, yelp_job_id = $1, next_poll_at = $2, updated_at = $3 WHERE id = $4",
         )
         .bind(yelp_job_id)
@@ -253,8 +254,23 @@ impl Store {
         .bind(now)
         .bind(recorded_id)
         .execute(&self.writer)
-        .await?;
-        Ok(())
+        .await;
+        match renamed {
+            Ok(_) => Ok(yelp_job_id.to_owned()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                sqlx::query(
+                    "UPDATE jobs SET yelp_job_id = $1, next_poll_at = $2, updated_at = $3 WHERE id = $4",
+                )
+                .bind(yelp_job_id)
+                .bind(next_poll_at)
+                .bind(now)
+                .bind(recorded_id)
+                .execute(&self.writer)
+                .await?;
+                Ok(recorded_id.to_owned())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Marks a submission whose answer from Yelp was lost (a timeout, a 5xx, a dropped connection): Yelp

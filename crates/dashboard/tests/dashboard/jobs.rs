@@ -548,3 +548,24 @@ on_every_backend! {
         assert!(sim_requests(&app).await.get("POST /v1/reseller/program/create").is_none(), "never resent");
     }
 }
+
+on_every_backend! {
+    async fn a_yelp_job_id_seen_before_keeps_the_recorded_id_instead_of_failing(db: TestDb) {
+        let ws = db.store.create_workspace("Agency R", "http://127.0.0.1:9", "r", None).await.unwrap();
+        let now = dashboard::store::now_ms();
+        let job = |id: &str| dashboard::store::JobRecord {
+            id: id.into(), workspace_id: ws.id.clone(), user_id: None, username: None,
+            job_type: "terminate".into(), program_id: Some("P".into()), business_id: None, request: "{}".into(),
+            yelp_job_id: None, status: "PENDING".into(), yelp_status: None, receipt: None, errors: None,
+            created_at: now, updated_at: now, completed_at: None, next_poll_at: None, poll_count: 0,
+        };
+        db.store.insert_job(&job("first")).await.unwrap();
+        assert_eq!(db.store.job_submitted("first", "Y1", now, now).await.unwrap(), "Y1");
+        // A simulator restarted with the same seed answers with Y1 again.
+        db.store.insert_job(&job("second")).await.unwrap();
+        assert_eq!(db.store.job_submitted("second", "Y1", now, now).await.unwrap(), "second");
+        let second = db.store.job(&ws.id, "second").await.unwrap().unwrap();
+        assert_eq!((second.yelp_job_id.as_deref(), second.next_poll_at), (Some("Y1"), Some(now)));
+        assert_eq!(db.store.job(&ws.id, "Y1").await.unwrap().unwrap().yelp_job_id.as_deref(), Some("Y1"));
+    }
+}
