@@ -5,3 +5,4 @@ mod endpoints;
 mod faults;
 mod helpers;
 mod jobs;
+mod rate_limit;
