@@ -26,7 +26,9 @@ impl RateLimit {
             )));
         }
         if burst == 0 {
-            return Err(Error::Config("a rate limit's burst must be at least 1".into()));
+            return Err(Error::Config(
+                "a rate limit's burst must be at least 1".into(),
+            ));
         }
         Ok(Self { per_second, burst })
     }

@@ -1061,6 +1061,10 @@ mod tests {
             .expect("valid");
         assert!(!state.credentials_match("demo", "demo"));
         assert!(state.credentials_match("demo", "changed"));
-        assert!(!serde_json::to_string(&state.settings()).unwrap().contains("changed"));
+        assert!(
+            !serde_json::to_string(&state.settings())
+                .unwrap()
+                .contains("changed")
+        );
     }
 }

@@ -5,6 +5,7 @@ mod jobs;
 mod listing;
 mod login_throttle;
 mod programs;
+mod schedule;
 mod sessions;
 mod sync_runs;
 mod users;
@@ -23,6 +24,7 @@ pub use jobs::{
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::ThrottleState;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
+pub use schedule::SyncActivity;
 pub use sessions::SessionRecord;
 pub use sync_runs::{RunCounts, RunStats, SyncRun};
 pub use users::{MAX_USERNAME_LEN, Role, User, validate_username};

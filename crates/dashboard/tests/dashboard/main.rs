@@ -4,6 +4,8 @@ mod accounts;
 mod cli;
 mod helpers;
 mod jobs;
+mod rate_limit;
+mod schedule;
 mod serve;
 mod signin;
 mod store;

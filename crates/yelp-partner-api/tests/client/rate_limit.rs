@@ -59,7 +59,10 @@ async fn retries_wait_their_turn_under_the_limit_like_first_attempts() {
     let elapsed = started.elapsed();
     // Every attempt the simulator saw, the failed ones included, took a turn.
     let attempts = sim.requests("GET /programs/v1").await;
-    assert!(attempts > 10, "some attempts failed and were retried ({attempts})");
+    assert!(
+        attempts > 10,
+        "some attempts failed and were retried ({attempts})"
+    );
     let least = floor(attempts, rate, burst);
     eprintln!("{attempts} attempts at {rate}/s, burst {burst}: {elapsed:?} (floor {least:?})");
     assert!(

@@ -292,7 +292,10 @@ async fn a_stalled_request_is_held_for_the_stall_then_answered() {
     )
     .await;
     let started = Instant::now();
-    assert_eq!(sim.get("/programs/v1?limit=20").await.status, StatusCode::OK);
+    assert_eq!(
+        sim.get("/programs/v1?limit=20").await.status,
+        StatusCode::OK
+    );
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 
