@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cli;
+mod faults;
 mod helpers;
 mod jobs;
 mod rate_limit;
