@@ -5,6 +5,7 @@ mod cli;
 mod faults;
 mod helpers;
 mod jobs;
+mod pg_restart;
 mod rate_limit;
 mod schedule;
 mod serve;
