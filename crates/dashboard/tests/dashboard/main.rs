@@ -3,6 +3,7 @@
 mod accounts;
 mod cli;
 mod faults;
+mod fuzz;
 mod helpers;
 mod jobs;
 mod pg_restart;
