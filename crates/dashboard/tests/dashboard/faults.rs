@@ -17,6 +17,9 @@ use crate::sync::assert_mirror_matches;
 /// Programs at the simulator: 30 pages of 20.
 const PROGRAMS: usize = 600;
 
+/// The client's timeout where the test is not about timeouts.
+const ATTEMPT: Duration = Duration::from_secs(15);
+
 /// A mirror synced once, then Yelp changed under it (5 programs added, 2 removed, 3 budgets raised), so that
 /// a correct sync has each kind of work to do.
 struct Scene {
@@ -75,7 +78,8 @@ impl Scene {
         }
     }
 
-    /// A client that gives up on an attempt after `timeout`, with 8 quick attempts for reads.
+    /// A client that gives up on an attempt after `timeout`, with 12 quick attempts for reads: at a 20 % fault
+    /// rate a page then fails all of them once in 4 × 10⁸, so a run through scattered faults ends correct.
     fn client(&self, timeout: Duration) -> Client {
         let mut config = ClientConfig::new(
             &self.sim.base_url(),
@@ -85,7 +89,7 @@ impl Scene {
         .unwrap();
         config.timeout = timeout;
         config.retry = RetryPolicy {
-            max_attempts: 8,
+            max_attempts: 12,
             base_delay: Duration::from_millis(2),
             max_delay: Duration::from_millis(20),
             ..RetryPolicy::default()
@@ -209,7 +213,10 @@ impl Scene {
             latency_ms: Some(0),
             ..FaultsPatch::default()
         });
-        assert_eq!(self.run(self.sim.client(), || {}).await, Outcome::Correct);
+        assert_eq!(
+            self.run(self.client(ATTEMPT), || {}).await,
+            Outcome::Correct
+        );
     }
 }
 
@@ -230,11 +237,11 @@ on_every_backend! {
                 state.set_faults(&FaultsPatch { error_rate: Some(0.0), ..FaultsPatch::default() }).unwrap();
             });
         };
-        let outcome = scene.run(scene.sim.client(), burst).await;
+        let outcome = scene.run(scene.client(ATTEMPT), burst).await;
         eprintln!("5xx burst: {outcome:?}");
 
         scene.set_faults(FaultsPatch { error_rate: Some(0.2), ..FaultsPatch::default() });
-        assert_eq!(scene.run(scene.sim.client(), || {}).await, Outcome::Correct, "retries get through 20 % of 5xx");
+        assert_eq!(scene.run(scene.client(ATTEMPT), || {}).await, Outcome::Correct, "retries get through 20 % of 5xx");
         scene.assert_a_clean_sync_repairs_it().await;
     }
 }
@@ -243,10 +250,10 @@ on_every_backend! {
     async fn throttling_with_retry_after_is_waited_out_or_ends_the_run_in_error_with_the_mirror_intact(db: TestDb) {
         let scene = Scene::new(&db.store, |_| {}).await;
         scene.set_faults(FaultsPatch { rate_limit_rate: Some(0.2), retry_after_seconds: Some(1), ..FaultsPatch::default() });
-        assert_eq!(scene.run(scene.sim.client(), || {}).await, Outcome::Correct);
+        assert_eq!(scene.run(scene.client(ATTEMPT), || {}).await, Outcome::Correct);
         // Yelp throttling every request: the run gives up in error.
         scene.set_faults(FaultsPatch { rate_limit_rate: Some(1.0), retry_after_seconds: Some(0), ..FaultsPatch::default() });
-        let outcome = scene.run(scene.sim.client(), || {}).await;
+        let outcome = scene.run(scene.client(ATTEMPT), || {}).await;
         assert!(is_error(&outcome, "HTTP 429"), "{outcome:?}");
         scene.assert_a_clean_sync_repairs_it().await;
     }
@@ -256,9 +263,9 @@ on_every_backend! {
     async fn dropped_connections_are_retried_or_end_the_run_in_error_with_the_mirror_intact(db: TestDb) {
         let scene = Scene::new(&db.store, |_| {}).await;
         scene.set_faults(FaultsPatch { drop_rate: Some(0.2), ..FaultsPatch::default() });
-        assert_eq!(scene.run(scene.sim.client(), || {}).await, Outcome::Correct);
+        assert_eq!(scene.run(scene.client(ATTEMPT), || {}).await, Outcome::Correct);
         scene.set_faults(FaultsPatch { drop_rate: Some(1.0), ..FaultsPatch::default() });
-        let outcome = scene.run(scene.sim.client(), || {}).await;
+        let outcome = scene.run(scene.client(ATTEMPT), || {}).await;
         assert!(is_error(&outcome, "Could not reach Yelp"), "{outcome:?}");
         scene.assert_a_clean_sync_repairs_it().await;
     }
@@ -285,7 +292,7 @@ on_every_backend! {
         let rotate = || {
             state.set_settings(&SettingsPatch { password: Some("rotated-at-yelp".into()), ..SettingsPatch::default() }).unwrap();
         };
-        let outcome = scene.run(scene.sim.client(), rotate).await;
+        let outcome = scene.run(scene.client(ATTEMPT), rotate).await;
         assert!(is_error(&outcome, "credentials"), "{outcome:?}");
         assert!(!format!("{outcome:?}").contains(YELP_PASSWORD) && !format!("{outcome:?}").contains("rotated-at-yelp"));
         let run = &db.store.recent_sync_runs(&scene.workspace, 1).await.unwrap()[0];
@@ -300,11 +307,11 @@ on_every_backend! {
     async fn malformed_json_answers_end_the_run_in_error_with_the_mirror_intact(db: TestDb) {
         let scene = Scene::new(&db.store, |_| {}).await;
         scene.set_faults(FaultsPatch { malformed_rate: Some(0.15), ..FaultsPatch::default() });
-        let outcome = scene.run(scene.sim.client(), || {}).await;
+        let outcome = scene.run(scene.client(ATTEMPT), || {}).await;
         // 30 pages at 15 %: all 30 readable is a 1 % chance, which would end correct.
         assert!(outcome == Outcome::Correct || is_error(&outcome, "cannot read"), "{outcome:?}");
         scene.set_faults(FaultsPatch { malformed_rate: Some(1.0), ..FaultsPatch::default() });
-        let outcome = scene.run(scene.sim.client(), || {}).await;
+        let outcome = scene.run(scene.client(ATTEMPT), || {}).await;
         assert!(is_error(&outcome, "cannot read"), "{outcome:?}");
         scene.assert_a_clean_sync_repairs_it().await;
     }
