@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod schedule;
 pub mod secrets;
 pub mod serve;
 pub mod store;

@@ -10,9 +10,11 @@ use crate::cli::DatabaseArgs;
 use crate::demo::{self, DEMO_PASSWORD, DEMO_USER, DEMO_WORKSPACE, DemoOptions};
 use crate::error::Result;
 use crate::jobs::JobOptions;
+use crate::schedule::{self, Schedule};
 use crate::secrets::SecretBox;
 use crate::sync::{SyncEngine, SyncOptions};
 use crate::web::{AppState, Application};
+use crate::yelp::{self, YelpSettings};
 
 /// How long a stop waits for syncs to finish their page and streams to close.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -49,6 +51,17 @@ pub struct ServeArgs {
     /// submission and the interval grows ×1.5 up to this, which bounds how late a finished job is seen.
     #[arg(long, env = "YELP_ADS_JOB_POLL_CAP_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
     pub job_poll_cap_ms: u64,
+    /// How often each workspace is synced in the background, e.g. 15m, 90s or 1h30m (0 switches it off);
+    /// workspaces are spread over the interval.
+    #[arg(long, env = "YELP_ADS_SYNC_INTERVAL", default_value = "15m", value_parser = schedule::parse_interval)]
+    pub sync_interval: Duration,
+    /// Requests a second each workspace may send to Yelp, its syncs, job checks and changes together
+    /// (0: no limit). Each instance applies its own limit.
+    #[arg(long, env = "YELP_ADS_YELP_RPS", default_value_t = yelp::DEFAULT_REQUESTS_PER_SECOND)]
+    pub yelp_rps: f64,
+    /// Requests a workspace may send to Yelp at once after a quiet spell.
+    #[arg(long, env = "YELP_ADS_YELP_BURST", default_value_t = yelp::DEFAULT_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub yelp_burst: u32,
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -75,16 +88,28 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         max_interval: Duration::from_millis(args.job_poll_cap_ms),
         ..JobOptions::default()
     };
-    let mut state = AppState::with_job_options(
+    let mut state = AppState::with_options(
         store.clone(),
         engine,
         secrets,
         args.secure_cookies,
         job_options,
+        YelpSettings::with_rate(args.yelp_rps, args.yelp_burst)?,
     );
     state.trust_forwarded_for = args.trust_forwarded_for;
     // Picks up every unfinished job, those of a previous run included.
     let watcher = state.jobs.spawn_watcher();
+    let mut schedule = Schedule::new(
+        state.engine.clone(),
+        state.yelp_clients(),
+        args.sync_interval,
+    );
+    if demo.is_none() {
+        for stale_demo in workspaces.iter().filter(|w| w.name == DEMO_WORKSPACE) {
+            schedule = schedule.skipping(stale_demo.id.clone());
+        }
+    }
+    let schedule = schedule.spawn();
     let app = Application::bind(args.bind, state).await?;
     let addr = app.local_addr();
     {
@@ -111,7 +136,14 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         );
     }
     tracing::info!(%addr, demo = demo.is_some(), backend = ?store.backend(), "serving");
-    let served = app.run_until(shutdown_signal(), SHUTDOWN_GRACE).await;
+    // The schedule stops first, so that it starts no run while the engine stops the running ones.
+    let shutdown = async move {
+        shutdown_signal().await;
+        if let Some(schedule) = schedule {
+            schedule.stop().await;
+        }
+    };
+    let served = app.run_until(shutdown, SHUTDOWN_GRACE).await;
     // Unfinished jobs stay in the database; the next start (or another instance) carries on with them.
     watcher.stop().await;
     served?;

@@ -19,6 +19,7 @@ use crate::enums::{FeatureType, ProgramType, StatusFilter};
 use crate::error::{Error, Result, body_excerpt, yelp_error_body};
 use crate::ids::{BusinessId, JobId, ProgramId};
 use crate::program::{ProgramEntry, ProgramPage, decode_entries};
+use crate::rate_limit::{Limiter, RateLimit};
 use crate::receipt::JobReceipt;
 use crate::requests::{CreateProgram, EditProgram};
 use crate::retry::{RetryPolicy, parse_retry_after};
@@ -61,6 +62,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Told of every attempt.
     pub observer: Option<CallObserver>,
+    /// How fast this client (all its clones together) may ask, every attempt counted; `None` for no limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -71,6 +74,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("password", &self.password)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +113,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             observer: None,
+            rate_limit: None,
         })
     }
 }
@@ -200,6 +205,8 @@ struct Inner {
     password: SecretString,
     retry: RetryPolicy,
     observer: Option<CallObserver>,
+    /// Shared by every clone, so one limit covers every caller of this client.
+    limiter: Option<Limiter>,
 }
 
 impl std::fmt::Debug for Client {
@@ -256,6 +263,7 @@ impl Client {
                 password: config.password,
                 retry: config.retry,
                 observer: config.observer,
+                limiter: config.rate_limit.map(Limiter::new),
             }),
         })
     }
@@ -658,7 +666,8 @@ impl Client {
     }
 
     /// Sends a call, retrying idempotent ones on 408, 429, 5xx and transport errors; 401 and 429/5xx that
-    /// outlast the retries become errors, every other answer is returned for the endpoint to read.
+    /// outlast the retries become errors, every other answer is returned for the endpoint to read. Every
+    /// attempt waits for its turn under the client's rate limit.
     async fn send(&self, call: Call<'_>) -> Result<Reply> {
         let policy = &self.inner.retry;
         let max_attempts = if call.idempotent {
@@ -669,6 +678,10 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // Before the clock starts, so that the attempt's reported time is Yelp's alone.
+            if let Some(limiter) = &self.inner.limiter {
+                limiter.acquire().await;
+            }
             let started = Instant::now();
             let result = self.attempt(&call).await;
             let elapsed = started.elapsed();

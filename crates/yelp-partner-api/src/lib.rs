@@ -11,6 +11,7 @@ mod error;
 mod ids;
 mod money;
 mod program;
+mod rate_limit;
 mod receipt;
 mod requests;
 mod retry;
@@ -30,6 +31,7 @@ pub use program::{
     BusinessRef, MalformedEntry, NO_END_DATE, PageUpgradeInfo, Program, ProgramEntry,
     ProgramMetrics, ProgramPage,
 };
+pub use rate_limit::RateLimit;
 pub use receipt::{BusinessResult, FailureReason, JobOutcome, JobReceipt, ReceiptError, YelpIssue};
 pub use requests::{CreateProgram, EditProgram};
 pub use retry::RetryPolicy;

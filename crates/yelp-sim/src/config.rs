@@ -87,6 +87,18 @@ pub struct SimConfig {
     #[arg(long, env = "YELP_SIM_DROP_RATE", default_value_t = 0.0, value_parser = parse_rate)]
     pub drop_rate: f64,
 
+    /// Fraction (0..=1) of partner requests answered 200 with a truncated JSON body.
+    #[arg(long, env = "YELP_SIM_MALFORMED_RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub malformed_rate: f64,
+
+    /// Fraction (0..=1) of partner requests held `--stall-ms` before they are handled.
+    #[arg(long, env = "YELP_SIM_STALL_RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub stall_rate: f64,
+
+    /// How long a stalled request is held, in milliseconds.
+    #[arg(long, env = "YELP_SIM_STALL_MS", default_value_t = 0)]
+    pub stall_ms: u64,
+
     /// Seconds sent in the `Retry-After` header of a 429.
     #[arg(long, env = "YELP_SIM_RETRY_AFTER_SECONDS", default_value_t = DEFAULT_RETRY_AFTER_SECONDS)]
     pub retry_after_seconds: u64,
@@ -142,6 +154,9 @@ impl Default for SimConfig {
             error_rate: 0.0,
             rate_limit_rate: 0.0,
             drop_rate: 0.0,
+            malformed_rate: 0.0,
+            stall_rate: 0.0,
+            stall_ms: 0,
             retry_after_seconds: DEFAULT_RETRY_AFTER_SECONDS,
             max_bid_min_cents: DEFAULT_MAX_BID_MIN_CENTS,
             pause_resume: true,
@@ -182,6 +197,9 @@ impl fmt::Debug for SimConfig {
             .field("error_rate", &self.error_rate)
             .field("rate_limit_rate", &self.rate_limit_rate)
             .field("drop_rate", &self.drop_rate)
+            .field("malformed_rate", &self.malformed_rate)
+            .field("stall_rate", &self.stall_rate)
+            .field("stall_ms", &self.stall_ms)
             .field("retry_after_seconds", &self.retry_after_seconds)
             .field("max_bid_min_cents", &self.max_bid_min_cents)
             .field("pause_resume", &self.pause_resume)
@@ -262,6 +280,12 @@ mod tests {
             "0.2",
             "--drop-rate",
             "0.3",
+            "--malformed-rate",
+            "0.05",
+            "--stall-rate",
+            "0.1",
+            "--stall-ms",
+            "2000",
             "--retry-after-seconds",
             "4",
             "--max-bid-min-cents",
@@ -287,6 +311,10 @@ mod tests {
         assert_eq!(parsed.success_status, 202);
         assert_eq!(parsed.today, NaiveDate::from_ymd_opt(2026, 3, 19));
         assert_eq!(parsed.page_size_max, 100);
+        assert_eq!(
+            (parsed.malformed_rate, parsed.stall_rate, parsed.stall_ms),
+            (0.05, 0.1, 2000)
+        );
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //!
 //! It implements the contract in `shared/yelp-partner-api.md`: program listing with its quirks,
 //! asynchronous create/edit/end jobs with live-shaped receipts, pause/resume, program features,
-//! Basic auth, and injectable faults (latency, 5xx, 429, dropped connections, failing deep pages).
+//! Basic auth, and injectable faults (latency, 5xx, 429, dropped connections, truncated JSON, stalls past a client's
+//! timeout, failing deep pages, a partner password changed at run time).
 //! A `/_sim` control API, mirrored by methods of [`SimState`], lets tests and demos steer it.
 //!
 //! Every partner request goes through, in order: counting (per route template, plus the in-flight
-//! gauge), the latency sleep, the fault dice, the deep-offset fault, Basic auth, the handler.
+//! gauge), the latency sleep, the fault dice, the stall dice, the deep-offset fault, Basic auth, the
+//! handler.
 //! A request stopped before its handler changes nothing.
 //!
 //! Jobs complete `job_seconds` after submission. Due jobs are completed, in due order, whenever

@@ -47,6 +47,10 @@ pub(crate) async fn partner(
         tracing::debug!(%method, route, ?fault, "injected fault");
         return fault_response(fault, &faults);
     }
+    if let Some(hold) = state.roll_stall(&faults) {
+        tracing::debug!(%method, route, hold_ms = hold.as_millis() as u64, "injected stall");
+        tokio::time::sleep(hold).await;
+    }
     if route == LIST_ALL && fails_offset(&faults, request.uri().query()) {
         tracing::debug!(%method, route, "injected deep-offset failure");
         return fault_response(Fault::ServerError(500), &faults);
@@ -113,6 +117,17 @@ fn fault_response(fault: Fault, faults: &Faults) -> Response {
                 ))
             });
             let mut response = Response::new(Body::from_stream(chunks));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Fault::Malformed => {
+            // A complete HTTP answer whose JSON stops part-way, as a truncating proxy would send it.
+            let mut response = Response::new(Body::from(
+                r#"{"payment_programs": [{"program_id": "Qx7Lm2VbT0aZpR9sYc4kWg", "program_ty"#,
+            ));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),

@@ -72,6 +72,17 @@ pub struct Faults {
     /// answer is lost: the client gets a plain-text 504, as when a gateway times out.
     #[serde(default)]
     pub lose_answer_rate: f64,
+    /// Fraction of partner requests answered 200 with a truncated, unreadable JSON body (the request is
+    /// not carried out).
+    #[serde(default)]
+    pub malformed_rate: f64,
+    /// Fraction of partner requests held `stall_ms` before they are handled, as a Yelp slower than the
+    /// client's timeout would be (the request is carried out when the hold ends, whoever still waits).
+    #[serde(default)]
+    pub stall_rate: f64,
+    /// How long a stalled request is held, in milliseconds.
+    #[serde(default)]
+    pub stall_ms: u64,
 }
 
 /// A partial update of [`Faults`]; `fail_offsets_from: null` clears that fault.
@@ -93,6 +104,12 @@ pub struct FaultsPatch {
     pub retry_after_seconds: Option<u64>,
     /// New lost-answer rate (0..=1).
     pub lose_answer_rate: Option<f64>,
+    /// New malformed-answer rate (0..=1).
+    pub malformed_rate: Option<f64>,
+    /// New stall rate (0..=1).
+    pub stall_rate: Option<f64>,
+    /// New stall length in milliseconds.
+    pub stall_ms: Option<u64>,
 }
 
 /// Behaviour of the account, changeable at run time.
@@ -128,6 +145,9 @@ pub struct SettingsPatch {
     pub omit_program_id_rate: Option<f64>,
     /// New rate (0..=1).
     pub missing_budget_rate: Option<f64>,
+    /// A new partner password, e.g. to see what a client does when its credentials stop working. Never
+    /// shown by `GET /_sim/settings`.
+    pub password: Option<String>,
 }
 
 /// Request counters of the partner endpoints.
@@ -434,6 +454,8 @@ pub(crate) enum Fault {
     RateLimited,
     /// Abort the connection.
     Drop,
+    /// 200 with a truncated JSON body.
+    Malformed,
 }
 
 struct Inner {
@@ -441,6 +463,8 @@ struct Inner {
     world: Mutex<World>,
     faults: Mutex<Faults>,
     fault_rng: Mutex<Rng>,
+    /// The partner password now in force (the configured one until a settings change).
+    password: Mutex<String>,
     requests: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -473,14 +497,19 @@ impl SimState {
             fail_offsets_from: None,
             retry_after_seconds: config.retry_after_seconds,
             lose_answer_rate: 0.0,
+            malformed_rate: config.malformed_rate,
+            stall_rate: config.stall_rate,
+            stall_ms: config.stall_ms,
         };
         let fault_rng = Rng::with_seed(config.fault_seed);
+        let password = Mutex::new(config.password.clone());
         Self {
             inner: Arc::new(Inner {
                 config,
                 world: Mutex::new(world),
                 faults: Mutex::new(faults),
                 fault_rng: Mutex::new(fault_rng),
+                password,
                 requests: Mutex::new(BTreeMap::new()),
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: AtomicUsize::new(0),
@@ -759,6 +788,8 @@ impl SimState {
             ("rate_limit_rate", patch.rate_limit_rate),
             ("drop_rate", patch.drop_rate),
             ("lose_answer_rate", patch.lose_answer_rate),
+            ("malformed_rate", patch.malformed_rate),
+            ("stall_rate", patch.stall_rate),
         ] {
             if let Some(rate) = rate {
                 check_rate(name, rate)?;
@@ -785,6 +816,15 @@ impl SimState {
         }
         if let Some(v) = patch.lose_answer_rate {
             faults.lose_answer_rate = v;
+        }
+        if let Some(v) = patch.malformed_rate {
+            faults.malformed_rate = v;
+        }
+        if let Some(v) = patch.stall_rate {
+            faults.stall_rate = v;
+        }
+        if let Some(v) = patch.stall_ms {
+            faults.stall_ms = v;
         }
         Ok(faults.clone())
     }
@@ -821,6 +861,9 @@ impl SimState {
             if let Some(rate) = rate {
                 check_rate(name, rate)?;
             }
+        }
+        if let Some(password) = &patch.password {
+            *lock(&self.inner.password) = password.clone();
         }
         Ok(self.with_world(|w| {
             let settings = &mut w.settings;
@@ -900,15 +943,26 @@ impl SimState {
         if hit(faults.drop_rate) {
             return Some(Fault::Drop);
         }
+        if hit(faults.malformed_rate) {
+            return Some(Fault::Malformed);
+        }
         None
+    }
+
+    /// How long to hold this request before handling it, if the stall dice say so.
+    pub(crate) fn roll_stall(&self, faults: &Faults) -> Option<Duration> {
+        let rate = faults.stall_rate;
+        (rate > 0.0 && lock(&self.inner.fault_rng).f64() < rate)
+            .then(|| Duration::from_millis(faults.stall_ms))
     }
 
     /// Whether `user:password` are the partner credentials.
     pub(crate) fn credentials_match(&self, user: &str, password: &str) -> bool {
         let config = &self.inner.config;
+        let expected = lock(&self.inner.password).clone();
         // Compare both fields in full so the time taken does not tell which one was wrong.
         let user_ok = constant_time_eq(user.as_bytes(), config.username.as_bytes());
-        let password_ok = constant_time_eq(password.as_bytes(), config.password.as_bytes());
+        let password_ok = constant_time_eq(password.as_bytes(), expected.as_bytes());
         user_ok & password_ok
     }
 }
@@ -1003,5 +1057,18 @@ mod tests {
         assert!(state.credentials_match("demo", "demo"));
         assert!(!state.credentials_match("demo", "demo2"));
         assert!(!state.credentials_match("", ""));
+        state
+            .set_settings(&SettingsPatch {
+                password: Some("changed".into()),
+                ..SettingsPatch::default()
+            })
+            .expect("valid");
+        assert!(!state.credentials_match("demo", "demo"));
+        assert!(state.credentials_match("demo", "changed"));
+        assert!(
+            !serde_json::to_string(&state.settings())
+                .unwrap()
+                .contains("changed")
+        );
     }
 }

@@ -5,6 +5,7 @@ mod jobs;
 mod listing;
 mod login_throttle;
 mod programs;
+mod schedule;
 mod sessions;
 mod sync_runs;
 mod users;
@@ -23,6 +24,7 @@ pub use jobs::{
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::ThrottleState;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
+pub use schedule::SyncActivity;
 pub use sessions::SessionRecord;
 pub use sync_runs::{RunCounts, RunStats, SyncRun};
 pub use users::{MAX_USERNAME_LEN, Role, User, validate_username};
@@ -101,8 +103,18 @@ impl Store {
 }
 
 fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+    // While PostgreSQL is unreachable, sqlx retries a refused connection until the acquire timeout, so
+    // the timeout is how long a request waits before it fails: short enough that requests and health
+    // checks fail fast, long enough for a busy pool's queue. SQLite cannot be unreachable; its single
+    // writer can be held by a long statement, which its waiters must outlast. Each connection is checked
+    // before use, so those broken by a database restart are replaced rather than handed out.
+    let acquire_timeout = match backend {
+        Backend::Sqlite => Duration::from_secs(30),
+        Backend::Postgres => Duration::from_secs(5),
+    };
     let options = AnyPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(true)
         .max_connections(max_connections);
     match backend {
         Backend::Sqlite => options.after_connect(|conn, _meta| {

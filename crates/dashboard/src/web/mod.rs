@@ -30,6 +30,7 @@ use crate::jobs::{ClientSource, JobOptions, JobService};
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use crate::sync::SyncEngine;
+use crate::yelp::YelpSettings;
 use error::{ApiError, ApiResult};
 use metrics::Metrics;
 
@@ -112,19 +113,36 @@ impl AppState {
         secure_cookies: bool,
         job_options: JobOptions,
     ) -> Self {
+        Self::with_options(
+            store,
+            engine,
+            secrets,
+            secure_cookies,
+            job_options,
+            YelpSettings::default(),
+        )
+    }
+
+    /// State whose Yelp clients (one per workspace, shared by its syncs, job checks and changes) are
+    /// built with `yelp`: its rate limit and timeout.
+    pub fn with_options(
+        store: Store,
+        engine: SyncEngine,
+        secrets: SecretBox,
+        secure_cookies: bool,
+        job_options: JobOptions,
+        yelp: YelpSettings,
+    ) -> Self {
         let secrets = Arc::new(secrets);
         let metrics = Arc::new(Metrics::default());
         let yelp = Arc::new(YelpClients {
             store: store.clone(),
             secrets: secrets.clone(),
             metrics: metrics.clone(),
+            settings: yelp,
             clients: Mutex::new(HashMap::new()),
         });
-        let source = yelp.clone();
-        let clients: ClientSource = Arc::new(move |workspace_id: String| {
-            let source = source.clone();
-            Box::pin(async move { source.client(&workspace_id).await })
-        });
+        let clients = yelp.clone().source();
         Self {
             jobs: JobService::new(store.clone(), clients, job_options),
             store,
@@ -143,6 +161,12 @@ impl AppState {
     pub async fn yelp_client(&self, workspace_id: &str) -> ApiResult<Client> {
         Ok(self.yelp.client(workspace_id).await?)
     }
+
+    /// The workspaces' Yelp clients as a source for background work (the schedule): the same clients,
+    /// and so the same rate limits, as requests and jobs use.
+    pub fn yelp_clients(&self) -> ClientSource {
+        self.yelp.clone().source()
+    }
 }
 
 /// The Yelp clients of the workspaces, built from their stored (encrypted) credentials and kept while
@@ -151,10 +175,18 @@ struct YelpClients {
     store: Store,
     secrets: Arc<SecretBox>,
     metrics: Arc<Metrics>,
+    settings: YelpSettings,
     clients: Mutex<HashMap<String, (String, Client)>>,
 }
 
 impl YelpClients {
+    fn source(self: Arc<Self>) -> ClientSource {
+        Arc::new(move |workspace_id: String| {
+            let clients = self.clone();
+            Box::pin(async move { clients.client(&workspace_id).await })
+        })
+    }
+
     async fn client(&self, workspace_id: &str) -> Result<Client> {
         let workspace = self.store.workspace(workspace_id).await?;
         let encrypted = self.store.workspace_password_enc(workspace_id).await?.ok_or_else(|| {
@@ -178,13 +210,17 @@ impl YelpClients {
         let metrics = self.metrics.clone();
         let observer: yelp_partner_api::CallObserver =
             Arc::new(move |call| metrics.yelp_call(call));
-        let client = crate::yelp::client(
-            &workspace.yelp_base_url,
-            &workspace.yelp_username,
-            password,
-            Some(observer),
-        )
-        .map_err(|e| Error::Conflict(format!("The workspace's Yelp settings are wrong: {e}")))?;
+        let client = self
+            .settings
+            .client(
+                &workspace.yelp_base_url,
+                &workspace.yelp_username,
+                password,
+                Some(observer),
+            )
+            .map_err(|e| {
+                Error::Conflict(format!("The workspace's Yelp settings are wrong: {e}"))
+            })?;
         self.clients
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -2,9 +2,14 @@
 
 mod accounts;
 mod cli;
+mod faults;
+mod fuzz;
 mod helpers;
 mod jobs;
 mod pages;
+mod pg_restart;
+mod rate_limit;
+mod schedule;
 mod serve;
 mod signin;
 mod store;

@@ -37,7 +37,7 @@ fn last(events: &[SyncEvent]) -> &SyncEvent {
 }
 
 /// Asserts that the live mirror holds exactly the simulator's programs, with their content.
-async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &TestSim) {
+pub(crate) async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &TestSim) {
     let at_yelp: BTreeMap<String, Value> = sim
         .programs()
         .await

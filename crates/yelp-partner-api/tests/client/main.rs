@@ -3,5 +3,7 @@
 mod decoding;
 mod endpoints;
 mod faults;
+mod fuzz;
 mod helpers;
 mod jobs;
+mod rate_limit;

@@ -263,3 +263,58 @@ async fn a_lost_answer_hides_a_submission_that_was_carried_out() {
         "synchronous routes are spared"
     );
 }
+
+#[tokio::test]
+async fn a_malformed_answer_is_a_200_whose_json_stops_part_way_and_changes_nothing() {
+    let sim = TestSim::with_defaults().await;
+    let before = sim.state().programs();
+    sim.control(
+        Method::PUT,
+        "/_sim/faults",
+        Some(r#"{"malformed_rate": 1.0}"#),
+    )
+    .await;
+    let listing = sim.get("/programs/v1?limit=20").await;
+    assert_eq!(listing.status, StatusCode::OK);
+    assert!(serde_json::from_str::<serde_json::Value>(&listing.text).is_err());
+    assert!(listing.text.starts_with(r#"{"payment_programs""#));
+    assert_eq!(sim.post(&create_path(&sim)).await.status, StatusCode::OK);
+    assert_untouched(&sim, &before);
+}
+
+#[tokio::test]
+async fn a_stalled_request_is_held_for_the_stall_then_answered() {
+    let sim = TestSim::with_defaults().await;
+    sim.control(
+        Method::PUT,
+        "/_sim/faults",
+        Some(r#"{"stall_rate": 1.0, "stall_ms": 300}"#),
+    )
+    .await;
+    let started = Instant::now();
+    assert_eq!(
+        sim.get("/programs/v1?limit=20").await.status,
+        StatusCode::OK
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_password_changed_through_the_settings_refuses_the_old_one_and_is_never_shown() {
+    let sim = TestSim::with_defaults().await;
+    let changed = sim
+        .control(
+            Method::PUT,
+            "/_sim/settings",
+            Some(r#"{"password": "rotated-partner-pw"}"#),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert!(!changed.text.contains("rotated-partner-pw"));
+    assert_eq!(
+        sim.get("/programs/v1?limit=20").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let shown = sim.control(Method::GET, "/_sim/settings", None).await;
+    assert!(!shown.text.contains("rotated-partner-pw"));
+}

@@ -193,3 +193,118 @@ async fn program_info(
         .ok_or_else(|| ApiError::NotFound(format!("program {id} not found")))?;
     Ok(Json(program_json(program)))
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Property tests of the list's query parser: any query string is parsed or refused naming a
+    //! parameter, and what is accepted stays within the list's bounds.
+
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::*;
+
+    const NAMES: &[&str] = &[
+        "status",
+        "program_type",
+        "business_id",
+        "search",
+        "include_removed",
+        "sort",
+        "order",
+        "offset",
+        "limit",
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(
+                &[
+                    "ALL",
+                    "CURRENT",
+                    "PAST",
+                    "FUTURE",
+                    "PAUSED",
+                    "CPC",
+                    "EP",
+                    "budget",
+                    "-budget",
+                    "start_date",
+                    "-",
+                    "asc",
+                    "DESC",
+                    "true",
+                    "no",
+                    "0",
+                    "1",
+                    "500",
+                    "501",
+                    "4294967295",
+                    "4294967296",
+                    "-1",
+                    "Zr5TgH2nKp8QwXy1LmN0bA",
+                    "",
+                ][..]
+            )
+            .prop_map(str::to_owned),
+            "[0-9]{1,25}",
+            ".{0,120}",
+        ]
+    }
+
+    fn check(params: &Params) -> Result<(), TestCaseError> {
+        match program_query(params) {
+            Ok(query) => {
+                prop_assert!((1..=MAX_LIMIT).contains(&u64::from(query.limit)));
+                prop_assert!(query.offset <= u64::from(u32::MAX));
+                prop_assert!(
+                    query
+                        .search
+                        .as_ref()
+                        .is_none_or(|s| s.chars().count() <= 100)
+                );
+            }
+            Err(ApiError::BadRequest { field, message }) => {
+                prop_assert!(field.is_some_and(|f| NAMES.contains(&f.as_str())));
+                prop_assert!(!message.is_empty());
+            }
+            Err(other) => prop_assert!(false, "unexpected error: {other:?}"),
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn any_query_is_parsed_within_bounds_or_refused_naming_its_parameter() {
+        let name = prop_oneof![
+            4 => prop::sample::select(NAMES).prop_map(str::to_owned),
+            1 => ".{0,10}",
+        ];
+        let params = prop::collection::vec((name, value()), 0..10);
+        TestRunner::new(Config {
+            cases: 1024,
+            failure_persistence: None,
+            ..Config::default()
+        })
+        .run(&params, |pairs| {
+            check(&Params(pairs.into_iter().collect::<HashMap<_, _>>()))
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn any_raw_query_string_is_parsed_or_refused_without_a_panic() {
+        let raw = prop_oneof![".{0,200}", "([a-z_]{1,16}=[-%0-9A-Za-z+&=.]{0,20}&?){0,8}"];
+        TestRunner::new(Config {
+            cases: 1024,
+            failure_persistence: None,
+            ..Config::default()
+        })
+        .run(&raw, |raw| {
+            let pairs = url::form_urlencoded::parse(raw.as_bytes()).into_owned();
+            check(&Params(pairs.collect()))
+        })
+        .unwrap();
+    }
+}

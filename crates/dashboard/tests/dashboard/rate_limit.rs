@@ -1,0 +1,62 @@
+//! The per-workspace limit on Yelp requests: one client per workspace, so its syncs, job checks and
+//! operations share one bucket. Only lower bounds on time are asserted (a loaded machine is only slower).
+
+use std::time::{Duration, Instant};
+
+use dashboard::jobs::JobOptions;
+use dashboard::secrets::SecretBox;
+use dashboard::sync::{SyncEngine, SyncEvent, SyncOptions, Trigger};
+use dashboard::web::AppState;
+use dashboard::yelp::YelpSettings;
+use futures::future::join_all;
+use yelp_partner_api::JobId;
+
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend};
+
+on_every_backend! {
+    async fn a_sync_and_job_status_checks_of_one_workspace_share_its_rate_limit(db: TestDb) {
+        // 200 programs: 10 pages of 20.
+        let sim = TestSim::start(200).await;
+        let secrets = SecretBox::from_key_bytes([5; 32]);
+        let ws = db.store
+            .create_workspace("Limited", &sim.base_url(), YELP_USER, Some(&secrets.encrypt(YELP_PASSWORD)))
+            .await
+            .unwrap();
+        let (rate, burst) = (20.0, 2);
+        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
+        let state = AppState::with_options(
+            db.store.clone(),
+            engine.clone(),
+            secrets,
+            false,
+            JobOptions::default(),
+            YelpSettings::with_rate(rate, burst).unwrap(),
+        );
+        // The sync endpoints take the client from `yelp_client`; the job watcher and the schedule from
+        // `yelp_clients`.
+        let for_sync = state.yelp_client(&ws.id).await.unwrap();
+        let for_jobs = (state.yelp_clients())(ws.id.clone()).await.unwrap();
+
+        let started = Instant::now();
+        let sync = engine.sync(&ws.id, for_sync, Trigger::Api, None).finish();
+        let polls = join_all((0..10).map(|i| {
+            let client = for_jobs.clone();
+            // Unknown jobs: Yelp answers each at once (500 JOB_NOT_FOUND, not retried).
+            async move { client.job_status(&JobId::from_yelp(format!("unknownjob{i:012}"))).await }
+        }));
+        let (last, polled) = tokio::join!(sync, polls);
+        let elapsed = started.elapsed();
+        assert!(matches!(last, Some(SyncEvent::Complete { added: 200, .. })), "{last:?}");
+        assert!(polled.iter().all(Result::is_err));
+
+        let stats = sim.control(reqwest::Method::GET, "/_sim/stats", None).await;
+        let pages = stats["requests"]["GET /programs/v1"].as_u64().unwrap();
+        let checks = stats["requests"]["GET /v1/reseller/status/{job_id}"].as_u64().unwrap();
+        assert_eq!((pages, checks), (10, 10));
+        // One bucket: 20 requests at 20 a second with a burst of 2 need at least 0.9 s. Two buckets would
+        // let each half through in 0.4 s.
+        let least = Duration::from_secs_f64((pages + checks - u64::from(burst)) as f64 / rate);
+        eprintln!("{pages} pages + {checks} status checks at {rate}/s, burst {burst}: {elapsed:?} (floor {least:?})");
+        assert!(elapsed >= least, "took {elapsed:?}, less than {least:?}");
+    }
+}
