@@ -24,7 +24,7 @@ pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::ThrottleState;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
 pub use sessions::SessionRecord;
-pub use sync_runs::{RunCounts, RunStats, SyncRun};
+pub use sync_runs::{RunCounts, RunStats, SyncLease, SyncRun};
 pub use users::{MAX_USERNAME_LEN, Role, User, validate_username};
 pub use workspaces::Workspace;
 
