@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// submission and the interval grows ×1.5 up to this, which bounds how late a finished job is seen.
     #[arg(long, env = "YELP_ADS_JOB_POLL_CAP_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
     pub job_poll_cap_ms: u64,
+    /// How long, in seconds, a sync or a job check stays claimed by an instance that stopped answering
+    /// (killed, or cut off from the database) before another instance takes it over. A sync renews its
+    /// claim every third of it; a job check outlasting it may be repeated elsewhere, and only one ends the job.
+    #[arg(long, env = "YELP_ADS_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease_seconds: u64,
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -68,11 +73,13 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         SyncOptions {
             concurrency: usize::from(args.sync_concurrency),
             page_size: args.sync_page_size,
+            lease_ttl: Duration::from_secs(args.lease_seconds),
             ..SyncOptions::default()
         },
     );
     let job_options = JobOptions {
         max_interval: Duration::from_millis(args.job_poll_cap_ms),
+        lease_ttl: Duration::from_secs(args.lease_seconds),
         ..JobOptions::default()
     };
     let mut state = AppState::with_job_options(
