@@ -3,6 +3,7 @@
 mod accounts;
 mod cli;
 mod helpers;
+mod instances;
 mod jobs;
 mod serve;
 mod signin;
