@@ -240,6 +240,9 @@ const SHAPES: [&str; 6] = [
     "status=FUTURE",
 ];
 
+/// Seconds since the load began, and each instance's RSS then (MiB).
+type RssSample = (f64, Vec<f64>);
+
 /// What one run printed: its row of the main table, its rows of the memory table, a sentence.
 struct Report {
     row: String,
@@ -341,6 +344,7 @@ async fn run(args: &Args, instances: usize) -> Report {
         .filter_map(|p| p["program_id"].as_str().map(str::to_owned))
         .collect();
 
+    let load_started_ms = dashboard::store::now_ms();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.duration_secs);
     let sessions = Arc::new(sessions);
@@ -348,7 +352,7 @@ async fn run(args: &Args, instances: usize) -> Report {
 
     // Memory of each instance, every second.
     let servers = Arc::new(servers);
-    let rss: Arc<Mutex<Vec<(f64, Vec<f64>)>>> = Arc::default();
+    let rss: Arc<Mutex<Vec<RssSample>>> = Arc::default();
     let sampler = {
         let (servers, rss) = (servers.clone(), rss.clone());
         tokio::spawn(async move {
@@ -583,26 +587,35 @@ async fn run(args: &Args, instances: usize) -> Report {
     let _ = sampler.await;
     let wall = started.elapsed();
 
-    let runs: Vec<(String, i64)> = {
+    // Runs during the load (not the first sync, before it), with their mean duration.
+    let runs: Vec<(String, i64, i64)> = {
         let mut conn = sqlx::AnyConnection::connect(&db_url).await.expect("db");
         let rows = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM sync_runs GROUP BY status ORDER BY status",
+            "SELECT status, COUNT(*), CAST(AVG(COALESCE(finished_at, started_at) - started_at) AS BIGINT) \
+             FROM sync_runs WHERE started_at >= $1 GROUP BY status ORDER BY status",
         )
+        .bind(load_started_ms)
         .fetch_all(&mut conn)
         .await
         .expect("runs");
         conn.close().await.expect("close");
         rows
     };
-    let logged_errors: usize = (0..instances)
-        .map(|n| {
+    let logged: Vec<String> = (0..instances)
+        .flat_map(|n| {
             std::fs::read_to_string(dir.0.join(format!("instance-{n}.log")))
                 .unwrap_or_default()
                 .lines()
                 .filter(|l| l.contains("ERROR"))
-                .count()
+                .map(|l| format!("instance {}: {l}", n + 1))
+                .collect::<Vec<_>>()
         })
-        .sum();
+        .collect();
+    let logged_errors = logged.len();
+    // The first few, to say what went wrong.
+    for line in logged.iter().take(10) {
+        eprintln!("{}", line.chars().take(400).collect::<String>());
+    }
     drop(servers);
     drop(sim);
     drop_database(&args.database_url, &db_name).await;
@@ -638,7 +651,7 @@ async fn run(args: &Args, instances: usize) -> Report {
         streams.broken,
         percentile(&streams.first_event.latencies, 0.99),
         runs.iter()
-            .map(|(s, n)| format!("{n} {s}"))
+            .map(|(s, n, ms)| format!("{n} {s} ({:.1} s each)", *ms as f64 / 1000.0))
             .collect::<Vec<_>>()
             .join(", "),
         jobs_ended.values().sum::<u64>(),
@@ -656,8 +669,7 @@ async fn run(args: &Args, instances: usize) -> Report {
         let at = |t: f64| {
             samples
                 .iter()
-                .filter(|(s, _)| *s <= t + 0.5)
-                .next_back()
+                .rfind(|(s, _)| *s <= t + 0.5)
                 .map_or(0.0, |(_, v)| v[instance])
         };
         let values: Vec<f64> = samples.iter().map(|(_, v)| v[instance]).collect();
