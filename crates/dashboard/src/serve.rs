@@ -62,6 +62,11 @@ pub struct ServeArgs {
     /// Requests a workspace may send to Yelp at once after a quiet spell.
     #[arg(long, env = "YELP_ADS_YELP_BURST", default_value_t = yelp::DEFAULT_BURST, value_parser = clap::value_parser!(u32).range(1..))]
     pub yelp_burst: u32,
+    /// How long, in seconds, a sync or a job check stays claimed by an instance that stopped answering
+    /// (killed, or cut off from the database) before another instance takes it over. A sync renews its
+    /// claim every third of it; a job check outlasting it may be repeated elsewhere, and only one ends the job.
+    #[arg(long, env = "YELP_ADS_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease_seconds: u64,
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -81,11 +86,13 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         SyncOptions {
             concurrency: usize::from(args.sync_concurrency),
             page_size: args.sync_page_size,
+            lease_ttl: Duration::from_secs(args.lease_seconds),
             ..SyncOptions::default()
         },
     );
     let job_options = JobOptions {
         max_interval: Duration::from_millis(args.job_poll_cap_ms),
+        lease_ttl: Duration::from_secs(args.lease_seconds),
         ..JobOptions::default()
     };
     let mut state = AppState::with_options(

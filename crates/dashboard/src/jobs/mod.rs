@@ -457,7 +457,7 @@ impl JobService {
                 let errors = submission_errors(&e).to_string();
                 self.inner
                     .store
-                    .finish_job(&job.id, FAILED, None, None, Some(&errors), None, now)
+                    .finish_job(&job.id, None, FAILED, None, None, Some(&errors), None, now)
                     .await?;
                 job.id
             }

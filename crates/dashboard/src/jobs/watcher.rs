@@ -71,33 +71,35 @@ async fn check(inner: &Inner, job: JobRecord) {
         // The database failed: look again later (the lease expires if even this fails).
         tracing::warn!(error = %e, "job check failed");
         let next = now_ms() + inner.options.interval_ms(job.poll_count);
-        let _ = inner
-            .store
-            .update_job_progress(&job.id, &job.status, None, None, next, now_ms())
-            .await;
+        let _ = progress(inner, &job, &job.status, None, None, next, now_ms()).await;
     }
     let _ = inner.changes.send(job.id.clone());
 }
 
 async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
-    let store = &inner.store;
     let later = |job: &JobRecord| now_ms() + inner.options.interval_ms(job.poll_count + 1);
     let Some(yelp_job_id) = &job.yelp_job_id else {
         if job.yelp_status.as_deref() == Some(UNKNOWN_OUTCOME) {
             return reconcile_unknown(inner, job).await;
         }
         let errors = reasons("NO_JOB", "Yelp gave no job to follow");
-        return store
-            .finish_job(&job.id, FAILED, None, None, Some(&errors), None, now_ms())
-            .await;
+        return finish(
+            inner,
+            job,
+            FAILED,
+            None,
+            None,
+            Some(&errors),
+            None,
+            now_ms(),
+        )
+        .await;
     };
     let client = match (inner.clients)(job.workspace_id.clone()).await {
         Ok(client) => client,
         Err(e) => {
             tracing::warn!(error = %e, "no Yelp client for the job's workspace");
-            return store
-                .update_job_progress(&job.id, &job.status, None, None, later(job), now_ms())
-                .await;
+            return progress(inner, job, &job.status, None, None, later(job), now_ms()).await;
         }
     };
     let receipt = match client.job_status(&JobId::from_yelp(yelp_job_id)).await {
@@ -107,16 +109,22 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
                 "JOB_NOT_FOUND",
                 "Yelp no longer knows this job (it expired); check the program before trying again",
             );
-            return store
-                .finish_job(&job.id, FAILED, None, None, Some(&errors), None, now_ms())
-                .await;
+            return finish(
+                inner,
+                job,
+                FAILED,
+                None,
+                None,
+                Some(&errors),
+                None,
+                now_ms(),
+            )
+            .await;
         }
         Err(e) => {
             // Reading a status is safe to repeat: try again at the next interval.
             tracing::warn!(error = %e, "job status check failed");
-            return store
-                .update_job_progress(&job.id, &job.status, None, None, later(job), now_ms())
-                .await;
+            return progress(inner, job, &job.status, None, None, later(job), now_ms()).await;
         }
     };
     let yelp_status = receipt.status.as_str().to_owned();
@@ -128,44 +136,44 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
                 _ if job.status == IN_PROGRESS => IN_PROGRESS,
                 _ => PENDING,
             };
-            store
-                .update_job_progress(
-                    &job.id,
-                    status,
+            progress(
+                inner,
+                job,
+                status,
+                Some(&yelp_status),
+                Some(&raw),
+                later(job),
+                now_ms(),
+            )
+            .await
+        }
+        JobOutcome::Completed => match reconcile(inner, &client, job, &receipt).await {
+            Ok(program_id) => {
+                finish(
+                    inner,
+                    job,
+                    COMPLETED,
+                    Some(&yelp_status),
+                    Some(&raw),
+                    None,
+                    program_id.as_ref().map(ProgramId::as_str),
+                    now_ms(),
+                )
+                .await
+            }
+            Err(e) => {
+                // Done at Yelp but not yet in the mirror: not COMPLETED until it is.
+                tracing::warn!(error = %e, "completed job: cannot refresh the mirror yet");
+                progress(
+                    inner,
+                    job,
+                    IN_PROGRESS,
                     Some(&yelp_status),
                     Some(&raw),
                     later(job),
                     now_ms(),
                 )
                 .await
-        }
-        JobOutcome::Completed => match reconcile(inner, &client, job, &receipt).await {
-            Ok(program_id) => {
-                store
-                    .finish_job(
-                        &job.id,
-                        COMPLETED,
-                        Some(&yelp_status),
-                        Some(&raw),
-                        None,
-                        program_id.as_ref().map(ProgramId::as_str),
-                        now_ms(),
-                    )
-                    .await
-            }
-            Err(e) => {
-                // Done at Yelp but not yet in the mirror: not COMPLETED until it is.
-                tracing::warn!(error = %e, "completed job: cannot refresh the mirror yet");
-                store
-                    .update_job_progress(
-                        &job.id,
-                        IN_PROGRESS,
-                        Some(&yelp_status),
-                        Some(&raw),
-                        later(job),
-                        now_ms(),
-                    )
-                    .await
             }
         },
         JobOutcome::Rejected | JobOutcome::Partial => {
@@ -190,19 +198,82 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
             } else {
                 Value::Array(errors).to_string()
             };
-            store
-                .finish_job(
-                    &job.id,
-                    FAILED,
-                    Some(&yelp_status),
-                    Some(&raw),
-                    Some(&errors),
-                    program_id.as_ref().map(ProgramId::as_str),
-                    now_ms(),
-                )
-                .await
+            finish(
+                inner,
+                job,
+                FAILED,
+                Some(&yelp_status),
+                Some(&raw),
+                Some(&errors),
+                program_id.as_ref().map(ProgramId::as_str),
+                now_ms(),
+            )
+            .await
         }
     }
+}
+
+/// Records a status check of a job this watcher claimed. A watcher whose claim ran out while it checked
+/// (another took the job over) or whose job has ended meanwhile writes nothing: the job is the other's.
+async fn progress(
+    inner: &Inner,
+    job: &JobRecord,
+    status: &str,
+    yelp_status: Option<&str>,
+    receipt: Option<&str>,
+    next_poll_at: i64,
+    now: i64,
+) -> Result<()> {
+    let kept = inner
+        .store
+        .update_job_progress(
+            &job.id,
+            &inner.instance_id,
+            status,
+            yelp_status,
+            receipt,
+            next_poll_at,
+            now,
+        )
+        .await?;
+    if !kept {
+        tracing::info!("another watcher took this job over; its check is theirs to record");
+    }
+    Ok(())
+}
+
+/// Ends a job this watcher claimed, unless another watcher took it over or it has ended already: a job
+/// ends once.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    inner: &Inner,
+    job: &JobRecord,
+    status: &str,
+    yelp_status: Option<&str>,
+    receipt: Option<&str>,
+    errors: Option<&str>,
+    program_id: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let ended = inner
+        .store
+        .finish_job(
+            &job.id,
+            Some(&inner.instance_id),
+            status,
+            yelp_status,
+            receipt,
+            errors,
+            program_id,
+            now,
+        )
+        .await?;
+    if ended {
+        tracing::info!(status, "job ended");
+    } else {
+        tracing::info!("another watcher took this job over; its end is theirs to record");
+    }
+    Ok(())
 }
 
 fn reasons(code: &str, message: &str) -> String {
@@ -272,7 +343,6 @@ enum Seen {
 /// Reconciles a submission whose answer was lost: looks at the program (or, for a create, the
 /// business's programs) until the change shows or the window for it has passed. Never resubmits.
 async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
-    let store = &inner.store;
     let now = now_ms();
     let window_over = now >= job.created_at + ms(inner.options.reconcile_window);
     let later = now + ms(inner.options.reconcile_interval);
@@ -280,9 +350,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
         Ok(client) => client,
         Err(e) => {
             tracing::warn!(error = %e, "no Yelp client for the job's workspace");
-            return store
-                .update_job_progress(&job.id, IN_PROGRESS, None, None, later, now)
-                .await;
+            return progress(inner, job, IN_PROGRESS, None, None, later, now).await;
         }
     };
     let seen = match job.job_type.as_str() {
@@ -299,25 +367,33 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
     let finish_failed = |code: &str, message: String| {
         let errors = reasons(code, &message);
         async move {
-            store
-                .finish_job(&job.id, FAILED, None, None, Some(&errors), None, now_ms())
-                .await
+            finish(
+                inner,
+                job,
+                FAILED,
+                None,
+                None,
+                Some(&errors),
+                None,
+                now_ms(),
+            )
+            .await
         }
     };
     match seen {
         Ok(Seen::Made(program_id)) => {
             tracing::info!(program_id = ?program_id, "unanswered submission found carried out");
-            store
-                .finish_job(
-                    &job.id,
-                    COMPLETED,
-                    None,
-                    None,
-                    None,
-                    program_id.as_ref().map(ProgramId::as_str),
-                    now_ms(),
-                )
-                .await
+            finish(
+                inner,
+                job,
+                COMPLETED,
+                None,
+                None,
+                None,
+                program_id.as_ref().map(ProgramId::as_str),
+                now_ms(),
+            )
+            .await
         }
         Ok(Seen::Undecidable(code, message)) => finish_failed(code, message).await,
         Ok(Seen::NotYet) if window_over => {
@@ -334,11 +410,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
             };
             finish_failed("NOT_APPLIED", message).await
         }
-        Ok(Seen::NotYet) => {
-            store
-                .update_job_progress(&job.id, IN_PROGRESS, None, None, later, now)
-                .await
-        }
+        Ok(Seen::NotYet) => progress(inner, job, IN_PROGRESS, None, None, later, now).await,
         Err(e) if now >= job.created_at + 2 * ms(inner.options.reconcile_window) => {
             tracing::warn!(error = %e, "cannot reconcile an unanswered submission; giving up");
             finish_failed(
@@ -351,9 +423,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot reconcile an unanswered submission yet");
-            store
-                .update_job_progress(&job.id, IN_PROGRESS, None, None, later, now)
-                .await
+            progress(inner, job, IN_PROGRESS, None, None, later, now).await
         }
     }
 }

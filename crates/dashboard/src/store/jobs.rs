@@ -180,20 +180,25 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records a status check of an unfinished job and when to look next; frees its lease.
+    /// Records a status check of an unfinished job claimed by `owner`, and when to look next; frees its
+    /// lease. Answers `false`, changing nothing, when the job is no longer `owner`'s (its claim ran out and
+    /// another watcher took it over) or has ended.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_job_progress(
         &self,
         job_id: &str,
+        owner: &str,
         status: &str,
         yelp_status: Option<&str>,
         receipt: Option<&str>,
         next_poll_at: i64,
         now: i64,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<bool> {
+        let done = sqlx::query(
             "UPDATE jobs SET status = $1, yelp_status = COALESCE($2, yelp_status), \
              receipt = COALESCE($3, receipt), next_poll_at = $4, updated_at = $5, \
-             poll_count = poll_count + 1, lease_owner = NULL, lease_expires_at = NULL WHERE id = $6",
+             poll_count = poll_count + 1, lease_owner = NULL, lease_expires_at = NULL WHERE id = $6 \
+             AND lease_owner = $7 AND status IN ('PENDING', 'IN_PROGRESS')",
         )
         .bind(status)
         .bind(yelp_status)
@@ -201,39 +206,52 @@ impl Store {
         .bind(next_poll_at)
         .bind(now)
         .bind(job_id)
+        .bind(owner)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
-    /// Ends a job as COMPLETED or FAILED; frees its lease.
+    /// Ends a job as COMPLETED or FAILED and frees its lease: the job of watcher `owner`, or with `None` a
+    /// submission being recorded (which no watcher holds). Answers `false`, changing nothing, when the job
+    /// has ended already or is held by another: a job ends exactly once, whichever instances race for it.
     #[allow(clippy::too_many_arguments)]
     pub async fn finish_job(
         &self,
         job_id: &str,
+        owner: Option<&str>,
         status: &str,
         yelp_status: Option<&str>,
         receipt: Option<&str>,
         errors: Option<&str>,
         program_id: Option<&str>,
         now: i64,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<bool> {
+        // The status condition is checked again when the row is written: of two racing writers, the
+        // second finds the job ended and changes nothing.
+        let held = match owner {
+            Some(_) => "lease_owner = $8",
+            None => "lease_owner IS NULL",
+        };
+        let sql = format!(
             "UPDATE jobs SET status = $1, yelp_status = COALESCE($2, yelp_status), \
              receipt = COALESCE($3, receipt), errors = $4, program_id = COALESCE($5, program_id), \
              completed_at = $6, updated_at = $6, next_poll_at = NULL, poll_count = poll_count + 1, \
-             lease_owner = NULL, lease_expires_at = NULL WHERE id = $7",
-        )
-        .bind(status)
-        .bind(yelp_status)
-        .bind(receipt)
-        .bind(errors)
-        .bind(program_id)
-        .bind(now)
-        .bind(job_id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+             lease_owner = NULL, lease_expires_at = NULL WHERE id = $7 \
+             AND status IN ('PENDING', 'IN_PROGRESS') AND {held}"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(status)
+            .bind(yelp_status)
+            .bind(receipt)
+            .bind(errors)
+            .bind(program_id)
+            .bind(now)
+            .bind(job_id);
+        if let Some(owner) = owner {
+            query = query.bind(owner);
+        }
+        Ok(query.execute(&self.writer).await?.rows_affected() == 1)
     }
 
     /// Gives a recorded submission the id Yelp answered with (it becomes the job's id, used in URLs) and

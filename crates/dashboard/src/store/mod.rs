@@ -26,7 +26,7 @@ pub use login_throttle::ThrottleState;
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
 pub use schedule::SyncActivity;
 pub use sessions::SessionRecord;
-pub use sync_runs::{RunCounts, RunStats, SyncRun};
+pub use sync_runs::{RunCounts, RunStats, SyncLease, SyncRun};
 pub use users::{MAX_USERNAME_LEN, Role, User, validate_username};
 pub use workspaces::Workspace;
 
@@ -77,11 +77,23 @@ impl Store {
         })
     }
 
-    /// Brings the schema up to date. Safe when several instances start at once (PostgreSQL takes an
-    /// advisory lock; SQLite serialises writers).
+    /// Brings the schema up to date. Safe when several instances start at once: on PostgreSQL sqlx holds
+    /// an advisory lock while it migrates, so each migration is applied once; SQLite has no such lock, so
+    /// two processes migrating a new file at once may both try a migration, and the loser, whose
+    /// transaction rolls back whole, tries again and finds it applied.
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.writer).await?;
-        Ok(())
+        let mut attempt = 1;
+        loop {
+            match MIGRATOR.run(&self.writer).await {
+                Ok(()) => return Ok(()),
+                Err(e) if self.backend == Backend::Sqlite && attempt < 10 => {
+                    tracing::debug!(error = %e, attempt, "migration raced another process; trying again");
+                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Which database this is.

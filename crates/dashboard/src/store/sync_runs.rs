@@ -59,6 +59,17 @@ pub struct RunCounts {
     pub pages_failed: u64,
 }
 
+/// Who holds a workspace's sync lease.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct SyncLease {
+    /// The run it is held for.
+    pub run_id: String,
+    /// The instance running it.
+    pub holder: String,
+    /// When it runs out unless renewed (unix ms).
+    pub expires_at: i64,
+}
+
 const RUN_COLUMNS: &str = "id, workspace_id, trigger_kind, requested_by, started_at, finished_at, status, \
     total_api, added, updated, unchanged, removed, pages, pages_failed, error";
 
@@ -224,6 +235,38 @@ impl Store {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    /// The workspace's sync lease, whether live or expired; `None` when nobody holds one.
+    pub async fn sync_lease(&self, workspace_id: &str) -> Result<Option<SyncLease>> {
+        Ok(sqlx::query_as(
+            "SELECT run_id, holder, expires_at FROM sync_leases WHERE workspace_id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Marks one run of the workspace interrupted if it is still recorded as running: the instance running
+    /// it stopped (its lease ran out without a final event). Answers whether this call marked it.
+    pub async fn interrupt_sync_run(
+        &self,
+        workspace_id: &str,
+        run_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE sync_runs SET status = 'interrupted', finished_at = $1, \
+             error = 'the process running this sync stopped before it ended' \
+             WHERE workspace_id = $2 AND id = $3 AND status = 'running'",
+        )
+        .bind(now)
+        .bind(workspace_id)
+        .bind(run_id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// Marks the workspace's runs still recorded as running, other than `current`, as interrupted: their

@@ -97,8 +97,9 @@ pub struct SequencedEvent {
 /// The events of one run, kept whole so that a subscriber can start from any point.
 #[derive(Debug)]
 pub(crate) struct RunLog {
-    run_id: String,
-    events: Mutex<Vec<SyncEvent>>,
+    /// The run's id; a request that joins a run of another instance learns it after the log is made.
+    run_id: Mutex<String>,
+    events: Mutex<Vec<SequencedEvent>>,
     /// (events so far, finished): subscribers wait on changes of it.
     state: watch::Sender<(usize, bool)>,
 }
@@ -106,25 +107,49 @@ pub(crate) struct RunLog {
 impl RunLog {
     pub(crate) fn new(run_id: String) -> Self {
         Self {
-            run_id,
+            run_id: Mutex::new(run_id),
             events: Mutex::new(Vec::new()),
             state: watch::Sender::new((0, false)),
         }
     }
 
-    pub(crate) fn run_id(&self) -> &str {
-        &self.run_id
+    pub(crate) fn run_id(&self) -> String {
+        self.run_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Names the run this log follows (one running in another instance).
+    pub(crate) fn set_run_id(&self, run_id: &str) {
+        run_id.clone_into(&mut self.run_id.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// The sequence number the next [`RunLog::push`] will give.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last()
+            .map_or(1, |e| e.seq + 1)
     }
 
     /// Appends an event and wakes subscribers; answers its sequence number.
     pub(crate) fn push(&self, event: SyncEvent) -> u64 {
+        let seq = self.next_seq();
+        self.push_at(seq, event);
+        seq
+    }
+
+    /// Appends an event with the sequence number its run gave it (a run followed from the database keeps
+    /// the ids of the instance running it, where stored progress skips some numbers).
+    pub(crate) fn push_at(&self, seq: u64, event: SyncEvent) {
         let len = {
             let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
-            events.push(event);
+            events.push(SequencedEvent { seq, event });
             events.len()
         };
         self.state.send_modify(|s| s.0 = len);
-        len as u64
     }
 
     /// Marks the run over: subscribers end once they have every event.
@@ -132,7 +157,7 @@ impl RunLog {
         self.state.send_modify(|s| s.1 = true);
     }
 
-    fn get(&self, index: usize) -> Option<SyncEvent> {
+    fn get(&self, index: usize) -> Option<SequencedEvent> {
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -146,7 +171,10 @@ impl RunLog {
 pub struct RunSubscription {
     log: Arc<RunLog>,
     state: watch::Receiver<(usize, bool)>,
+    /// Index in the log of the next event to look at.
     next: usize,
+    /// Events up to this sequence number are skipped (a resumed stream).
+    after: u64,
     joined: bool,
 }
 
@@ -157,12 +185,14 @@ impl RunSubscription {
             log,
             state,
             next: 0,
+            after: 0,
             joined,
         }
     }
 
-    /// The run's id.
-    pub fn run_id(&self) -> &str {
+    /// The run's id. For a request that joined a run of another dashboard instance, the id is known once
+    /// the first event has arrived (it is also in the `start` event).
+    pub fn run_id(&self) -> String {
         self.log.run_id()
     }
 
@@ -173,7 +203,7 @@ impl RunSubscription {
 
     /// Skips the events up to and including `seq` (a client resuming with `Last-Event-ID`).
     pub fn resume_after(&mut self, seq: u64) {
-        self.next = usize::try_from(seq).unwrap_or(usize::MAX);
+        self.after = seq;
     }
 
     /// The next event, waiting for it if need be; `None` after the final one.
@@ -183,10 +213,10 @@ impl RunSubscription {
             let (_, finished) = *self.state.borrow_and_update();
             if let Some(event) = self.log.get(self.next) {
                 self.next += 1;
-                return Some(SequencedEvent {
-                    seq: self.next as u64,
-                    event,
-                });
+                if event.seq <= self.after {
+                    continue;
+                }
+                return Some(event);
             }
             if finished {
                 return None;
@@ -279,6 +309,23 @@ mod tests {
         assert_eq!(early.next().await.unwrap().seq, 2);
         assert_eq!(early.next().await.unwrap().seq, 3);
         assert!(early.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_followed_run_keeps_its_stored_ids_and_resumes_by_id_across_gaps() {
+        let log = Arc::new(RunLog::new("proposed".into()));
+        log.set_run_id("theirs");
+        for seq in [1, 2, 5, 9] {
+            log.push_at(seq, info(seq));
+        }
+        log.finish();
+        let mut sub = RunSubscription::new(log.clone(), true);
+        assert_eq!(sub.run_id(), "theirs");
+        sub.resume_after(4);
+        assert_eq!(sub.next().await.unwrap().seq, 5);
+        assert_eq!(sub.next().await.unwrap().seq, 9);
+        assert!(sub.next().await.is_none());
+        assert_eq!(log.next_seq(), 10);
     }
 
     #[tokio::test]

@@ -1,9 +1,11 @@
 //! The sync engine: list every program at Yelp, reconcile the mirror, and tell subscribers how it goes.
 //!
 //! One run per workspace at a time: in this process a second request joins the running one (and is replayed
-//! its events from the start); across processes a lease row in the database decides.
+//! its events from the start); across processes a lease row in the database decides, and a request reaching
+//! an instance that does not hold it follows the holder's run through the events it stores.
 
 mod events;
+mod follow;
 mod run;
 
 use std::collections::HashMap;
@@ -103,8 +105,9 @@ impl SyncEngine {
         }
     }
 
-    /// Starts a run of the workspace with `client`, or joins the one already going; either way the
-    /// subscription replays every event of the run from its start.
+    /// Starts a run of the workspace with `client`, or joins the one already going, in this instance or
+    /// in another; either way the subscription replays every event of the run from its start. (A run of
+    /// another instance is followed through the events it stores: progress once per percentage point.)
     pub fn sync(
         &self,
         workspace_id: &str,
@@ -126,9 +129,10 @@ impl SyncEngine {
             log
         };
         let subscription = RunSubscription::new(log.clone(), false);
+        // The run's id is recorded once known: this one, or that of another instance's run it joins.
         let span = tracing::info_span!(
             "sync_run",
-            run_id = log.run_id(),
+            run_id = tracing::field::Empty,
             workspace_id,
             trigger = trigger.as_str()
         );
@@ -145,7 +149,49 @@ impl SyncEngine {
         subscription
     }
 
-    /// Joins the workspace's run if one is going in this process.
+    /// Follows a run of the workspace that another instance is running (a client resuming its stream
+    /// here), from its first event; joins it instead if this instance already runs or follows it.
+    pub fn follow_run(&self, workspace_id: &str, run_id: &str) -> RunSubscription {
+        let (log, registered) = {
+            let mut running = self
+                .inner
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match running.get(workspace_id) {
+                Some(log) if log.run_id() == run_id => {
+                    return RunSubscription::new(log.clone(), true);
+                }
+                Some(_) => (Arc::new(RunLog::new(run_id.to_owned())), false),
+                None => {
+                    // Registered, so that a sync asked of this instance meanwhile joins it too.
+                    let log = Arc::new(RunLog::new(run_id.to_owned()));
+                    running.insert(workspace_id.to_owned(), log.clone());
+                    (log, true)
+                }
+            }
+        };
+        let subscription = RunSubscription::new(log.clone(), true);
+        let span = tracing::info_span!("sync_run", run_id, workspace_id);
+        let (inner, workspace_id, run_id) = (
+            self.inner.clone(),
+            workspace_id.to_owned(),
+            run_id.to_owned(),
+        );
+        tokio::spawn(
+            async move {
+                follow::follow(&inner, &workspace_id, &run_id, &log).await;
+                if registered {
+                    inner.forget(&workspace_id, &log);
+                }
+                log.finish();
+            }
+            .instrument(span),
+        );
+        subscription
+    }
+
+    /// Joins the workspace's run if one is going (or followed) in this process.
     pub fn join(&self, workspace_id: &str) -> Option<RunSubscription> {
         let running = self
             .inner
@@ -194,7 +240,7 @@ impl SyncEngine {
         }
     }
 
-    /// Whether a run of the workspace is going in this process.
+    /// Whether a run of the workspace is going in this process (or followed from it).
     pub fn is_running(&self, workspace_id: &str) -> bool {
         let running = self
             .inner

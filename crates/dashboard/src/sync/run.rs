@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
 use tracing::{error, info, warn};
@@ -52,15 +52,101 @@ impl Failed {
     }
 }
 
+/// Where a request stands once it has looked at the workspace's lease.
+enum Claim {
+    /// This run holds the lease: it runs here.
+    Held,
+    /// Another instance runs the workspace's sync, under this id: follow it.
+    Follow(String),
+}
+
 impl RunTask {
     pub(super) async fn run(self) {
+        let ws = self.workspace_id.clone();
+        match self.claim().await {
+            Ok(Claim::Held) => {
+                tracing::Span::current().record("run_id", self.log.run_id());
+                self.lead().await;
+            }
+            Ok(Claim::Follow(run_id)) => {
+                tracing::Span::current().record("run_id", &run_id);
+                super::follow::follow(&self.engine, &ws, &run_id, &self.log).await;
+            }
+            Err(message) => {
+                self.log.push(SyncEvent::Error { message });
+            }
+        }
+        // Forget the run before ending it, so that a request arriving now starts a fresh one rather than
+        // joining a run that is over.
+        self.engine.forget(&ws, &self.log);
+        self.log.finish();
+    }
+
+    /// Takes the workspace's lease for this run, or finds the run of another instance that holds it.
+    /// Answers a message for the user when neither can be done.
+    async fn claim(&self) -> Result<Claim, String> {
+        let store = &self.engine.store;
+        let ws = self.workspace_id.as_str();
+        let run_id = self.log.run_id();
+        let ttl_ms = i64::try_from(self.engine.options.lease_ttl.as_millis()).unwrap_or(30_000);
+        let unavailable = |e: crate::error::Error| {
+            error!(error = %e, "could not claim the sync lease");
+            "The dashboard's database is unavailable; the sync did not start.".to_owned()
+        };
+        // A run that has ended releases its lease just after storing its final event: a request arriving
+        // in between waits for the release (at worst, for the lease to run out) rather than join a run
+        // that is over.
+        let deadline = Instant::now() + self.engine.options.lease_ttl + Duration::from_secs(5);
+        loop {
+            let claimed = store
+                .claim_sync_lease(ws, &run_id, &self.engine.instance_id, now_ms(), ttl_ms)
+                .await
+                .map_err(unavailable)?;
+            if claimed {
+                return Ok(Claim::Held);
+            }
+            if let Some(lease) = store.sync_lease(ws).await.map_err(unavailable)? {
+                let live = lease.expires_at >= now_ms();
+                // No record yet: its holder has just claimed the lease and is writing it.
+                let going = store
+                    .sync_run(ws, &lease.run_id)
+                    .await
+                    .map_err(unavailable)?
+                    .is_none_or(|run| run.status == "running");
+                if live && going {
+                    return Ok(Claim::Follow(lease.run_id));
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(
+                    "Another dashboard instance is finishing a sync of this workspace; try again in a \
+                     moment."
+                        .into(),
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Runs the sync here, under the lease this task holds.
+    async fn lead(&self) {
         let started = Instant::now();
         let store = &self.engine.store;
-        let run_id = self.log.run_id().to_owned();
+        let run_id = self.log.run_id();
         let ws = self.workspace_id.as_str();
-        let ttl_ms = i64::try_from(self.engine.options.lease_ttl.as_millis()).unwrap_or(30_000);
 
-        let begun = async {
+        let recorded = async {
+            // Holding the lease, this is the only live run of the workspace: any other still recorded as
+            // running was left by a process that stopped.
+            let stale = store
+                .interrupt_stale_sync_runs(ws, &run_id, now_ms())
+                .await?;
+            if stale > 0 {
+                warn!(
+                    stale,
+                    "earlier runs of this workspace were left running by a stopped process"
+                );
+            }
             store
                 .insert_sync_run(
                     &run_id,
@@ -70,108 +156,98 @@ impl RunTask {
                     &self.engine.instance_id,
                     now_ms(),
                 )
-                .await?;
-            let claimed = store
-                .claim_sync_lease(ws, &run_id, &self.engine.instance_id, now_ms(), ttl_ms)
-                .await?;
-            if claimed {
-                let stale = store
-                    .interrupt_stale_sync_runs(ws, &run_id, now_ms())
-                    .await?;
-                if stale > 0 {
-                    warn!(
-                        stale,
-                        "earlier runs of this workspace were left running by a stopped process"
-                    );
-                }
-            }
-            Ok::<bool, crate::error::Error>(claimed)
-        };
-        let ended = match begun.await {
-            Err(e) => {
-                error!(error = %e, "could not record the sync run");
-                self.emit(SyncEvent::Error {
-                    message: "The dashboard's database is unavailable; the sync did not start.".into(),
-                })
-                .await;
-                None
-            }
-            Ok(false) => Some(Ended {
-                status: "error",
-                counts: RunCounts::default(),
-                error: Some("another instance is syncing this workspace".into()),
-                event: SyncEvent::Error {
-                    message: "A sync of this workspace is already running in another dashboard instance; \
-                              try again when it ends."
-                        .into(),
-                },
-            }),
-            Ok(true) => {
-                let lost = Arc::new(AtomicBool::new(false));
-                let renewer = tokio::spawn(renew_lease(
-                    self.engine.clone(),
-                    self.workspace_id.clone(),
-                    run_id.clone(),
-                    lost.clone(),
-                ));
-                // A panic must not leave subscribers waiting for a final event that never comes.
-                let result = AssertUnwindSafe(self.execute(&lost)).catch_unwind().await;
-                renewer.abort();
-                let ended = match result {
-                    Ok(Ok(ended)) => ended,
-                    Ok(Err(failed)) => Ended {
-                        status: failed.status,
-                        counts: failed.counts,
-                        error: Some(failed.message.clone()),
-                        event: SyncEvent::Error { message: failed.message },
-                    },
-                    Err(_) => {
-                        error!("the sync run panicked");
-                        Ended {
-                            status: "error",
-                            counts: RunCounts::default(),
-                            error: Some("internal error".into()),
-                            event: SyncEvent::Error {
-                                message: "The sync stopped on an internal error; it has been logged. \
-                                          Try again."
-                                    .into(),
-                            },
-                        }
-                    }
-                };
-                if let Err(e) = store.release_sync_lease(ws, &run_id).await {
-                    warn!(error = %e, "could not release the sync lease; it will expire");
-                }
-                Some(ended)
-            }
-        };
-        if let Some(ended) = ended {
-            let c = &ended.counts;
-            if let Err(e) = store
-                .finish_sync_run(&run_id, ended.status, c, ended.error.as_deref(), now_ms())
                 .await
-            {
-                error!(error = %e, "could not record the end of the sync run");
-            }
-            info!(
-                status = ended.status,
-                total_api = c.total_api,
-                pages = c.pages,
-                pages_failed = c.pages_failed,
-                added = c.added,
-                updated = c.updated,
-                unchanged = c.unchanged,
-                removed = c.removed,
-                duration_ms = started.elapsed().as_millis() as u64,
-                error = ended.error.as_deref(),
-                "sync run ended"
-            );
-            self.emit(ended.event).await;
+        };
+        if let Err(e) = recorded.await {
+            error!(error = %e, "could not record the sync run");
+            self.release_lease(&run_id).await;
+            self.log.push(SyncEvent::Error {
+                message: "The dashboard's database is unavailable; the sync did not start.".into(),
+            });
+            return;
         }
-        // Forget the run before ending it, so that a request arriving now starts a fresh one rather than
-        // joining a run that is over.
-        self.engine.forget(ws, &self.log);
-        self.log.finish();
+
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewer = tokio::spawn(renew_lease(
+            self.engine.clone(),
+            self.workspace_id.clone(),
+            run_id.clone(),
+            lost.clone(),
+        ));
+        // A panic must not leave subscribers waiting for a final event that never comes.
+        let result = AssertUnwindSafe(self.execute(&lost)).catch_unwind().await;
+        renewer.abort();
+        let ended = match result {
+            Ok(Ok(ended)) => ended,
+            Ok(Err(failed)) => Ended {
+                status: failed.status,
+                counts: failed.counts,
+                error: Some(failed.message.clone()),
+                event: SyncEvent::Error {
+                    message: failed.message,
+                },
+            },
+            Err(_) => {
+                error!("the sync run panicked");
+                Ended {
+                    status: "error",
+                    counts: RunCounts::default(),
+                    error: Some("internal error".into()),
+                    event: SyncEvent::Error {
+                        message:
+                            "The sync stopped on an internal error; it has been logged. Try again."
+                                .into(),
+                    },
+                }
+            }
+        };
+        let c = &ended.counts;
+        if let Err(e) = store
+            .finish_sync_run(&run_id, ended.status, c, ended.error.as_deref(), now_ms())
+            .await
+        {
+            error!(error = %e, "could not record the end of the sync run");
+        }
+        info!(
+            status = ended.status,
+            total_api = c.total_api,
+            pages = c.pages,
+            pages_failed = c.pages_failed,
+            added = c.added,
+            updated = c.updated,
+            unchanged = c.unchanged,
+            removed = c.removed,
+            duration_ms = started.elapsed().as_millis() as u64,
+            error = ended.error.as_deref(),
+            "sync run ended"
+        );
+        // The final event is stored, then the lease released, then the event shown here: whoever sees it
+        // and asks again, on any instance, starts a new run rather than join this one.
+        let seq = self.log.next_seq();
+        self.store_event(seq, &ended.event).await;
+        self.release_lease(&run_id).await;
+        self.log.push_at(seq, ended.event);
+    }
+
+    async fn release_lease(&self, run_id: &str) {
+        if let Err(e) = self
+            .engine
+            .store
+            .release_sync_lease(&self.workspace_id, run_id)
+            .await
+        {
+            warn!(error = %e, "could not release the sync lease; it will expire");
+        }
+    }
+
+    /// Keeps an event for replay and for instances following the run.
+    async fn store_event(&self, seq: u64, event: &SyncEvent) {
+        let json = serde_json::to_string(event).unwrap_or_default();
+        let run_id = self.log.run_id();
+        let stored = self.engine.store.append_sync_event(&run_id, seq, &json);
+        if let Err(e) = stored.await {
+            warn!(error = %e, seq, "could not store a sync event");
+        }
     }
 
     /// Sends an event to subscribers and keeps it for replay. Live subscribers get every progress event;
@@ -186,17 +262,11 @@ impl RunTask {
             }
             _ => true,
         };
-        let json = keep.then(|| serde_json::to_string(&event).unwrap_or_default());
-        let seq = self.log.push(event);
-        if let Some(json) = json {
-            let stored = self
-                .engine
-                .store
-                .append_sync_event(self.log.run_id(), seq, &json);
-            if let Err(e) = stored.await {
-                warn!(error = %e, seq, "could not store a sync event");
-            }
+        let seq = self.log.next_seq();
+        if keep {
+            self.store_event(seq, &event).await;
         }
+        self.log.push_at(seq, event);
     }
 
     async fn execute(&self, lease_lost: &AtomicBool) -> Result<Ended, Failed> {
@@ -205,7 +275,7 @@ impl RunTask {
         let ws = self.workspace_id.as_str();
         self.emit(SyncEvent::Start {
             message: "Starting synchronization...".into(),
-            run_id: self.log.run_id().to_owned(),
+            run_id: self.log.run_id(),
         })
         .await;
         let mut counts = RunCounts::default();

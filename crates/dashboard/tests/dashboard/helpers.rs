@@ -39,6 +39,8 @@ pub(crate) use on_every_backend;
 /// A database of its own for one test.
 pub struct TestDb {
     pub store: Store,
+    /// Its URL, for other instances (processes) to share it.
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -56,11 +58,19 @@ impl TestDb {
         store.migrate().await.unwrap();
         Self {
             store,
+            url,
             cleanup: Cleanup::Dir(dir),
         }
     }
 
     pub async fn postgres() -> Option<Self> {
+        let db = Self::postgres_empty().await?;
+        db.store.migrate().await.unwrap();
+        Some(db)
+    }
+
+    /// A new PostgreSQL database without the schema (the test migrates it).
+    pub async fn postgres_empty() -> Option<Self> {
         let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -80,9 +90,9 @@ impl TestDb {
         let mut url = url::Url::parse(&admin_url).unwrap();
         url.set_path(&name);
         let store = Store::connect(url.as_str()).await.unwrap();
-        store.migrate().await.unwrap();
         Some(Self {
             store,
+            url: url.to_string(),
             cleanup: Cleanup::Postgres { admin_url, name },
         })
     }

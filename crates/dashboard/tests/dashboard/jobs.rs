@@ -505,14 +505,47 @@ on_every_backend! {
         // Watcher A died: once its lease has run out, B takes the job over.
         let b = db.store.claim_due_jobs("watcher-b", now + 1001, now + 2000, 10).await.unwrap();
         assert_eq!(b.len(), 1);
-        db.store.update_job_progress("LeaseJob", "IN_PROGRESS", Some("PROCESSING"), None, now + 5000, now).await.unwrap();
+        assert!(db.store.update_job_progress("LeaseJob", "watcher-b", "IN_PROGRESS", Some("PROCESSING"), None, now + 5000, now).await.unwrap());
         assert!(db.store.claim_due_jobs("watcher-a", now + 4000, now + 9000, 10).await.unwrap().is_empty(), "not due yet");
         assert_eq!(db.store.claim_due_jobs("watcher-a", now + 5000, now + 9000, 10).await.unwrap().len(), 1);
-        db.store.finish_job("LeaseJob", "COMPLETED", Some("COMPLETED"), None, None, Some("P1"), now + 6000).await.unwrap();
+        assert!(db.store.finish_job("LeaseJob", Some("watcher-a"), "COMPLETED", Some("COMPLETED"), None, None, Some("P1"), now + 6000).await.unwrap());
         assert!(db.store.claim_due_jobs("watcher-b", now + 99_000, now + 100_000, 10).await.unwrap().is_empty(), "finished");
         let stored = db.store.job(&ws.id, "LeaseJob").await.unwrap().unwrap();
         assert_eq!((stored.status.as_str(), stored.program_id.as_deref(), stored.poll_count), ("COMPLETED", Some("P1"), 2));
         assert!(db.store.job("another-workspace", "LeaseJob").await.unwrap().is_none());
+    }
+}
+
+on_every_backend! {
+    async fn a_job_ends_exactly_once_and_a_watcher_whose_claim_was_taken_over_writes_nothing(db: TestDb) {
+        let ws = db.store.create_workspace("Agency O", "http://127.0.0.1:9", "o", None).await.unwrap();
+        let now = dashboard::store::now_ms();
+        let job = dashboard::store::JobRecord {
+            id: "OnceJob".into(), workspace_id: ws.id.clone(), user_id: None, username: None,
+            job_type: "edit".into(), program_id: Some("P1".into()), business_id: None, request: "{}".into(),
+            yelp_job_id: Some("OnceJob".into()), status: "IN_PROGRESS".into(), yelp_status: None,
+            receipt: None, errors: None, created_at: now, updated_at: now, completed_at: None,
+            next_poll_at: Some(now), poll_count: 0,
+        };
+        db.store.insert_job(&job).await.unwrap();
+        assert_eq!(db.store.claim_due_jobs("watcher-a", now, now + 1000, 10).await.unwrap().len(), 1);
+        // A's check outlasts its claim (a slow Yelp); B takes the job over and ends it.
+        assert_eq!(db.store.claim_due_jobs("watcher-b", now + 1001, now + 2000, 10).await.unwrap().len(), 1);
+        assert!(!db.store.update_job_progress("OnceJob", "watcher-a", "IN_PROGRESS", Some("PROCESSING"), None, now + 1500, now + 1100).await.unwrap(),
+            "A's claim was taken over: its check is not recorded");
+        assert!(db.store.finish_job("OnceJob", Some("watcher-b"), "COMPLETED", Some("COMPLETED"), None, None, None, now + 1200).await.unwrap());
+        // A's answer comes back late, and a submission path tries too: the job has ended, once.
+        assert!(!db.store.finish_job("OnceJob", Some("watcher-a"), "FAILED", Some("REJECTED"), None, Some("[]"), None, now + 1300).await.unwrap());
+        assert!(!db.store.finish_job("OnceJob", Some("watcher-b"), "COMPLETED", Some("COMPLETED"), None, None, None, now + 1400).await.unwrap());
+        assert!(!db.store.finish_job("OnceJob", None, "FAILED", None, None, Some("[]"), None, now + 1500).await.unwrap());
+        assert!(!db.store.update_job_progress("OnceJob", "watcher-b", "IN_PROGRESS", None, None, now + 1600, now + 1600).await.unwrap(),
+            "an ended job never goes back to running");
+        let stored = db.store.job(&ws.id, "OnceJob").await.unwrap().unwrap();
+        assert_eq!(
+            (stored.status.as_str(), stored.yelp_status.as_deref(), stored.completed_at, stored.errors, stored.poll_count),
+            ("COMPLETED", Some("COMPLETED"), Some(now + 1200), None, 1)
+        );
+        assert!(db.store.claim_due_jobs("watcher-a", now + 99_000, now + 100_000, 10).await.unwrap().is_empty());
     }
 }
 

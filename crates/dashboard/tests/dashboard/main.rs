@@ -5,6 +5,7 @@ mod cli;
 mod faults;
 mod fuzz;
 mod helpers;
+mod instances;
 mod jobs;
 mod pages;
 mod pg_restart;

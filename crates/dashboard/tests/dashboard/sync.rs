@@ -283,20 +283,26 @@ on_every_backend! {
 }
 
 on_every_backend! {
-    async fn a_second_process_cannot_sync_a_workspace_whose_lease_is_held(db: TestDb) {
+    async fn a_request_to_an_instance_without_the_lease_joins_the_run_that_holds_it(db: TestDb) {
         let sim = TestSim::start_with(400, |c| c.latency_ms = 20).await;
         let (engine, ws) = setup(&db.store, &sim).await;
         // Another engine on the same database stands for another dashboard instance.
         let other = SyncEngine::new(db.store.clone(), SyncOptions::default());
-        let running = engine.sync(&ws, sim.client(), Trigger::Page, None);
-        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
-        let refused = other.sync(&ws, sim.client(), Trigger::Page, None).finish().await.unwrap();
-        let SyncEvent::Error { message } = refused else { panic!("{refused:?}") };
-        assert!(message.contains("another dashboard instance"), "{message}");
-        assert!(matches!(running.finish().await, Some(SyncEvent::Complete { added: 400, .. })));
-        // Once the lease is released, the other instance may sync.
+        let mut running = engine.sync(&ws, sim.client(), Trigger::Page, None);
+        // Once the run has started (and holds the lease), ask the other instance.
+        let first = running.next().await.unwrap();
+        let joined = other.sync(&ws, sim.client(), Trigger::Button, None);
+        let (rest, followed): (Vec<_>, Vec<_>) =
+            tokio::join!(running.into_stream().collect(), joined.into_stream().collect());
+        let mut here = vec![first];
+        here.extend(rest);
+        assert!(matches!(here.last().unwrap().event, SyncEvent::Complete { added: 400, .. }));
+        assert_eq!(followed, here, "the other instance forwards every event, with the same ids");
+        assert_eq!(db.store.recent_sync_runs(&ws, 10).await.unwrap().len(), 1, "one run recorded");
+        // Once the lease is released, the other instance runs the next sync itself.
         let after = other.sync(&ws, sim.client(), Trigger::Page, None).finish().await.unwrap();
-        assert!(matches!(after, SyncEvent::Complete { .. }), "{after:?}");
+        assert!(matches!(after, SyncEvent::Complete { status: CompleteStatus::UpToDate, .. }), "{after:?}");
+        assert_eq!(db.store.recent_sync_runs(&ws, 10).await.unwrap().len(), 2);
     }
 }
 

@@ -131,7 +131,8 @@ async fn runs(
 }
 
 /// `GET /api/sync/runs/{run_id}/events`: a run's events for `EventSource`, resumable with `Last-Event-ID`.
-/// A running run streams live; a finished one replays what was kept and ends.
+/// A running run streams live (followed through its stored events when another instance runs it); a
+/// finished one replays what was kept and ends.
 async fn run_events(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -141,7 +142,7 @@ async fn run_events(
     if run_id.len() > 64 || !run_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ApiError::field("run_id", "not a run id"));
     }
-    state
+    let run = state
         .store
         .sync_run(user.workspace_id(), &run_id)
         .await?
@@ -158,6 +159,12 @@ async fn run_events(
     if let Some(mut live) = state.engine.subscribe_run(&run_id) {
         live.resume_after(last_seen);
         return Ok(sse(live.into_stream()));
+    }
+    if run.status == "running" {
+        // Running in another instance: follow it through the events it stores.
+        let mut followed = state.engine.follow_run(user.workspace_id(), &run_id);
+        followed.resume_after(last_seen);
+        return Ok(sse(followed.into_stream()));
     }
     let kept = state.store.sync_events(&run_id, last_seen).await?;
     let events: Vec<SequencedEvent> = kept
