@@ -307,6 +307,41 @@ on_every_backend! {
 }
 
 on_every_backend! {
+    async fn a_run_whose_instance_died_ends_its_followers_with_an_error_and_is_recorded_interrupted(db: TestDb) {
+        let sim = TestSim::start(40).await;
+        let (_, ws) = setup(&db.store, &sim).await;
+        // Another instance's run, with two events stored; the instance died, and its lease runs out in 1 s.
+        let now = dashboard::store::now_ms();
+        db.store.insert_sync_run("DeadRun", &ws, "page", None, "dead-instance", now).await.unwrap();
+        assert!(db.store.claim_sync_lease(&ws, "DeadRun", "dead-instance", now, 1000).await.unwrap());
+        let stored = [
+            SyncEvent::Start { message: "Starting synchronization...".into(), run_id: "DeadRun".into() },
+            SyncEvent::Info { total_api: 40, total_db: 0, to_sync: 40 },
+        ];
+        for (seq, event) in (1..).zip(&stored) {
+            db.store.append_sync_event("DeadRun", seq, &serde_json::to_string(event).unwrap()).await.unwrap();
+        }
+        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
+        let followed: Vec<SequencedEvent> =
+            engine.sync(&ws, sim.client(), Trigger::Page, None).into_stream().collect().await;
+        assert_eq!(followed.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(followed[..2].iter().map(|e| e.event.clone()).collect::<Vec<_>>(), stored);
+        let SyncEvent::Error { message } = &followed[2].event else { panic!("{followed:?}") };
+        assert!(message.contains("stopped before it ended"), "{message}");
+        let run = db.store.sync_run(&ws, "DeadRun").await.unwrap().unwrap();
+        assert_eq!(run.status, "interrupted");
+        assert_eq!(db.store.sync_events("DeadRun", 2).await.unwrap().len(), 1, "the ending is kept for replay");
+
+        // The lease is free: the next sync runs here and completes.
+        let after = engine.sync(&ws, sim.client(), Trigger::Page, None).finish().await.unwrap();
+        assert!(matches!(after, SyncEvent::Complete { added: 40, .. }), "{after:?}");
+        let statuses: Vec<String> =
+            db.store.recent_sync_runs(&ws, 10).await.unwrap().into_iter().map(|r| r.status).collect();
+        assert_eq!(statuses, ["synced", "interrupted"]);
+    }
+}
+
+on_every_backend! {
     async fn bad_credentials_end_the_run_at_once_with_advice_and_no_secret(db: TestDb) {
         let sim = TestSim::start(100).await;
         let (engine, ws) = setup(&db.store, &sim).await;
