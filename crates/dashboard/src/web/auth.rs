@@ -2,6 +2,7 @@
 //! name and password, for scripts. Sign-in and sign-out.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
@@ -104,15 +105,30 @@ impl FromRequestParts<AppState> for CurrentUser {
                     csrf_token: None,
                 });
             }
-            let addr = client_addr(parts, state.trust_forwarded_for);
-            return match auth::login(&state.store, &username, &password, &addr, now).await {
-                Ok(user) => {
-                    state.basic_logins.put(key, user.clone(), now);
-                    Ok(Self {
-                        user,
-                        csrf_token: None,
-                    })
+            // Requests with the same credentials take turns: the first checks them, the others find its
+            // answer cached. Checked side by side, a burst of right ones would each count as a failure
+            // until checked and trip the throttle.
+            let gate = state.basic_logins.gate(&key);
+            let turn = gate.lock().await;
+            let now = now_ms();
+            let verified = match state.basic_logins.get(&key, now) {
+                Some(user) => Ok(user),
+                None => {
+                    let addr = client_addr(parts, state.trust_forwarded_for);
+                    let result = auth::login(&state.store, &username, &password, &addr, now).await;
+                    if let Ok(user) = &result {
+                        state.basic_logins.put(key.clone(), user.clone(), now);
+                    }
+                    result
                 }
+            };
+            drop(turn);
+            state.basic_logins.release(&key, gate);
+            return match verified {
+                Ok(user) => Ok(Self {
+                    user,
+                    csrf_token: None,
+                }),
                 Err(e) => Err(login_error(e)),
             };
         }
@@ -215,6 +231,8 @@ fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
 #[derive(Debug, Default)]
 pub struct BasicLogins {
     verified: std::sync::Mutex<std::collections::HashMap<String, (User, i64)>>,
+    /// A turn per credentials being checked now.
+    gates: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl BasicLogins {
@@ -231,6 +249,27 @@ impl BasicLogins {
             .get(key)
             .filter(|(_, at)| now - at < Self::TTL_MS)
             .map(|(user, _)| user.clone())
+    }
+
+    /// The turn of the requests carrying these credentials.
+    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self
+            .gates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        gates.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Forgets the turn once no other request holds or awaits it.
+    fn release(&self, key: &str, gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = self
+            .gates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The map's reference and ours: nobody else can take it while the map is locked.
+        if Arc::strong_count(&gate) <= 2 {
+            gates.remove(key);
+        }
     }
 
     fn put(&self, key: String, user: User, now: i64) {

@@ -96,3 +96,23 @@ on_every_backend! {
         assert_eq!(get("ann", "ann-password").await.unwrap().status(), StatusCode::OK, "cached, so not locked out");
     }
 }
+
+on_every_backend! {
+    async fn a_burst_of_basic_auth_requests_with_the_right_password_is_never_throttled(db: TestDb) {
+        let url = spawn(db.store.clone(), false).await;
+        let http = reqwest::Client::new();
+        // More at once than the failures allowed: each would count as one until its check ended.
+        let burst = (0..12).map(|_| {
+            http.get(format!("{url}/api/reseller/programs")).basic_auth("ann", Some("ann-password")).send()
+        });
+        for answer in futures::future::join_all(burst).await {
+            assert_eq!(answer.unwrap().status(), StatusCode::OK);
+        }
+        let wrong = (0..3).map(|_| {
+            http.get(format!("{url}/api/reseller/programs")).basic_auth("ben", Some("not-it")).send()
+        });
+        for answer in futures::future::join_all(wrong).await {
+            assert_eq!(answer.unwrap().status(), StatusCode::UNAUTHORIZED, "wrong ones still fail");
+        }
+    }
+}
