@@ -82,18 +82,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
         if job.yelp_status.as_deref() == Some(UNKNOWN_OUTCOME) {
             return reconcile_unknown(inner, job).await;
         }
-        let errors = reasons("NO_JOB", "Yelp gave no job to follow");
-        return finish(
-            inner,
-            job,
-            FAILED,
-            None,
-            None,
-            Some(&errors),
-            None,
-            now_ms(),
-        )
-        .await;
+        return fail(inner, job, "NO_JOB", "Yelp gave no job to follow").await;
     };
     let client = match (inner.clients)(job.workspace_id.clone()).await {
         Ok(client) => client,
@@ -105,19 +94,11 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
     let receipt = match client.job_status(&JobId::from_yelp(yelp_job_id)).await {
         Ok(receipt) => receipt,
         Err(yelp_partner_api::Error::NotFound { .. }) => {
-            let errors = reasons(
-                "JOB_NOT_FOUND",
-                "Yelp no longer knows this job (it expired); check the program before trying again",
-            );
-            return finish(
+            return fail(
                 inner,
                 job,
-                FAILED,
-                None,
-                None,
-                Some(&errors),
-                None,
-                now_ms(),
+                "JOB_NOT_FOUND",
+                "Yelp no longer knows this job (it expired); check the program before trying again",
             )
             .await;
         }
@@ -242,6 +223,22 @@ async fn progress(
     Ok(())
 }
 
+/// Ends a job as FAILED for one reason of ours (not Yelp's receipt).
+async fn fail(inner: &Inner, job: &JobRecord, code: &str, message: &str) -> Result<()> {
+    let errors = reasons(code, message);
+    finish(
+        inner,
+        job,
+        FAILED,
+        None,
+        None,
+        Some(&errors),
+        None,
+        now_ms(),
+    )
+    .await
+}
+
 /// Ends a job this watcher claimed, unless another watcher took it over or it has ended already: a job
 /// ends once.
 #[allow(clippy::too_many_arguments)]
@@ -364,22 +361,6 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
         )),
     };
     let window = spoken(inner.options.reconcile_window);
-    let finish_failed = |code: &str, message: String| {
-        let errors = reasons(code, &message);
-        async move {
-            finish(
-                inner,
-                job,
-                FAILED,
-                None,
-                None,
-                Some(&errors),
-                None,
-                now_ms(),
-            )
-            .await
-        }
-    };
     match seen {
         Ok(Seen::Made(program_id)) => {
             tracing::info!(program_id = ?program_id, "unanswered submission found carried out");
@@ -395,7 +376,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
             )
             .await
         }
-        Ok(Seen::Undecidable(code, message)) => finish_failed(code, message).await,
+        Ok(Seen::Undecidable(code, message)) => fail(inner, job, code, &message).await,
         Ok(Seen::NotYet) if window_over => {
             let message = if matches!(job.job_type.as_str(), "create" | "duplicate") {
                 format!(
@@ -408,16 +389,17 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
                      not made. The program shows what Yelp has now; you can submit the change again"
                 )
             };
-            finish_failed("NOT_APPLIED", message).await
+            fail(inner, job, "NOT_APPLIED", &message).await
         }
         Ok(Seen::NotYet) => progress(inner, job, IN_PROGRESS, None, None, later, now).await,
         Err(e) if now >= job.created_at + 2 * ms(inner.options.reconcile_window) => {
             tracing::warn!(error = %e, "cannot reconcile an unanswered submission; giving up");
-            finish_failed(
+            fail(
+                inner,
+                job,
                 "OUTCOME_UNKNOWN",
                 "Yelp did not answer, and its programs could not be read since, so the outcome is \
-                 unknown; check the program before trying again"
-                    .into(),
+                 unknown; check the program before trying again",
             )
             .await
         }

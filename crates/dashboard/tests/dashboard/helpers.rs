@@ -234,6 +234,29 @@ impl TestSim {
         .await;
     }
 
+    /// An active business whose categories can all be advertised.
+    pub async fn good_business(&self) -> String {
+        let all = self
+            .control(reqwest::Method::GET, "/_sim/businesses", None)
+            .await;
+        all["businesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| {
+                b["active"] == true
+                    && b["categories"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|c| c != "landmarks" && c != "airportterminals")
+            })
+            .unwrap()["yelp_business_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Any call of the control API (`/_sim/...`), answering its JSON.
     pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         self.call(method, path, body).await

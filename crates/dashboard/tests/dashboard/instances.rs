@@ -804,23 +804,7 @@ async fn jobs_in_flight_on_a_killed_instance_are_each_finished_once_by_another()
         Some(json!({"job_seconds": 6})),
     )
     .await;
-    let businesses = sim.control(Method::GET, "/_sim/businesses", None).await;
-    let business = businesses["businesses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| {
-            b["active"] == true
-                && b["categories"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|c| c != "landmarks" && c != "airportterminals")
-        })
-        .unwrap()["yelp_business_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let business = sim.good_business().await;
     let today = chrono::Utc::now().date_naive().to_string();
     let running_cpc: Vec<String> = sim
         .programs()

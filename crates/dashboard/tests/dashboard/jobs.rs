@@ -41,7 +41,11 @@ async fn submit(app: &TestApp, path: &str, session: &Session, body: Value) -> St
 }
 
 /// Polls the status endpoint until the job ends; answers every distinct status seen and the final body.
-async fn wait_for_end(app: &TestApp, session: &Session, job_id: &str) -> (Vec<String>, Value) {
+pub(crate) async fn wait_for_end(
+    app: &TestApp,
+    session: &Session,
+    job_id: &str,
+) -> (Vec<String>, Value) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen: Vec<String> = Vec::new();
     loop {
@@ -73,27 +77,6 @@ async fn synced(app: &TestApp) -> Session {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     session
-}
-
-/// An active business whose categories can all be advertised.
-async fn good_business(app: &TestApp) -> String {
-    let all = app.sim.control(Method::GET, "/_sim/businesses", None).await;
-    all["businesses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| {
-            b["active"] == true
-                && b["categories"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|c| c != "landmarks" && c != "airportterminals")
-        })
-        .unwrap()["yelp_business_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// A program of the simulator matching `wanted`.
@@ -135,7 +118,7 @@ on_every_backend! {
         let app = TestApp::spawn_with(db.store.clone(), 40, options).await;
         app.sim.control(Method::PUT, "/_sim/settings", Some(json!({"job_seconds": 1.5}))).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         let job_id = submit(&app, "/api/reseller/program/create", &session, json!({
             "business_id": business, "program_name": "CPC", "start": today(), "end": in_days(60),
             "budget": 300.29, "is_autobid": false, "max_bid": "1.25", "pacing_method": "paced",
@@ -243,7 +226,7 @@ on_every_backend! {
     async fn creates_that_yelp_rejects_end_failed_with_readable_reasons(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
 
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
             "business_id": business, "program_name": "CPC", "budget": 100, "is_autobid": true,
@@ -270,7 +253,7 @@ on_every_backend! {
     async fn every_validation_rule_answers_400_naming_the_field_and_nothing_reaches_yelp(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 200).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         let running = sim_program(&app, running_cpc).await["program_id"].as_str().unwrap().to_owned();
         let not_cpc = sim_program(&app, |p| p["program_type"] != "CPC").await["program_id"].as_str().unwrap().to_owned();
         let started = running.clone();
@@ -334,7 +317,7 @@ on_every_backend! {
     async fn a_server_error_on_create_is_not_retried_and_reconciled_as_not_created(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
         app.sim.set_faults(json!({"error_rate": 1})).await;
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
@@ -364,7 +347,7 @@ on_every_backend! {
     async fn a_create_whose_answer_was_lost_is_found_at_yelp_and_completed_without_resending(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
         app.sim.set_faults(json!({"lose_answer_rate": 1})).await;
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
@@ -412,7 +395,7 @@ on_every_backend! {
     async fn a_job_left_unfinished_by_a_stopped_watcher_is_completed_by_a_new_one(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         let watcher = app.watcher.lock().unwrap().take().unwrap();
         watcher.stop().await;
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
@@ -438,7 +421,7 @@ on_every_backend! {
     async fn the_event_stream_of_a_job_ends_with_its_final_status(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
             "business_id": business, "program_name": "CPC", "budget": 50, "is_autobid": true,
         })).await;
@@ -462,7 +445,7 @@ on_every_backend! {
     async fn another_workspaces_job_answers_404_and_a_viewer_gets_403(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
             "business_id": business, "program_name": "EP",
         })).await;
@@ -553,7 +536,7 @@ on_every_backend! {
     async fn a_submission_cut_short_by_a_stop_is_reconciled_from_yelp_not_resent(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         let watcher = app.watcher.lock().unwrap().take().unwrap();
         watcher.stop().await;
         // The process stopped while sending a create, an hour ago; Yelp had made the program.

@@ -1,7 +1,7 @@
 //! The HTML pages as a browser without JavaScript gets them: redirects, forms, and what the markup holds,
 //! asserted with CSS selectors (the selector contract the browser tests rely on).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
@@ -159,42 +159,6 @@ fn row_ids(page: &Page) -> Vec<String> {
         .iter()
         .map(|r| r.value().attr("data-program-id").unwrap().to_owned())
         .collect()
-}
-
-/// An active business whose categories can all be advertised.
-async fn good_business(app: &TestApp) -> String {
-    let all = app.sim.control(Method::GET, "/_sim/businesses", None).await;
-    all["businesses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| {
-            b["active"] == true
-                && b["categories"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|c| c != "landmarks" && c != "airportterminals")
-        })
-        .unwrap()["yelp_business_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Polls the status API until the job ends; answers its final state.
-async fn finished_job(app: &TestApp, session: &Session, job_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, job) = app
-            .get_json(&format!("/api/reseller/status/{job_id}"), session)
-            .await;
-        if job["status"] == "COMPLETED" || job["status"] == "FAILED" {
-            return job;
-        }
-        assert!(Instant::now() < deadline, "job {job_id} did not end: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Inline script or style, or an inline event handler, anywhere in the page: the CSP would block them.
@@ -639,7 +603,7 @@ on_every_backend! {
     async fn an_invalid_budget_comes_back_next_to_its_field_as_typed_and_reaches_no_one(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
         let page = post_form(&app, "/create-program", Some(&session), &[
             ("business_id", &business), ("program_name", "CPC"), ("start", &today()), ("end", ""),
@@ -673,7 +637,7 @@ on_every_backend! {
     async fn a_create_posted_without_javascript_becomes_a_job_whose_tracker_leads_to_the_new_program(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = synced(&app).await;
-        let business = good_business(&app).await;
+        let business = app.sim.good_business().await;
         let page = post_form(&app, "/create-program", Some(&session), &[
             ("business_id", &business), ("program_name", "CPC"), ("start", &today()), ("end", &in_days(90)),
             ("budget", "300"), ("is_autobid", "true"), ("max_bid", ""), ("pacing_method", "paced"),
@@ -693,7 +657,7 @@ on_every_backend! {
         tracking.one("#tracker-slot button#stay-here");
         assert_eq!(tracking.attr("input#budget", "value"), "300.00", "the form keeps what the job asked");
 
-        let job = finished_job(&app, &session, &job_id).await;
+        let job = crate::jobs::wait_for_end(&app, &session, &job_id).await.1;
         assert_eq!(job["status"], "COMPLETED", "{job}");
         let program_id = job["program_id"].as_str().unwrap();
         let done = get(&app, &location, Some(&session)).await;
@@ -752,7 +716,7 @@ on_every_backend! {
         assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
         let job_id = posted.location().split("job=").nth(1).unwrap().to_owned();
         assert!(posted.location().starts_with(&format!("/edit/{id}?job=")));
-        assert_eq!(finished_job(&app, &session, &job_id).await["status"], "COMPLETED");
+        assert_eq!(crate::jobs::wait_for_end(&app, &session, &job_id).await.1["status"], "COMPLETED");
         let status = get(&app, &format!("/program-status/{id}"), Some(&session)).await;
         assert_eq!(status.text("#program-budget"), "$450.00");
 
@@ -763,7 +727,7 @@ on_every_backend! {
         let ended = post_form(&app, &format!("/edit/{id}/end"), Some(&session), &[("confirm", "yes")]).await;
         assert_eq!(ended.status, StatusCode::SEE_OTHER);
         let end_job = ended.location().split("job=").nth(1).unwrap().to_owned();
-        assert_eq!(finished_job(&app, &session, &end_job).await["status"], "COMPLETED");
+        assert_eq!(crate::jobs::wait_for_end(&app, &session, &end_job).await.1["status"], "COMPLETED");
 
         // A refused action comes back on the page with why.
         let paused = post_form(&app, &format!("/edit/{id}/resume"), Some(&session), &[]).await;
