@@ -639,6 +639,19 @@ impl Client {
         self.call(endpoint, Method::GET, path, query, None, true)
     }
 
+    /// A read (retried as one) whose 2xx answer is JSON; any other answer becomes the error it means. For
+    /// endpoints kept in modules of their own.
+    pub(crate) async fn get_json(
+        &self,
+        endpoint: &'static str,
+        path: &[&str],
+        query: &[(&'static str, String)],
+        not_found: impl FnOnce() -> String,
+    ) -> Result<Value> {
+        let reply = self.send(self.get(endpoint, path, query)?).await?;
+        ok_json(endpoint, reply, not_found)
+    }
+
     fn call<'a>(
         &self,
         endpoint: &'static str,
@@ -835,7 +848,7 @@ fn decode<T: serde::de::DeserializeOwned>(endpoint: &'static str, value: Value) 
 }
 
 /// A spawned task that is aborted when its handle is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
 
 impl<T> std::future::Future for AbortOnDrop<T> {
     type Output = Result<T, tokio::task::JoinError>;

@@ -5,6 +5,7 @@
 //! JSON fields are ignored (and kept in each entry's `raw`). Credentials travel only in the Authorization
 //! header and never appear in an error or a log line.
 
+mod business;
 mod client;
 mod enums;
 mod error;
@@ -16,6 +17,10 @@ mod receipt;
 mod requests;
 mod retry;
 
+pub use business::{
+    Address, BUSINESS_INFO_CONCURRENCY, BUSINESS_INFO_MAX_IDS, BusinessInfo, BusinessInfoBatch,
+    BusinessInfoError, Category, MalformedBusiness, Migration,
+};
 pub use client::{
     BUSINESS_PAGE_SIZE, BusinessListing, BusinessProgramsPage, CallObserver, CallRecord, Client,
     ClientConfig, ListAllOptions, ListError, ProgramFeatures, install_crypto_provider,

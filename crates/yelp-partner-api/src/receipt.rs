@@ -90,6 +90,10 @@ impl FailureReason {
             "BUSINESS_NOT_ACTIVE" => {
                 "The business is not active on Yelp (closed or removed from search)".into()
             }
+            "PROGRAM_NOT_ACTIVE_CLOSED_BUSINESS" => "The business is closed on Yelp".into(),
+            "PROGRAM_NOT_ACTIVE_BUSINESS_REMOVED_FROM_SEARCH" => {
+                "The business has been removed from Yelp's search".into()
+            }
             "BUSINESS_AUTHORIZATION_FAILED" => {
                 "These partner credentials may not change this business".into()
             }
@@ -469,6 +473,24 @@ mod tests {
             reasons[0].describe(),
             "The business is not active on Yelp (closed or removed from search)"
         );
+    }
+
+    #[test]
+    fn a_closed_business_and_one_out_of_search_are_described_as_such() {
+        for (code, said) in [
+            (
+                "PROGRAM_NOT_ACTIVE_CLOSED_BUSINESS",
+                "The business is closed on Yelp",
+            ),
+            (
+                "PROGRAM_NOT_ACTIVE_BUSINESS_REMOVED_FROM_SEARCH",
+                "The business has been removed from Yelp's search",
+            ),
+        ] {
+            let r = receipt(json!({"status": "REJECTED", "business_results": [{
+                "status": "REJECTED", "error": {"code": code, "message": "whatever Yelp said"}}]}));
+            assert_eq!(r.failure_reasons()[0].describe(), said);
+        }
     }
 
     #[test]

@@ -372,11 +372,8 @@ fn create(
             "These partner credentials are not authorized to manage this business.",
         ));
     };
-    if !business.active {
-        return Err(Rejection::business(
-            "BUSINESS_NOT_ACTIVE",
-            "The business is closed or has been removed from search.",
-        ));
+    if let Some((code, message)) = business.refusal() {
+        return Err(Rejection::business(code, message));
     }
     let explicit_categories = request.cpc.ad_categories.as_ref().filter(|c| !c.is_empty());
     if explicit_categories.is_some() && business.has_unsupported_category() {

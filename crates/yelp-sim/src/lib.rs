@@ -1,7 +1,8 @@
 //! A faithful, stateful simulator of Yelp's Partner Advertising API.
 //!
 //! It implements the contract in `shared/yelp-partner-api.md`: program listing with its quirks,
-//! asynchronous create/edit/end jobs with live-shaped receipts, pause/resume, program features,
+//! asynchronous create/edit/end jobs with live-shaped receipts, pause/resume, program features, business
+//! info (names, addresses, closed / removed from search / migrated, categories),
 //! Basic auth, and injectable faults (latency, 5xx, 429, dropped connections, truncated JSON, stalls past a client's
 //! timeout, failing deep pages, a partner password changed at run time).
 //! A `/_sim` control API, mirrored by methods of [`SimState`], lets tests and demos steer it.
@@ -23,8 +24,8 @@
 //! | `GET /_sim/programs/{id}` | the program |
 //! | `PATCH /_sim/programs/{id}` [`ProgramPatch`] | the program; 400 on bad values |
 //! | `DELETE /_sim/programs/{id}` | 204; 404 if unknown |
-//! | `GET /_sim/businesses` | `{"businesses": [...]}` |
-//! | `PATCH /_sim/businesses/{id}` [`BusinessPatch`] | the business |
+//! | `GET /_sim/businesses` | `{"businesses": [...]}`, each a [`Business`] whose `active` says whether a create can succeed |
+//! | `PATCH /_sim/businesses/{id}` [`BusinessPatch`] (`name`, `is_closed`, `is_removed_from_search`, `migrated_to`, `active`, `categories`) | the business; 400 on bad values |
 //! | `GET` / `PUT /_sim/faults` [`FaultsPatch`] | [`Faults`] |
 //! | `GET` / `PUT /_sim/settings` [`SettingsPatch`] | [`Settings`] |
 //! | `GET /_sim/jobs` | `{"jobs": [`[`JobSummary`]`...]}` |
@@ -41,6 +42,7 @@
 //! ```
 
 mod api;
+mod business_info;
 mod config;
 mod error;
 mod features;
@@ -63,7 +65,7 @@ pub use config::SimConfig;
 pub use error::SimError;
 pub use jobs::{JobKind, JobStatus};
 pub use model::{
-    Business, CATEGORY_ALIASES, CpcMetrics, FeatureType, FeePeriod, FutureBudgetChange,
+    Address, Business, CATEGORY_ALIASES, CpcMetrics, FeatureType, FeePeriod, FutureBudgetChange,
     MIN_BUDGET_CENTS, NO_END, PacingMethod, PageUpgradeInfo, ParseEnumError, PauseStatus, Program,
     ProgramStatus, ProgramType, StatusFilter, UNSUPPORTED_CATEGORIES,
 };

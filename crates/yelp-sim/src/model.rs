@@ -103,17 +103,43 @@ pub fn is_alias_syntax(alias: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// A street address in the United States, spelled as business info answers it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Address {
+    /// Number and street, e.g. `1450 Mission St`.
+    pub address1: String,
+    /// Suite or unit, when there is one.
+    pub address2: Option<String>,
+    /// City.
+    pub city: String,
+    /// Two-letter state code.
+    pub state: String,
+    /// Five-digit ZIP code.
+    pub zip_code: String,
+    /// Two-letter country code (`US`).
+    pub country: String,
+}
+
 /// A business of the partner account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Business {
     /// Yelp's encrypted business id (22 URL-safe base64 characters).
     pub yelp_business_id: String,
     /// Display name.
     pub name: String,
+    /// Where it is.
+    pub address: Address,
     /// Category aliases of the listing.
     pub categories: Vec<String>,
-    /// `false` when the business is closed or removed from search (`BUSINESS_NOT_ACTIVE`).
-    pub active: bool,
+    /// Yelp holds the business back from advertising for a reason business info does not show: creates
+    /// get `BUSINESS_NOT_ACTIVE`.
+    pub held_back: bool,
+    /// Closed: creates get `PROGRAM_NOT_ACTIVE_CLOSED_BUSINESS`.
+    pub is_closed: bool,
+    /// Removed from search: creates get `PROGRAM_NOT_ACTIVE_BUSINESS_REMOVED_FROM_SEARCH`.
+    pub is_removed_from_search: bool,
+    /// The business id the listing moved to, once Yelp migrated it (creates are still accepted).
+    pub migrated_to: Option<String>,
     /// The partner's own id for the business.
     pub partner_business_id: Option<String>,
 }
@@ -124,6 +150,65 @@ impl Business {
         self.categories
             .iter()
             .any(|c| UNSUPPORTED_CATEGORIES.contains(&c.as_str()))
+    }
+
+    /// Whether a create for this business can succeed: not held back, not closed, in search.
+    pub fn is_active(&self) -> bool {
+        self.refusal().is_none()
+    }
+
+    /// The business-level code and message (contract §13) a create for this business is rejected with,
+    /// if it is. A closed business is reported as closed even when it is also out of search.
+    pub fn refusal(&self) -> Option<(&'static str, &'static str)> {
+        if self.is_closed {
+            Some((
+                "PROGRAM_NOT_ACTIVE_CLOSED_BUSINESS",
+                "The business is closed.",
+            ))
+        } else if self.is_removed_from_search {
+            Some((
+                "PROGRAM_NOT_ACTIVE_BUSINESS_REMOVED_FROM_SEARCH",
+                "The business has been removed from search.",
+            ))
+        } else if self.held_back {
+            Some((
+                "BUSINESS_NOT_ACTIVE",
+                "The business is closed or has been removed from search.",
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// `GET /_sim/businesses` shows `active` (whether creates can succeed) rather than the reason flags alone,
+/// so that a client picking an `active` business never picks a closed one.
+impl Serialize for Business {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            yelp_business_id: &'a str,
+            name: &'a str,
+            address: &'a Address,
+            categories: &'a [String],
+            active: bool,
+            is_closed: bool,
+            is_removed_from_search: bool,
+            migrated_to: Option<&'a str>,
+            partner_business_id: Option<&'a str>,
+        }
+        Shown {
+            yelp_business_id: &self.yelp_business_id,
+            name: &self.name,
+            address: &self.address,
+            categories: &self.categories,
+            active: self.is_active(),
+            is_closed: self.is_closed,
+            is_removed_from_search: self.is_removed_from_search,
+            migrated_to: self.migrated_to.as_deref(),
+            partner_business_id: self.partner_business_id.as_deref(),
+        }
+        .serialize(serializer)
     }
 }
 

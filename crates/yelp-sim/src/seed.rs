@@ -9,8 +9,8 @@ use fastrand::Rng;
 
 use crate::features;
 use crate::model::{
-    Business, CpcMetrics, FeePeriod, NO_END, PacingMethod, PauseStatus, Program, ProgramStatus,
-    ProgramType, UNSUPPORTED_CATEGORIES, available_features, logo_upgrade_info,
+    Address, Business, CpcMetrics, FeePeriod, NO_END, PacingMethod, PauseStatus, Program,
+    ProgramStatus, ProgramType, UNSUPPORTED_CATEGORIES, available_features, logo_upgrade_info,
 };
 
 /// A new opaque id: 16 random bytes as 22 URL-safe base64 characters, like Yelp's ids.
@@ -231,8 +231,13 @@ pub(crate) fn businesses(rng: &mut Rng, count: usize) -> Vec<Business> {
             Business {
                 yelp_business_id: new_id(rng),
                 name,
+                address: Address::default(),
                 categories,
-                active: rng.f64() >= 0.03,
+                held_back: false,
+                // Closed or removed from search; which of the two is drawn in `profiles`.
+                is_closed: rng.f64() < 0.03,
+                is_removed_from_search: false,
+                migrated_to: None,
                 partner_business_id,
             }
         })
@@ -250,17 +255,125 @@ pub(crate) fn businesses(rng: &mut Rng, count: usize) -> Vec<Business> {
             (second, UNSUPPORTED_CATEGORIES[1]),
         ] {
             list[index].categories.push(alias.to_owned());
-            list[index].active = true;
+            list[index].is_closed = false;
         }
-        if list.iter().all(|b| b.active) {
+        if list.iter().all(Business::is_active) {
             let mut index = rng.usize(..count);
             if index == first || index == second {
                 index = (first.max(second) + 1) % count;
             }
-            list[index].active = false;
+            list[index].is_closed = true;
         }
     }
     list
+}
+
+/// Where the seeded businesses are: a city, its state and the range of its ZIP codes.
+const CITIES: &[(&str, &str, u32, u32)] = &[
+    ("San Francisco", "CA", 94102, 94134),
+    ("Oakland", "CA", 94601, 94621),
+    ("San Jose", "CA", 95110, 95139),
+    ("Los Angeles", "CA", 90001, 90089),
+    ("San Diego", "CA", 92101, 92139),
+    ("Sacramento", "CA", 95811, 95838),
+    ("Phoenix", "AZ", 85003, 85054),
+    ("Mesa", "AZ", 85201, 85215),
+    ("Tucson", "AZ", 85701, 85750),
+    ("Las Vegas", "NV", 89101, 89149),
+    ("Reno", "NV", 89501, 89523),
+    ("Austin", "TX", 78701, 78759),
+    ("Dallas", "TX", 75201, 75254),
+    ("Houston", "TX", 77002, 77099),
+    ("San Antonio", "TX", 78201, 78260),
+    ("Denver", "CO", 80202, 80239),
+    ("Seattle", "WA", 98101, 98199),
+    ("Portland", "OR", 97201, 97236),
+    ("Salt Lake City", "UT", 84101, 84124),
+    ("Chicago", "IL", 60601, 60661),
+    ("New York", "NY", 10001, 10040),
+    ("Brooklyn", "NY", 11201, 11239),
+    ("Boston", "MA", 2108, 2136),
+    ("Miami", "FL", 33125, 33199),
+    ("Orlando", "FL", 32801, 32839),
+    ("Atlanta", "GA", 30303, 30350),
+    ("Nashville", "TN", 37201, 37221),
+    ("Minneapolis", "MN", 55401, 55419),
+    ("Philadelphia", "PA", 19102, 19154),
+    ("Charlotte", "NC", 28202, 28277),
+];
+
+const STREETS: &[&str] = &[
+    "Main St",
+    "Market St",
+    "Mission St",
+    "Broadway",
+    "Oak Ave",
+    "Maple Ave",
+    "Elm St",
+    "Pine St",
+    "Cedar Ln",
+    "Park Blvd",
+    "Washington Ave",
+    "Lincoln Way",
+    "Sunset Blvd",
+    "1st Ave",
+    "2nd St",
+    "3rd St",
+    "Lake Dr",
+    "Hill Rd",
+    "Valley Rd",
+    "Center St",
+    "Church St",
+    "Highland Ave",
+    "Jefferson St",
+    "Madison Ave",
+];
+
+/// Seed of the stream that draws addresses and business statuses, beside the world's own. A stream of their
+/// own lets them be added without moving any earlier draw: every seeded id and program stays as it was.
+const PROFILE_SEED_OFFSET: u64 = 0x5DEE_CE66_D1CE_4E5B;
+
+/// A plausible US street address.
+fn address(rng: &mut Rng) -> Address {
+    let (city, state, zip_low, zip_high) = CITIES[rng.usize(..CITIES.len())];
+    let address2 = match rng.u32(..10) {
+        0 => Some(format!("Suite {}", rng.u32(100..=999))),
+        1 => Some(format!("Unit {}", rng.u32(1..=40))),
+        _ => None,
+    };
+    Address {
+        address1: format!(
+            "{} {}",
+            rng.u32(1..=9999),
+            STREETS[rng.usize(..STREETS.len())]
+        ),
+        address2,
+        city: city.to_owned(),
+        state: state.to_owned(),
+        zip_code: format!("{:05}", rng.u32(zip_low..=zip_high)),
+        country: "US".to_owned(),
+    }
+}
+
+/// Gives every business an address, makes a third of the inactive ones removed from search rather than
+/// closed, and (in an account of 10 or more) migrates one active business to another.
+fn profiles(rng: &mut Rng, businesses: &mut [Business]) {
+    for business in businesses.iter_mut() {
+        business.address = address(rng);
+        if business.is_closed && rng.u32(..3) == 0 {
+            business.is_closed = false;
+            business.is_removed_from_search = true;
+        }
+    }
+    if businesses.len() >= 10 {
+        let active: Vec<usize> = (0..businesses.len())
+            .filter(|&i| businesses[i].is_active())
+            .collect();
+        if let Some(&from) = active.get(rng.usize(..active.len().max(1))) {
+            let to = (from + 1 + rng.usize(..businesses.len() - 1)) % businesses.len();
+            businesses[from].migrated_to = Some(businesses[to].yelp_business_id.clone());
+        }
+    }
 }
 
 /// A program type drawn with [`TYPE_WEIGHTS`].
@@ -439,7 +552,11 @@ pub(crate) fn world(
     } else {
         business_count
     };
-    let businesses = businesses(&mut rng, business_count);
+    let mut businesses = businesses(&mut rng, business_count);
+    profiles(
+        &mut Rng::with_seed(seed ^ PROFILE_SEED_OFFSET),
+        &mut businesses,
+    );
     let programs = (0..program_count)
         .map(|_| {
             let business = &businesses[rng.usize(..businesses.len())];
@@ -481,6 +598,56 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a.0, c.0);
         assert_ne!(a.1, c.1);
+    }
+
+    #[test]
+    fn seeded_businesses_have_us_addresses_and_a_reason_when_inactive() {
+        let (businesses, _) = world(42, 300, 0, today());
+        for b in &businesses {
+            let a = &b.address;
+            assert!(
+                a.address1.split_once(' ').is_some_and(|(number, street)| {
+                    number.parse::<u32>().is_ok_and(|n| (1..=9999).contains(&n))
+                        && !street.is_empty()
+                }),
+                "{a:?}"
+            );
+            assert!(CITIES.iter().any(|&(city, state, low, high)| {
+                a.city == city
+                    && a.state == state
+                    && a.zip_code.len() == 5
+                    && a.zip_code
+                        .parse::<u32>()
+                        .is_ok_and(|z| (low..=high).contains(&z))
+            }));
+            assert_eq!(a.country, "US");
+            assert!(
+                !b.held_back,
+                "the seed gives every inactive business a reason"
+            );
+            assert!(!(b.is_closed && b.is_removed_from_search));
+        }
+        assert!(businesses.iter().any(|b| b.is_closed));
+        assert!(businesses.iter().any(|b| b.is_removed_from_search));
+        assert!(businesses.iter().any(|b| b.address.address2.is_some()));
+        let migrated: Vec<&Business> = businesses
+            .iter()
+            .filter(|b| b.migrated_to.is_some())
+            .collect();
+        assert_eq!(migrated.len(), 1);
+        assert!(migrated[0].is_active());
+        let destination = migrated[0].migrated_to.as_deref();
+        assert!(
+            businesses
+                .iter()
+                .any(|b| Some(b.yelp_business_id.as_str()) == destination)
+        );
+        assert_ne!(destination, Some(migrated[0].yelp_business_id.as_str()));
+        assert_eq!(
+            world(42, 300, 0, today()).0,
+            businesses,
+            "the same seed, the same profiles"
+        );
     }
 
     #[test]
@@ -526,7 +693,7 @@ mod tests {
             );
         }
         assert!(businesses.iter().any(|b| b.has_unsupported_category()));
-        assert!(businesses.iter().any(|b| !b.active));
+        assert!(businesses.iter().any(|b| !b.is_active()));
         assert!(businesses.iter().any(|b| b.partner_business_id.is_none()));
     }
 }

@@ -223,14 +223,25 @@ pub struct ProgramPatch {
     pub ad_cost: Option<i64>,
 }
 
-/// A change of a business.
+/// A change of a business, as if made at Yelp. `active` is applied first, so that one patch can reopen a
+/// business and then close it for a named reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessPatch {
-    /// Open (`true`) or closed / removed from search.
+    /// `true` makes the business able to advertise (not held back, not closed, in search); `false` holds it
+    /// back for a reason business info does not show (`BUSINESS_NOT_ACTIVE` on create).
     pub active: Option<bool>,
     /// New category aliases.
     pub categories: Option<Vec<String>>,
+    /// A new name (1 to 200 characters, not blank).
+    pub name: Option<String>,
+    /// Closed or open again.
+    pub is_closed: Option<bool>,
+    /// Removed from search or back in it.
+    pub is_removed_from_search: Option<bool>,
+    /// The business id the listing moved to; `null` undoes the migration.
+    #[serde(default, deserialize_with = "double_option")]
+    pub migrated_to: Option<Option<String>>,
 }
 
 /// Everything that the partner API reads and changes.
@@ -709,7 +720,7 @@ impl SimState {
         })
     }
 
-    /// Opens or closes a business (closed businesses get `BUSINESS_NOT_ACTIVE` on create).
+    /// Lets a business advertise again, or holds it back (`BUSINESS_NOT_ACTIVE` on create).
     pub fn set_business_active(
         &self,
         business_id: &str,
@@ -719,37 +730,23 @@ impl SimState {
             business_id,
             &BusinessPatch {
                 active: Some(active),
-                categories: None,
+                ..BusinessPatch::default()
             },
         )
     }
 
-    /// Changes a business.
+    /// Changes a business; every value is checked before anything changes.
     pub fn patch_business(
         &self,
         business_id: &str,
         patch: &BusinessPatch,
     ) -> Result<Business, SimError> {
-        if let Some(bad) = patch
-            .categories
-            .iter()
-            .flatten()
-            .find(|alias| !is_alias_syntax(alias))
-        {
-            return Err(SimError::Invalid(format!(
-                "`{bad}` is not a category alias"
-            )));
-        }
+        patch.check(business_id)?;
         self.with_world(|w| {
             let business = w.business_mut(business_id).ok_or_else(|| {
                 SimError::NotFound(format!("business {business_id} does not exist"))
             })?;
-            if let Some(active) = patch.active {
-                business.active = active;
-            }
-            if let Some(categories) = &patch.categories {
-                business.categories = categories.clone();
-            }
+            business.apply(patch);
             Ok(business.clone())
         })
     }

@@ -81,6 +81,10 @@ async fn call_everything(client: &Client) -> Vec<Result<String, Error>> {
             .await
             .map(|j| j.to_string()),
         client.end_program(&program).await.map(|j| j.to_string()),
+        client
+            .business_info(std::slice::from_ref(&business))
+            .await
+            .map(|b| format!("{b:?}")),
     ]
 }
 

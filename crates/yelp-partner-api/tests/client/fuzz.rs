@@ -14,8 +14,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 use yelp_partner_api::{
-    BusinessId, Cents, Client, ClientConfig, CreateProgram, JobId, JobStatus, ListError, ProgramId,
-    ProgramType, RetryPolicy, SecretString, StatusFilter,
+    Address, BusinessId, Cents, Client, ClientConfig, CreateProgram, JobId, JobStatus, ListError,
+    Migration, ProgramId, ProgramType, RetryPolicy, SecretString, StatusFilter,
 };
 
 /// A server answering every request with the status and body of the current case.
@@ -90,6 +90,7 @@ impl Stub {
             let _ = client.program_features(&program).await;
             let create = CreateProgram::new(business.clone(), ProgramType::Cpc);
             let _ = client.create_program(&create).await;
+            let _ = client.business_info(std::slice::from_ref(&business)).await;
         });
     }
 }
@@ -142,6 +143,19 @@ const KEYS: &[&str] = &[
     "job_id",
     "features",
     "identifier",
+    "name",
+    "location",
+    "address1",
+    "city",
+    "zip_code",
+    "is_closed",
+    "is_removed_from_search",
+    "migration",
+    "is_migrated",
+    "destination_business_id",
+    "category_list",
+    "alias",
+    "title",
 ];
 
 /// Any JSON value, its object keys often ones the decoders know.
@@ -442,6 +456,239 @@ fn a_listing_of_arbitrary_pages_ends_with_every_page_or_an_error_for_it() {
             });
             let expected = total.div_ceil(20).max(1);
             prop_assert_eq!(pages.len() as u64, expected);
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A well-formed business info entry, in one of the spellings the decoder accepts, and what it says.
+#[derive(Clone, Debug)]
+struct InfoEntry {
+    json: Value,
+    id: String,
+    name: String,
+    address: Address,
+    is_closed: Option<bool>,
+    is_removed_from_search: Option<bool>,
+    migration: Option<Migration>,
+    categories: Vec<String>,
+}
+
+fn info_entry() -> impl Strategy<Value = InfoEntry> {
+    let id = "[A-Za-z0-9_-]{22}";
+    let name = "[A-Za-z0-9]([A-Za-z0-9&'. -]{0,30}[A-Za-z0-9])?";
+    let address = (
+        prop::option::of("[1-9][0-9]{0,4} [A-Z][a-z]{2,10} (St|Ave|Blvd)"),
+        prop::option::of("(Suite|Unit) [0-9]{1,3}"),
+        prop::option::of("[A-Z][a-z]{2,12}( [A-Z][a-z]{2,8})?"),
+        prop::option::of("[A-Z]{2}"),
+        prop::option::of(0u32..100_000),
+    );
+    let flags = (
+        prop::option::of(any::<bool>()),
+        prop::option::of(any::<bool>()),
+    );
+    let migration = prop_oneof![
+        Just(None),
+        Just(Some(Migration::NotMigrated)),
+        Just(Some(Migration::MigratedTo(None))),
+        id.prop_map(|d| Some(Migration::MigratedTo(Some(BusinessId::from_yelp(d))))),
+    ];
+    let categories = prop::collection::vec("[a-z][a-z_]{2,20}", 0..4);
+    (id, name, address, flags, migration, categories, any::<bool>()).prop_map(
+        |(id, name, (line1, line2, city, state, zip), (closed, removed), migration, categories, flat)| {
+            let lines: Vec<String> = line1.iter().chain(&line2).cloned().collect();
+            let json = if flat {
+                // Flat: the address at the top, a numeric ZIP, flags as text, aliases as plain strings.
+                let mut json = json!({"business_id": id, "business_name": name, "address": line1,
+                                      "address2": line2, "city": city, "state_code": state, "zip": zip,
+                                      "categories": categories});
+                if let Some(closed) = closed {
+                    json["is_closed"] = json!(closed.to_string());
+                }
+                if let Some(removed) = removed {
+                    json["is_removed_from_search"] = json!(if removed { 1 } else { 0 });
+                }
+                match &migration {
+                    None => {}
+                    Some(Migration::NotMigrated) => json["is_migrated"] = json!(false),
+                    Some(Migration::MigratedTo(to)) => {
+                        json["is_migrated"] = json!(true);
+                        json["destination_yelp_business_id"] = json!(to);
+                    }
+                }
+                json
+            } else {
+                // The simulator's spelling.
+                let mut json = json!({"id": id, "name": name,
+                    "location": {"address1": line1, "address2": line2, "city": city, "state": state,
+                                 "zip_code": zip.map(|z| format!("{z:05}")), "country": "US"},
+                    "category_list": categories.iter().map(|c| json!({"alias": c, "title": c.to_uppercase()})).collect::<Vec<_>>(),
+                    "cta": {"anything": [1, 2]}});
+                json["is_closed"] = json!(closed);
+                json["is_removed_from_search"] = json!(removed);
+                if let Some(migration) = &migration {
+                    json["migration"] = match migration {
+                        Migration::NotMigrated => json!({"is_migrated": false, "destination_business_id": null}),
+                        Migration::MigratedTo(to) => json!({"is_migrated": true, "destination_business_id": to}),
+                    };
+                }
+                json
+            };
+            InfoEntry {
+                address: Address {
+                    lines,
+                    city,
+                    state,
+                    zip: zip.map(|z| if flat { z.to_string() } else { format!("{z:05}") }),
+                    country: (!flat).then(|| "US".to_owned()),
+                },
+                json,
+                id,
+                name,
+                is_closed: closed,
+                is_removed_from_search: removed,
+                migration,
+                categories,
+            }
+        },
+    )
+}
+
+/// Entries with distinct ids.
+fn info_entries(max: usize) -> impl Strategy<Value = Vec<InfoEntry>> {
+    prop::collection::vec(info_entry(), 0..max).prop_map(|entries| {
+        let mut seen = std::collections::HashSet::new();
+        entries
+            .into_iter()
+            .filter(|e| seen.insert(e.id.clone()))
+            .collect()
+    })
+}
+
+#[test]
+fn well_formed_business_info_decodes_to_the_values_it_was_made_from() {
+    let stub = Stub::start();
+    let unanswered = prop::collection::vec("[A-Za-z0-9_-]{22}", 0..4);
+    TestRunner::new(config(96))
+        .run(
+            &(info_entries(12), unanswered, any::<bool>()),
+            |(entries, unanswered, keyed)| {
+                let answer = if keyed {
+                    let by_id: Map<String, Value> = entries
+                        .iter()
+                        .map(|e| (e.id.clone(), e.json.clone()))
+                        .collect();
+                    json!({"businesses": by_id})
+                } else {
+                    json!({"businesses": entries.iter().map(|e| &e.json).collect::<Vec<_>>()})
+                };
+                stub.answer(200, answer.to_string().into_bytes());
+                let asked: Vec<BusinessId> = entries
+                    .iter()
+                    .map(|e| e.id.clone())
+                    .chain(unanswered.iter().cloned())
+                    .map(BusinessId::from_yelp)
+                    .collect();
+                let batch = stub
+                    .runtime
+                    .block_on(stub.client.business_info(&asked))
+                    .unwrap();
+                prop_assert!(batch.malformed.is_empty(), "{:?}", batch.malformed);
+                let unanswered: Vec<BusinessId> = unanswered
+                    .into_iter()
+                    .filter(|id| !entries.iter().any(|e| &e.id == id))
+                    .map(BusinessId::from_yelp)
+                    .collect();
+                prop_assert_eq!(&batch.missing, &unanswered);
+                prop_assert_eq!(batch.businesses.len(), entries.len());
+                let mut got = batch.businesses.clone();
+                let mut want = entries.clone();
+                got.sort_by(|a, b| a.business_id.cmp(&b.business_id));
+                want.sort_by(|a, b| a.id.cmp(&b.id));
+                for (got, want) in got.iter().zip(&want) {
+                    prop_assert_eq!(got.business_id.as_str(), want.id.as_str());
+                    prop_assert_eq!(&got.name, &want.name);
+                    prop_assert_eq!(&got.address, &want.address);
+                    prop_assert_eq!(got.is_closed, want.is_closed);
+                    prop_assert_eq!(got.is_removed_from_search, want.is_removed_from_search);
+                    prop_assert_eq!(&got.migration, &want.migration);
+                    let aliases: Vec<Option<String>> =
+                        got.categories.iter().map(|c| c.alias.clone()).collect();
+                    prop_assert_eq!(
+                        aliases,
+                        want.categories
+                            .iter()
+                            .cloned()
+                            .map(Some)
+                            .collect::<Vec<_>>()
+                    );
+                    prop_assert_eq!(&got.raw, &want.json);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+#[test]
+fn business_info_with_arbitrary_entries_never_panics_and_accounts_for_every_asked_id_once() {
+    let stub = Stub::start();
+    let mixed = prop::collection::vec(
+        prop_oneof![json_value().prop_map(Err), info_entry().prop_map(Ok)],
+        0..12,
+    );
+    TestRunner::new(config(96))
+        .run(&mixed, |mixed| {
+            let entries: Vec<Value> = mixed
+                .iter()
+                .map(|e| e.as_ref().map_or_else(Clone::clone, |e| e.json.clone()))
+                .collect();
+            stub.answer(200, json!({"businesses": entries}).to_string().into_bytes());
+            let well_formed: Vec<&InfoEntry> =
+                mixed.iter().filter_map(|e| e.as_ref().ok()).collect();
+            let mut asked: Vec<BusinessId> = well_formed
+                .iter()
+                .map(|e| BusinessId::from_yelp(e.id.clone()))
+                .collect();
+            asked.push(BusinessId::from_yelp("Qx7Lm2VbT0aZpR9sYc4kWg"));
+            asked.sort();
+            asked.dedup();
+            let batch = stub
+                .runtime
+                .block_on(stub.client.business_info(&asked))
+                .unwrap();
+            for id in &asked {
+                let described = batch
+                    .businesses
+                    .iter()
+                    .filter(|b| &b.business_id == id)
+                    .count();
+                let missing = batch.missing.iter().filter(|m| *m == id).count();
+                let malformed = batch
+                    .malformed
+                    .iter()
+                    .filter(|m| m.business_id.as_ref() == Some(id))
+                    .count();
+                prop_assert_eq!(described + missing + malformed, 1, "{} in {:?}", id, batch);
+            }
+            for entry in &well_formed {
+                // Described, unless an arbitrary entry happens to claim its id too.
+                let claimed = mixed
+                    .iter()
+                    .any(|e| e.as_ref().is_err_and(|v| v.to_string().contains(&entry.id)));
+                if !claimed {
+                    prop_assert!(
+                        batch
+                            .businesses
+                            .iter()
+                            .any(|b| b.business_id.as_str() == entry.id && b.name == entry.name),
+                        "{} in {:?}",
+                        entry.id,
+                        batch
+                    );
+                }
+            }
             Ok(())
         })
         .unwrap();

@@ -1,5 +1,6 @@
 //! The client against the in-process Yelp simulator (and, for decoding, against canned answers).
 
+mod business;
 mod decoding;
 mod endpoints;
 mod faults;

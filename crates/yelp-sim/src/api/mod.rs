@@ -1,5 +1,6 @@
 //! HTTP front ends over [`SimState`]: the partner API (Basic auth, faults, stats) and `/_sim`.
 
+mod business_info;
 pub(crate) mod control;
 mod features;
 mod jobs;
@@ -28,6 +29,7 @@ pub(crate) fn partner_routes(state: SimState) -> Router<SimState> {
             "/v1/programs/list/{business_id}",
             get(programs::list_for_business),
         )
+        .route("/v1/business_info/{business_ids}", get(business_info::show))
         .route("/v1/reseller/program/create", post(mutations::create))
         .route(
             "/v1/reseller/program/{program_id}/edit",

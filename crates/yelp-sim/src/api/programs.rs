@@ -151,7 +151,7 @@ pub(crate) async fn list_for_business(
             "yelp_business_id": business.yelp_business_id,
             "advertiser_status": "ADVERTISER",
             "partner_business_id": business.partner_business_id,
-            "destination_yelp_business_id": null,
+            "destination_yelp_business_id": business.migrated_to,
             "programs": programs,
         }], "errors": []})
     });

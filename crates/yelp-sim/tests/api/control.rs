@@ -161,7 +161,7 @@ async fn businesses_can_be_listed_and_closed() {
         .await;
     assert_eq!(closed.status, StatusCode::OK);
     assert_eq!(closed.json()["active"], false);
-    assert_eq!(sim.state().business(id).map(|b| b.active), Some(false));
+    assert_eq!(sim.state().business(id).map(|b| b.is_active()), Some(false));
     let bad = sim
         .control(
             Method::PATCH,

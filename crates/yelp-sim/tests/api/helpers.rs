@@ -163,7 +163,7 @@ impl TestSim {
         self.state()
             .businesses()
             .into_iter()
-            .find(|b| b.active && !b.has_unsupported_category())
+            .find(|b| b.is_active() && !b.has_unsupported_category())
             .expect("an active plain business")
             .yelp_business_id
     }

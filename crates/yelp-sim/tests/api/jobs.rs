@@ -225,7 +225,7 @@ async fn explicit_categories_for_a_business_in_an_unsupported_category_are_rejec
         .state()
         .businesses()
         .into_iter()
-        .find(|b| b.active && b.has_unsupported_category())
+        .find(|b| b.is_active() && b.has_unsupported_category())
         .expect("the seed has one")
         .yelp_business_id;
     let receipt = sim

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod businesses;
 mod control;
 mod faults;
 mod features;
