@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args};
 
 use crate::cli::DatabaseArgs;
 use crate::demo::{self, DEMO_PASSWORD, DEMO_USER, DEMO_WORKSPACE, DemoOptions};
@@ -35,12 +36,16 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Mark cookies `Secure` (set it when the dashboard is served over https).
-    #[arg(long, env = "YELP_ADS_SECURE_COOKIES")]
+    #[arg(long, env = "YELP_ADS_SECURE_COOKIES", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (set it behind a reverse proxy, which must set the
     /// header; otherwise every client shares the proxy's address for sign-in throttling).
-    #[arg(long, env = "YELP_ADS_TRUST_FORWARDED_FOR")]
+    #[arg(long, env = "YELP_ADS_TRUST_FORWARDED_FOR", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
+    /// Allow a workspace's Yelp base URL to be plain http beyond a loopback address (the partner password
+    /// then travels in the clear); without it, https is required except to 127.0.0.1, ::1 or localhost.
+    #[arg(long, env = "YELP_ADS_ALLOW_INSECURE_YELP_URL", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub allow_insecure_yelp_url: bool,
     /// Pages requested from Yelp at once by a sync.
     #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub sync_concurrency: u16,
@@ -101,7 +106,10 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         secrets,
         args.secure_cookies,
         job_options,
-        YelpSettings::with_rate(args.yelp_rps, args.yelp_burst)?,
+        YelpSettings {
+            allow_insecure_url: args.allow_insecure_yelp_url,
+            ..YelpSettings::with_rate(args.yelp_rps, args.yelp_burst)?
+        },
     );
     state.trust_forwarded_for = args.trust_forwarded_for;
     // Picks up every unfinished job, those of a previous run included.

@@ -809,17 +809,19 @@ fn ok_json(
         });
     }
     let parsed = yelp_error_body(&reply.body);
+    if parsed.is_none() {
+        // Not Yelp's error object: whatever answered (a proxy, or a server the base URL should not name)
+        // is never quoted in a message a user may see; its start goes to the log, bounded.
+        warn!(endpoint, status = status.as_u16(), body = %body_excerpt(&reply.body), "answer is not a Yelp error object");
+    }
     if status == StatusCode::NOT_FOUND {
-        let detail = match parsed {
-            Some((_, d)) if !d.is_empty() => Some(d),
-            _ => Some(body_excerpt(&reply.body)).filter(|d| !d.is_empty()),
-        };
+        let detail = parsed.map(|(_, d)| d).filter(|d| !d.is_empty());
         return Err(Error::NotFound {
             what: not_found(),
             detail,
         });
     }
-    let (id, description) = parsed.unwrap_or_else(|| (None, body_excerpt(&reply.body)));
+    let (id, description) = parsed.unwrap_or_default();
     Err(Error::Rejected {
         status: status.as_u16(),
         id,

@@ -201,15 +201,12 @@ impl JobService {
 
     /// A program of the workspace that the mirror holds (removed ones are not found).
     pub async fn program(&self, workspace_id: &str, program_id: &str) -> Result<StoredProgram> {
-        let id = ProgramId::parse(program_id).map_err(|e| {
-            Error::InvalidFields(vec![("program_id".into(), format!("program_id: {e}"))])
-        })?;
         self.inner
             .store
-            .program(workspace_id, id.as_str())
+            .program_by_given_id(workspace_id, program_id)
             .await?
             .filter(|p| p.removed_at.is_none())
-            .ok_or_else(|| Error::NotFound(format!("program {id}")))
+            .ok_or_else(|| Error::NotFound(format!("program {program_id}")))
     }
 
     /// Submits a create; answers the job's id.

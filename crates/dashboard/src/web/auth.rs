@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, refuse_control};
 use crate::auth::{self, LoginError};
 use crate::store::{SessionRecord, User, now_ms};
 
@@ -98,6 +98,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             }
         }
         if let Some((username, password)) = basic_credentials(&parts.headers) {
+            refuse_control("username", &username)?;
             let key = auth::token_hash(&format!("{username}\0{password}"));
             if let Some(user) = state.basic_logins.get(&key, now) {
                 return Ok(Self {

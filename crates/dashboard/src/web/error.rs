@@ -26,6 +26,8 @@ pub enum ApiError {
     Forbidden(String),
     /// 404.
     NotFound(String),
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
     /// 409.
     Conflict(String),
     /// 429: too many failed sign-ins.
@@ -76,6 +78,7 @@ impl ApiError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -95,6 +98,7 @@ impl ApiError {
                 .collect::<Vec<_>>()
                 .join("; "),
             Self::Unauthenticated => "Sign in first (session cookie or HTTP Basic).".into(),
+            Self::MethodNotAllowed => "This path does not take that method.".into(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many failed sign-ins; try again in {retry_after_secs} seconds.")
             }
@@ -108,6 +112,7 @@ impl ApiError {
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::TooManyRequests { .. } => "throttled",
             Self::Internal => "internal",

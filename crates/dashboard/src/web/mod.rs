@@ -162,6 +162,11 @@ impl AppState {
         Ok(self.yelp.client(workspace_id).await?)
     }
 
+    /// Whether a workspace's Yelp base URL may be plain http beyond loopback (`--allow-insecure-yelp-url`).
+    pub fn allow_insecure_yelp_url(&self) -> bool {
+        self.yelp.settings.allow_insecure_url
+    }
+
     /// The workspaces' Yelp clients as a source for background work (the schedule): the same clients,
     /// and so the same rate limits, as requests and jobs use.
     pub fn yelp_clients(&self) -> ClientSource {
@@ -238,6 +243,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .fallback(not_found)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(security_headers))

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ use crate::store::{JobFilter, JobRecord, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::{ApiJson, Params, shorten};
+use crate::web::extract::{ApiJson, Params, PathParam, shorten};
 
 /// Finished jobs stay in the active list this long (ms).
 const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
@@ -65,7 +65,7 @@ async fn create(
 async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
@@ -78,7 +78,7 @@ async fn edit(
 async fn duplicate(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
@@ -91,7 +91,7 @@ async fn duplicate(
 async fn end(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     Ok(accepted(state.jobs.end(&user.user, &program_id).await?))
@@ -101,7 +101,7 @@ async fn end(
 async fn pause(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     Ok(accepted(
@@ -116,7 +116,7 @@ async fn pause(
 async fn resume(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     Ok(accepted(
@@ -189,7 +189,7 @@ async fn find_job(state: &AppState, user: &CurrentUser, raw: &str) -> ApiResult<
 async fn status(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> ApiResult<Json<Value>> {
     let job = find_job(&state, &user, &raw).await?;
     Ok(Json(job_json(&state, &job).await?))
@@ -253,7 +253,7 @@ impl Watch {
 async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> ApiResult<Response> {
     // Subscribed before the first read, so that no change falls between the two.
     let changes = state.jobs.subscribe();

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +22,7 @@ use crate::jobs::validate;
 use crate::store::StoredProgram;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
-use crate::web::extract::Params;
+use crate::web::extract::{Params, PathParam};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -136,7 +136,7 @@ async fn render(
 async fn page(
     State(state): State<AppState>,
     user: PageUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     params: Params,
 ) -> PageResult<Response> {
     user.require_operator()?;
@@ -167,7 +167,7 @@ fn to_job_page(program_id: &str, job_id: &str) -> Response {
 /// `POST /edit/{program_id}`: the changed fields → an edit job, or the form again with its errors.
 async fn submit(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;
@@ -245,7 +245,7 @@ async fn pause_or_resume(
 /// `POST /edit/{program_id}/pause`.
 async fn pause(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     pause_or_resume(state, program_id, form, true).await
@@ -254,7 +254,7 @@ async fn pause(
 /// `POST /edit/{program_id}/resume`.
 async fn resume(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     pause_or_resume(state, program_id, form, false).await
@@ -263,7 +263,7 @@ async fn resume(
 /// `POST /edit/{program_id}/end`: asks to confirm first, unless `confirm=yes` says it was.
 async fn end(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;
@@ -316,7 +316,7 @@ fn duplicate_body(fields: &FormFields) -> (DuplicateForm, Value) {
 /// `POST /edit/{program_id}/duplicate`: `start`, `end`, `budget` → a duplicate job.
 async fn duplicate(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;

@@ -330,7 +330,7 @@ mod tests {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        ProgramForm::from_fields(&FormFields::parse(body.as_bytes()))
+        ProgramForm::from_fields(&FormFields::parse(body.as_bytes()).unwrap())
     }
 
     #[test]

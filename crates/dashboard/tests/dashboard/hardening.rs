@@ -1,0 +1,291 @@
+//! The defects a security and bad-input battery found (issue 11), each with the test that showed it:
+//! sign-in throttling, NUL bytes, the write-only Yelp password and the connection test, file modes, the
+//! list cache's bound, slow clients, double submissions, and the smaller ones.
+
+use std::time::Duration;
+
+use dashboard::auth::{self, LoginError};
+use dashboard::store::{Role, new_id};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::on_every_backend;
+use crate::web::{ALICE, OLGA, TestApp, VICTOR};
+
+const PASSWORD: &str = "a-long-password";
+
+async fn user(store: &dashboard::store::Store, workspace_id: &str, name: &str) {
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    store
+        .create_user(workspace_id, name, &hash, Role::Viewer)
+        .await
+        .unwrap();
+}
+
+on_every_backend! {
+    async fn a_success_forgets_only_its_own_users_failures_not_its_addresss(db: TestDb) {
+        let store = &db.store;
+        let ws = store.create_workspace("acme", "http://127.0.0.1:9", "p", None).await.unwrap().id;
+        for name in ["ann", "ben", "cat"] {
+            user(store, &ws, name).await;
+        }
+        let now = 1_700_000_000_000;
+        let addr = "198.51.100.4";
+        // Four guesses at ben, then a success as ann, then one guess at cat: five failures from one
+        // address, which must lock it however the guesses are interleaved with successes.
+        for i in 0..4 {
+            let err = auth::login(store, "ben", "guess", addr, now + i).await.unwrap_err();
+            assert!(matches!(err, LoginError::Invalid), "{err}");
+        }
+        auth::login(store, "ann", PASSWORD, addr, now + 10).await.unwrap();
+        let err = auth::login(store, "cat", "guess", addr, now + 11).await.unwrap_err();
+        assert!(matches!(err, LoginError::Invalid), "{err}");
+        let locked = auth::login(store, "ann", PASSWORD, addr, now + 12).await.unwrap_err();
+        assert!(matches!(locked, LoginError::Throttled { .. }), "the address is locked: {locked}");
+        // ann's own success cleared ann's count, and ben's four stay counted against ben.
+        assert_eq!(store.throttle_state("user:ann").await.unwrap(), None);
+        assert_eq!(store.throttle_state("user:ben").await.unwrap().unwrap().failures, 4);
+    }
+}
+
+on_every_backend! {
+    async fn right_passwords_sent_at_the_same_moment_all_sign_in_and_wrong_ones_count_one_each(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 0).await;
+        let http = reqwest::Client::new();
+        let login = |body: Value| http.post(app.url("/api/auth/login")).json(&body).send();
+        let burst = (0..12).map(|_| login(json!({"username": OLGA.0, "password": OLGA.1})));
+        for answer in futures::future::join_all(burst).await {
+            let answer = answer.unwrap();
+            assert_eq!(answer.status(), StatusCode::OK, "{:?}", answer.headers().get("retry-after"));
+        }
+        // Wrong ones at the same moment still count one each: five lock the username.
+        let wrong = (0..5).map(|_| login(json!({"username": VICTOR.0, "password": "not-it"})));
+        for answer in futures::future::join_all(wrong).await {
+            assert_eq!(answer.unwrap().status(), StatusCode::BAD_REQUEST);
+        }
+        let locked = login(json!({"username": VICTOR.0, "password": VICTOR.1})).await.unwrap();
+        assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+/// Asserts a JSON 400 naming `field`.
+async fn refused(response: reqwest::Response, field: &str, what: &str) {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+    assert_eq!(body["error"]["field"], field, "{what}: {body}");
+}
+
+on_every_backend! {
+    async fn nul_and_control_characters_are_refused_at_the_edge_naming_the_field(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 0).await;
+        let admin = app.login(ALICE).await;
+        for query in ["search=%00", "search=a%00b", "search=%1B%5B2J"] {
+            let response = app.request(Method::GET, &format!("/api/reseller/programs?{query}"), Some(&admin)).send().await.unwrap();
+            refused(response, "search", query).await;
+        }
+        let page = app.request(Method::GET, "/programs?search=%00", Some(&admin)).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST, "the programs page");
+
+        let login = app.request(Method::POST, "/api/auth/login", None)
+            .json(&json!({"username": "ali\u{0}ce", "password": ALICE.1})).send().await.unwrap();
+        refused(login, "username", "the sign-in API").await;
+
+        let basic = app.request(Method::GET, "/api/reseller/programs", None)
+            .basic_auth("ali\u{0}ce", Some(ALICE.1)).send().await.unwrap();
+        refused(basic, "username", "HTTP Basic").await;
+
+        let form = crate::pages::sign_in_with_form(&app, "/programs", "ali\u{0}ce", ALICE.1).await;
+        assert_eq!(form.status, StatusCode::BAD_REQUEST, "the sign-in form");
+
+        let role = app.request(Method::POST, "/api/settings/users/a%00b/role", Some(&admin))
+            .json(&json!({"role": "viewer"})).send().await.unwrap();
+        refused(role, "user_id", "a user id in the path").await;
+
+        for (field, value) in [("yelp_username", "agency\u{0}partner"), ("yelp_base_url", "http://127.0.0.1:9/\u{0}")] {
+            let response = app.request(Method::POST, "/api/settings/credentials", Some(&admin))
+                .json(&json!({field: value, "yelp_password": "a-new-password"})).send().await.unwrap();
+            refused(response, field, field).await;
+        }
+        // The mirror and the credentials are as they were.
+        let (status, body) = app.get_json("/api/settings/credentials", &admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!body["yelp_username"].as_str().unwrap().contains('\u{0}'));
+    }
+}
+
+/// A server on loopback that answers every request 403 with a body that must never reach a user.
+async fn internal_admin_page() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let body = "INTERNAL-ADMIN-PAGE db_password=hunter2-internal";
+                let answer = format!(
+                    "HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+on_every_backend! {
+    async fn the_stored_yelp_password_goes_nowhere_new_and_no_remote_body_is_quoted(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 0).await;
+        let admin = app.login(ALICE).await;
+        let internal = internal_admin_page().await;
+        let set = |body: Value| app.request(Method::POST, "/api/settings/credentials", Some(&admin)).json(&body).send();
+
+        // A new place or a new username needs the password again: the stored one goes nowhere new.
+        refused(set(json!({"yelp_base_url": internal})).await.unwrap(), "yelp_password", "a new base URL").await;
+        refused(set(json!({"yelp_username": "someone-else"})).await.unwrap(), "yelp_password", "a new username").await;
+        let (_, stored) = app.get_json("/api/settings/credentials", &admin).await;
+        assert_eq!(stored["yelp_base_url"], app.sim.base_url(), "nothing changed");
+
+        // Plain http only on loopback (tests, the demo, a local proxy).
+        let insecure = set(json!({"yelp_base_url": "http://partner-api.example.com", "yelp_password": "x-password"})).await.unwrap();
+        refused(insecure, "yelp_base_url", "http beyond loopback").await;
+
+        // With the password typed in, the admin may point it at anything https or local; the test of the
+        // connection then says what failed without quoting what answered.
+        let ok = set(json!({"yelp_base_url": internal, "yelp_password": "typed-again"})).await.unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        let test = app.request(Method::POST, "/api/settings/test-connection", Some(&admin)).send().await.unwrap();
+        assert_eq!(test.status(), StatusCode::OK);
+        let result: Value = test.json().await.unwrap();
+        let message = result["message"].as_str().unwrap();
+        assert_eq!(result["ok"], false);
+        assert!(message.contains("403"), "{message}");
+        assert!(!message.contains("INTERNAL") && !message.contains("hunter2"), "{message}");
+        // The settings page says the same.
+        let page = app.request(Method::POST, "/settings/test-connection", Some(&admin))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf_token={}", admin.csrf)).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        assert!(!html.contains("INTERNAL") && !html.contains("hunter2"));
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_the_database_files_are_for_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("yelp-ads-modes-{}", new_id()));
+    let data_dir = dir.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = dashboard::cli::DatabaseArgs {
+        data_dir: data_dir.clone(),
+        database_url: None,
+    };
+    let store = args.open().await.unwrap();
+    // A write, so that the WAL and its index exist.
+    store
+        .workspace_for_credentials("http://127.0.0.1:9", "u")
+        .await
+        .unwrap();
+    let mode = |name: &str| {
+        std::fs::metadata(data_dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(
+        std::fs::metadata(&data_dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    for file in ["yelp-ads.db", "yelp-ads.db-wal", "yelp-ads.db-shm"] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+    store.close().await;
+
+    // An existing file others can read is reported (the server warns at start-up).
+    std::fs::set_permissions(
+        data_dir.join("yelp-ads.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let open = dashboard::cli::readable_by_others(&data_dir);
+    assert_eq!(open, vec![data_dir.join("yelp-ads.db")]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+on_every_backend! {
+    async fn wrong_methods_and_undecodable_paths_answer_the_json_error(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 0).await;
+        let session = app.login(VICTOR).await;
+        let wrong = app.request(Method::DELETE, "/api/reseller/programs", Some(&session)).send().await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let body: Value = wrong.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+
+        let undecodable = app.request(Method::GET, "/api/reseller/program_info/%FF%FE", Some(&session)).send().await.unwrap();
+        assert_eq!(undecodable.status(), StatusCode::BAD_REQUEST);
+        assert!(undecodable.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+        let body: Value = undecodable.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "program_id", "{body}");
+    }
+}
+
+on_every_backend! {
+    async fn a_yelp_id_outside_the_usual_alphabet_that_the_mirror_holds_can_be_opened(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 0).await;
+        let odd = "Odd+Id/With=Chars.x";
+        let mut entry = crate::store::entry(odd, 5000);
+        entry.raw["businesses"][0]["yelp_business_id"] = json!("biz+odd/1");
+        entry.program = serde_json::from_value(entry.raw.clone()).unwrap();
+        app.store.write_program_page(&app.workspace_id, &[entry], &mut Default::default(), 1).await.unwrap();
+        let session = app.login(OLGA).await;
+        let encoded: String = url::form_urlencoded::byte_serialize(odd.as_bytes()).collect();
+        let (status, body) = app.get_json(&format!("/api/reseller/program_info/{}", encoded.replace('+', "%2B")), &session).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["program_id"], odd);
+        for page in [format!("/program-status/{encoded}"), format!("/edit/{encoded}")] {
+            let page = page.replace('+', "%2B");
+            let response = app.request(Method::GET, &page, Some(&session)).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{page}");
+        }
+        let (status, body) = app.get_json("/api/reseller/programs?business_id=biz%2Bodd%2F1", &session).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["total_count"], 1);
+        // What the mirror does not hold is still refused as before.
+        let (status, _) = app.get_json("/api/reseller/program_info/not%2Fheld", &session).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[test]
+fn boolean_settings_from_the_environment_accept_1_0_yes_no_true_false() {
+    let data_dir = std::env::temp_dir().join(format!("yelp-ads-bool-{}", new_id()));
+    for value in ["1", "0", "yes", "no", "true", "false", "TRUE"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_yelp-ads"))
+            .arg("migrate")
+            .env("YELP_ADS_SECURE_COOKIES", value)
+            .env("YELP_ADS_TRUST_FORWARDED_FOR", value)
+            .env("YELP_ADS_DATA_DIR", &data_dir)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{value}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_yelp-ads"))
+        .arg("migrate")
+        .env("YELP_ADS_SECURE_COOKIES", "maybe")
+        .env("YELP_ADS_DATA_DIR", &data_dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "nonsense is refused");
+    let _ = std::fs::remove_dir_all(data_dir);
+}
