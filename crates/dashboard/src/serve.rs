@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args};
 
+use crate::cache::BodyCache;
 use crate::cli::DatabaseArgs;
 use crate::demo::{self, DEMO_PASSWORD, DEMO_USER, DEMO_WORKSPACE, DemoOptions};
 use crate::error::Result;
@@ -14,7 +15,7 @@ use crate::jobs::JobOptions;
 use crate::schedule::{self, Schedule};
 use crate::secrets::SecretBox;
 use crate::sync::{SyncEngine, SyncOptions};
-use crate::web::{AppState, Application};
+use crate::web::{AppState, Application, ConnectionLimits};
 use crate::yelp::{self, YelpSettings};
 
 /// How long a stop waits for syncs to finish their page and streams to close.
@@ -72,6 +73,25 @@ pub struct ServeArgs {
     /// claim every third of it; a job check outlasting it may be repeated elsewhere, and only one ends the job.
     #[arg(long, env = "YELP_ADS_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub lease_seconds: u64,
+    /// How long a client may take to send a request's headers, from its first byte (e.g. 10s); then the
+    /// connection is closed.
+    #[arg(long, env = "YELP_ADS_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = positive_interval)]
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request being handled and no byte sent either way
+    /// (keep-alive between requests); requests being handled and event streams are never cut.
+    #[arg(long, env = "YELP_ADS_IDLE_TIMEOUT", default_value = "75s", value_parser = positive_interval)]
+    pub idle_timeout: Duration,
+    /// Memory for cached program-list answers, in MiB (they are bounded by size, whatever the queries).
+    #[arg(long, env = "YELP_ADS_LIST_CACHE_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=16_384))]
+    pub list_cache_mib: u64,
+}
+
+/// An interval such as 10s or 1m, not 0.
+fn positive_interval(text: &str) -> std::result::Result<Duration, String> {
+    match schedule::parse_interval(text)? {
+        Duration::ZERO => Err("must be more than 0 (e.g. 10s)".into()),
+        interval => Ok(interval),
+    }
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -112,6 +132,8 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         },
     );
     state.trust_forwarded_for = args.trust_forwarded_for;
+    state.list_bodies =
+        std::sync::Arc::new(BodyCache::of_bodies(args.list_cache_mib * 1024 * 1024));
     // Picks up every unfinished job, those of a previous run included.
     let watcher = state.jobs.spawn_watcher();
     let mut schedule = Schedule::new(
@@ -125,7 +147,12 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         }
     }
     let schedule = schedule.spawn();
-    let app = Application::bind(args.bind, state).await?;
+    let app = Application::bind(args.bind, state)
+        .await?
+        .with_limits(ConnectionLimits {
+            header_read: args.header_read_timeout,
+            idle: args.idle_timeout,
+        });
     let addr = app.local_addr();
     {
         // The first line is for scripts (with --bind 127.0.0.1:0 it is how they learn the port).

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::on_every_backend;
-use crate::web::{ALICE, OLGA, TestApp, VICTOR};
+use crate::web::{ALICE, OLGA, TestApp, Tuning, VICTOR, read_sse, test_job_options};
 
 const PASSWORD: &str = "a-long-password";
 
@@ -288,4 +288,147 @@ fn boolean_settings_from_the_environment_accept_1_0_yes_no_true_false() {
         .unwrap();
     assert!(!bad.status.success(), "nonsense is refused");
     let _ = std::fs::remove_dir_all(data_dir);
+}
+
+/// The value of a gauge in `/metrics`.
+async fn gauge(app: &TestApp, name: &str) -> u64 {
+    let text = app
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+on_every_backend! {
+    async fn many_distinct_list_queries_keep_the_cached_bodies_within_their_bound(db: TestDb) {
+        const BOUND: u64 = 256 * 1024;
+        let tuning = Tuning { list_cache_bytes: Some(BOUND), ..Tuning::default() };
+        let app = TestApp::spawn_tuned(db.store.clone(), 600, test_job_options(), tuning).await;
+        let session = app.login(OLGA).await;
+        let synced = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
+        assert_eq!(synced.status(), StatusCode::OK);
+        // A hundred distinct pages of 50 (tens of kilobytes each): megabytes of bodies in all.
+        let mut served = 0;
+        for offset in 0..100 {
+            let (status, body) = app.get_json(&format!("/api/reseller/programs?limit=50&offset={offset}"), &session).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body["programs"][0]["program_id"].is_string(), true);
+            served += body.to_string().len() as u64;
+        }
+        assert!(served > 10 * BOUND, "the queries asked for far more than the bound: {served}");
+        let held = gauge(&app, "yelp_ads_list_cache_bytes").await;
+        assert!(held <= BOUND, "{held} bytes cached over a bound of {BOUND}");
+        assert!(held > 0, "the cache is used");
+        // A body asked again is still right (from the cache or computed anew).
+        let (_, again) = app.get_json("/api/reseller/programs?limit=50&offset=99", &session).await;
+        let (_, fresh) = app.get_json("/api/reseller/programs?limit=50&offset=99&order=desc", &session).await;
+        assert_eq!(again["programs"], fresh["programs"]);
+    }
+}
+
+/// Reads a raw connection until the server closes it; `None` when it is still open after `PATIENCE`.
+async fn until_closed(socket: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut seen = Vec::new();
+    match tokio::time::timeout(PATIENCE, socket.read_to_end(&mut seen)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&seen).into_owned()),
+        Err(_) => None,
+    }
+}
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_and_idle_connections_are_closed_while_handlers_and_streams_are_not() {
+    let db = crate::helpers::TestDb::sqlite().await;
+    let limits = dashboard::web::ConnectionLimits {
+        header_read: Duration::from_millis(200),
+        idle: Duration::from_millis(400),
+    };
+    // 600 ms a Yelp request: a sync takes seconds, with quiet spells longer than either limit.
+    let tuning = Tuning {
+        limits: Some(limits),
+        sim_latency_ms: 600,
+        ..Tuning::default()
+    };
+    let app = TestApp::spawn_tuned(db.store.clone(), 300, test_job_options(), tuning).await;
+
+    let mut stalled = Vec::new();
+    for _ in 0..10 {
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        stalled.push(socket);
+    }
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let mut kept_alive = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    kept_alive
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+
+    // Others are served meanwhile.
+    let health = app
+        .request(Method::GET, "/healthz", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+
+    for (i, socket) in stalled.iter_mut().enumerate() {
+        let answer = until_closed(socket).await;
+        assert!(
+            answer.is_some(),
+            "stalled connection {i} is still open after {PATIENCE:?}"
+        );
+    }
+    assert!(
+        until_closed(&mut silent).await.is_some(),
+        "a connection that never sent a byte is closed"
+    );
+    let answered = until_closed(&mut kept_alive)
+        .await
+        .expect("an idle keep-alive connection is closed");
+    assert!(
+        answered.starts_with("HTTP/1.1 200"),
+        "its request was answered first: {answered}"
+    );
+
+    // A stream quiet for longer than the limits is not cut, nor is a handler that takes seconds.
+    let operator = app.login(OLGA).await;
+    let stream = app
+        .request(
+            Method::POST,
+            "/api/reseller/programs/sync-stream",
+            Some(&operator),
+        )
+        .send()
+        .await
+        .unwrap();
+    let events = read_sse(stream).await;
+    assert_eq!(
+        events.last().unwrap().data["type"],
+        "complete",
+        "{events:?}"
+    );
+    let started = std::time::Instant::now();
+    let sync = app
+        .request(Method::POST, "/api/reseller/programs/sync", Some(&operator))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sync.status(), StatusCode::OK);
+    let body: Value = sync.json().await.unwrap();
+    assert_eq!(body["type"], "complete", "{body}");
+    assert!(
+        started.elapsed() > limits.idle,
+        "the handler outlasted the idle limit"
+    );
 }
