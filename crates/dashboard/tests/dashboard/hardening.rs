@@ -432,3 +432,146 @@ async fn stalled_and_idle_connections_are_closed_while_handlers_and_streams_are_
         "the handler outlasted the idle limit"
     );
 }
+
+/// A create of a CPC program of `business` with `budget` dollars, starting today.
+fn create_body(business: &str, budget: &str) -> Value {
+    let today = chrono::Utc::now().date_naive();
+    json!({
+        "business_id": business, "program_name": "CPC", "start": today.to_string(),
+        "end": (today + chrono::Duration::days(30)).to_string(), "budget": budget, "is_autobid": true,
+    })
+}
+
+async fn post_job(
+    app: &TestApp,
+    session: &crate::web::Session,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut request = app.request(Method::POST, path, Some(session)).json(&body);
+    if let Some(token) = token {
+        request = request.header("x-submission-token", token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn yelp_calls(app: &TestApp, endpoint: &str) -> u64 {
+    let stats = app.sim.control(Method::GET, "/_sim/stats", None).await;
+    stats["requests"][endpoint].as_u64().unwrap_or(0)
+}
+
+on_every_backend! {
+    async fn a_submission_token_sent_twice_answers_the_first_job_and_reaches_yelp_once(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 40).await;
+        let session = app.login(OLGA).await;
+        let synced = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
+        assert_eq!(synced.status(), StatusCode::OK);
+        let business = app.sim.good_business().await;
+        let create = "/api/reseller/program/create";
+
+        // One after the other (a double click whose second request came once the first was answered)...
+        let token = "form-token-0000000000000001";
+        let (status, first) = post_job(&app, &session, create, Some(token), create_body(&business, "301")).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+        let (status, second) = post_job(&app, &session, create, Some(token), create_body(&business, "301")).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+        assert_eq!(first["job_id"], second["job_id"]);
+
+        // ...and at the same moment, with a new token and new values.
+        let token = "form-token-0000000000000002";
+        let (a, b) = tokio::join!(
+            post_job(&app, &session, create, Some(token), create_body(&business, "302")),
+            post_job(&app, &session, create, Some(token), create_body(&business, "302")),
+        );
+        assert_eq!((a.0, b.0), (StatusCode::ACCEPTED, StatusCode::ACCEPTED), "{a:?} {b:?}");
+        assert_eq!(a.1["job_id"], b.1["job_id"]);
+        assert_eq!(yelp_calls(&app, "POST /v1/reseller/program/create").await, 2, "one create per token");
+
+        // Edits and ends carry tokens the same way.
+        let today = chrono::Utc::now().date_naive().to_string();
+        let running = app.sim.programs().await.into_iter().find(|p| {
+            p["program_type"] == "CPC" && p["program_status"] == "ACTIVE" && p["program_pause_status"] == "NOT_PAUSED"
+                && p["start_date"].as_str().unwrap() <= today.as_str() && p["end_date"].as_str().unwrap() > today.as_str()
+        }).expect("a running CPC program");
+        let program = running["program_id"].as_str().unwrap().to_owned();
+        let edit = format!("/api/reseller/program/{program}/edit");
+        let token = "form-token-0000000000000003";
+        let (_, e1) = post_job(&app, &session, &edit, Some(token), json!({"budget": "455"})).await;
+        let (_, e2) = post_job(&app, &session, &edit, Some(token), json!({"budget": "455"})).await;
+        assert!(e1["job_id"].is_string(), "{e1}");
+        assert_eq!(e1["job_id"], e2["job_id"]);
+        assert_eq!(yelp_calls(&app, "POST /v1/reseller/program/{program_id}/edit").await, 1);
+        let end = format!("/api/reseller/program/{program}/end");
+        let token = "form-token-0000000000000004";
+        let (_, n1) = post_job(&app, &session, &end, Some(token), json!({})).await;
+        let (_, n2) = post_job(&app, &session, &end, Some(token), json!({})).await;
+        assert!(n1["job_id"].is_string(), "{n1}");
+        assert_eq!(n1["job_id"], n2["job_id"]);
+        assert_eq!(yelp_calls(&app, "POST /v1/reseller/program/{program_id}/end").await, 1);
+    }
+}
+
+on_every_backend! {
+    async fn an_identical_create_within_ten_minutes_needs_confirmation_and_callers_without_tokens_still_work(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 40).await;
+        let session = app.login(OLGA).await;
+        let synced = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
+        assert_eq!(synced.status(), StatusCode::OK);
+        let business = app.sim.good_business().await;
+        let create = "/api/reseller/program/create";
+        // No token, as scripts and the replaced system's frontend send: accepted as before.
+        let (status, first) = post_job(&app, &session, create, None, create_body(&business, "310")).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+        // The same again: refused, naming the earlier job.
+        let (status, again) = post_job(&app, &session, create, None, create_body(&business, "310.00")).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+        assert_eq!(again["error"]["code"], "duplicate");
+        assert_eq!(again["error"]["job_id"], first["job_id"]);
+        // Another budget is another program.
+        let (status, other) = post_job(&app, &session, create, None, create_body(&business, "311")).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{other}");
+        // Confirmed, the identical one is sent.
+        let mut confirmed = create_body(&business, "310");
+        confirmed["confirm_duplicate"] = json!(true);
+        let (status, third) = post_job(&app, &session, create, None, confirmed).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{third}");
+        assert_ne!(third["job_id"], first["job_id"]);
+        assert_eq!(yelp_calls(&app, "POST /v1/reseller/program/create").await, 3);
+
+        // The page without JavaScript: the same refusal, and the box to tick.
+        let form = app.request(Method::GET, "/create-program", Some(&session)).send().await.unwrap().text().await.unwrap();
+        let token = scraper::Html::parse_document(&form)
+            .select(&scraper::Selector::parse("#program-form input[name=submission_token]").unwrap())
+            .next().expect("the form carries a token").value().attr("value").unwrap().to_owned();
+        let fields = |confirm: bool| {
+            let mut body = url::form_urlencoded::Serializer::new(String::new());
+            body.append_pair("csrf_token", &session.csrf).append_pair("submission_token", &token)
+                .append_pair("business_id", &business).append_pair("program_name", "CPC")
+                .append_pair("start", create_body(&business, "1")["start"].as_str().unwrap())
+                .append_pair("budget", "311").append_pair("is_autobid", "on");
+            if confirm {
+                body.append_pair("confirm_duplicate", "yes");
+            }
+            body.finish()
+        };
+        let post_form = |body: String| app.request(Method::POST, "/create-program", Some(&session))
+            .header("content-type", "application/x-www-form-urlencoded").body(body).send();
+        let refused = post_form(fields(false)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        let html = scraper::Html::parse_document(&refused.text().await.unwrap());
+        let panel = html.select(&scraper::Selector::parse("#duplicate-confirm").unwrap()).next().expect("the confirmation");
+        assert!(panel.value().attr("hidden").is_none(), "shown");
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let send = |body: String| client.post(app.url("/create-program")).header("cookie", &session.cookie)
+            .header("content-type", "application/x-www-form-urlencoded").body(body).send();
+        let sent = send(fields(true)).await.unwrap();
+        assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+        // The same form posted again (a double click without JavaScript) lands on the same job.
+        let resent = send(fields(true)).await.unwrap();
+        assert_eq!(resent.headers()["location"], sent.headers()["location"]);
+        assert_eq!(yelp_calls(&app, "POST /v1/reseller/program/create").await, 4);
+    }
+}
