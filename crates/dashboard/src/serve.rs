@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// (keep-alive between requests); requests being handled and event streams are never cut.
     #[arg(long, env = "YELP_ADS_IDLE_TIMEOUT", default_value = "75s", value_parser = positive_interval)]
     pub idle_timeout: Duration,
+    /// A bearer token that `GET /metrics` then asks for (`Authorization: Bearer …`); unset, the metrics,
+    /// which are aggregate counts only, are public.
+    #[arg(long, env = "YELP_ADS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Memory for cached program-list answers, in MiB (they are bounded by size, whatever the queries).
     #[arg(long, env = "YELP_ADS_LIST_CACHE_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=16_384))]
     pub list_cache_mib: u64,
@@ -132,6 +136,10 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         },
     );
     state.trust_forwarded_for = args.trust_forwarded_for;
+    state.metrics_token = args.metrics_token.clone().filter(|t| {
+        use secrecy::ExposeSecret as _;
+        !t.expose_secret().is_empty()
+    });
     state.list_bodies =
         std::sync::Arc::new(BodyCache::of_bodies(args.list_cache_mib * 1024 * 1024));
     // Picks up every unfinished job, those of a previous run included.

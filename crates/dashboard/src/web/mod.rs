@@ -57,6 +57,8 @@ pub struct AppState {
     /// Whether the client address comes from `X-Forwarded-For` (behind a reverse proxy, where every
     /// connection comes from the proxy); off by default, as a direct client could forge the header.
     pub trust_forwarded_for: bool,
+    /// The bearer token `/metrics` asks for (`YELP_ADS_METRICS_TOKEN`); `None` leaves it public.
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Recently verified HTTP Basic sign-ins, so that scripts do not pay a password hash per request.
     pub basic_logins: Arc<auth::BasicLogins>,
     /// A Yelp client per workspace, rebuilt when its credentials change.
@@ -126,6 +128,7 @@ impl AppState {
             metrics,
             secure_cookies,
             trust_forwarded_for: false,
+            metrics_token: None,
             basic_logins: Arc::default(),
             yelp,
             list_bodies: Arc::new(BodyCache::of_bodies(DEFAULT_LIST_CACHE_BYTES)),
@@ -260,8 +263,18 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text.
-async fn metrics_text(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: Prometheus text; with a metrics token set, only for requests that bear it.
+async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        use secrecy::ExposeSecret as _;
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !sent.is_some_and(|sent| auth::same(sent, token.expose_secret())) {
+            return ApiError::Unauthenticated.into_response();
+        }
+    }
     let runs = state.store.sync_run_stats().await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "metrics: cannot read sync runs");
         Vec::new()

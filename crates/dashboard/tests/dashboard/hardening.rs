@@ -318,7 +318,7 @@ on_every_backend! {
         for offset in 0..100 {
             let (status, body) = app.get_json(&format!("/api/reseller/programs?limit=50&offset={offset}"), &session).await;
             assert_eq!(status, StatusCode::OK);
-            assert_eq!(body["programs"][0]["program_id"].is_string(), true);
+            assert!(body["programs"][0]["program_id"].is_string());
             served += body.to_string().len() as u64;
         }
         assert!(served > 10 * BOUND, "the queries asked for far more than the bound: {served}");
@@ -574,4 +574,38 @@ on_every_backend! {
         assert_eq!(resent.headers()["location"], sent.headers()["location"]);
         assert_eq!(yelp_calls(&app, "POST /v1/reseller/program/create").await, 4);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_metrics_token_the_metrics_are_only_for_who_bears_it() {
+    let db = crate::helpers::TestDb::sqlite().await;
+    let tuning = Tuning {
+        metrics_token: Some("scrape-token-1"),
+        ..Tuning::default()
+    };
+    let app = TestApp::spawn_tuned(db.store.clone(), 0, test_job_options(), tuning).await;
+    let metrics = || app.request(Method::GET, "/metrics", None);
+    assert_eq!(
+        metrics().send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong = metrics()
+        .bearer_auth("scrape-token-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = metrics()
+        .bearer_auth("scrape-token-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(
+        right
+            .text()
+            .await
+            .unwrap()
+            .contains("yelp_ads_http_requests_total")
+    );
 }

@@ -57,6 +57,8 @@ pub struct Tuning {
     pub limits: Option<dashboard::web::ConnectionLimits>,
     /// The simulator's latency per request.
     pub sim_latency_ms: u64,
+    /// The token `/metrics` asks for.
+    pub metrics_token: Option<&'static str>,
 }
 
 /// A signed-in client: its cookie and CSRF token.
@@ -135,6 +137,9 @@ impl TestApp {
         let engine = SyncEngine::new(store.clone(), SyncOptions::default());
         let mut state =
             AppState::with_job_options(store.clone(), engine, secrets, false, job_options);
+        state.metrics_token = tuning
+            .metrics_token
+            .map(|t| secrecy::SecretString::from(t.to_owned()));
         if let Some(bytes) = tuning.list_cache_bytes {
             state.list_bodies = std::sync::Arc::new(dashboard::cache::BodyCache::of_bodies(bytes));
         }

@@ -288,7 +288,12 @@ async fn a_double_click_on_create_makes_one_program_at_yelp() {
         .await
         .expect("the script runs");
     let status = tracked_to_the_end(&mut ui).await;
-    assert_eq!(status, "COMPLETED", "reasons: {}", ui.text("#job-reasons").await);
+    assert_eq!(
+        status,
+        "COMPLETED",
+        "reasons: {}",
+        ui.text("#job-reasons").await
+    );
     let stats: Value = ui.server.sim(Method::GET, "/_sim/stats", None).await;
     assert_eq!(
         stats["requests"]["POST /v1/reseller/program/create"], 1,
