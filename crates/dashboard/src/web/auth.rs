@@ -288,8 +288,12 @@ impl BasicLogins {
     }
 }
 
-/// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page, with its
-/// throttling. Answers the user, their new session and the `Set-Cookie` value that carries it.
+/// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page (any
+/// other sign-in endpoint should call it too). `addr` is the client's address as [`ClientAddr`] gives it;
+/// `username` and `password` are as typed. The check itself, with its throttling, is [`auth::login`],
+/// which HTTP Basic calls as well. Answers the user, their new session and the `Set-Cookie` value that
+/// carries it; a wrong password is [`LoginError::Invalid`], a locked username or address
+/// [`LoginError::Throttled`].
 pub(crate) async fn sign_in(
     state: &AppState,
     addr: &str,
