@@ -401,17 +401,36 @@ async fn stalled_and_idle_connections_are_closed_while_handlers_and_streams_are_
         "its request was answered first: {answered}"
     );
 
-    // A stream quiet for longer than the limits is not cut, nor is a handler that takes seconds.
-    let operator = app.login(OLGA).await;
-    let stream = app
-        .request(
-            Method::POST,
-            "/api/reseller/programs/sync-stream",
-            Some(&operator),
-        )
+    // A stream quiet for longer than the limits is not cut, nor is a handler that takes seconds. (A new
+    // connection for each request: a pooled one may be closed for idleness just as it is reused.)
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let login = http
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": OLGA.0, "password": OLGA.1}))
         .send()
         .await
         .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |path: &str| {
+        http.post(app.url(path))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+    };
+    let stream = post("/api/reseller/programs/sync-stream").await.unwrap();
     let events = read_sse(stream).await;
     assert_eq!(
         events.last().unwrap().data["type"],
@@ -419,11 +438,7 @@ async fn stalled_and_idle_connections_are_closed_while_handlers_and_streams_are_
         "{events:?}"
     );
     let started = std::time::Instant::now();
-    let sync = app
-        .request(Method::POST, "/api/reseller/programs/sync", Some(&operator))
-        .send()
-        .await
-        .unwrap();
+    let sync = post("/api/reseller/programs/sync").await.unwrap();
     assert_eq!(sync.status(), StatusCode::OK);
     let body: Value = sync.json().await.unwrap();
     assert_eq!(body["type"], "complete", "{body}");
