@@ -2,6 +2,11 @@
 // page's pause, resume, duplicate and end buttons) go to the JSON API, with the job tracker appearing
 // above the form and the API's field errors shown next to their fields. Without this script the same
 // forms post to the page, which validates them with the same code.
+//
+// Yelp has no idempotency key, so each form carries a one-time submission token (sent as
+// X-Submission-Token): the server answers a second submission of it with the first one's job. Once a form
+// has started a job its buttons stay disabled until the job ends; then the form gets a new token, for the
+// next change it is used for.
 (function () {
   "use strict";
   const app = window.YelpAds;
@@ -126,40 +131,89 @@
     return url.pathname + url.search;
   }
 
-  async function send(url, payload, onRefused) {
+  /** A new one-time token: 24 random bytes in base64url, as the server makes them. */
+  function newToken() {
+    const bytes = new Uint8Array(24);
+    crypto.getRandomValues(bytes);
+    let text = "";
+    bytes.forEach(function (b) { text += String.fromCharCode(b); });
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  /** Whether the user ticked "create another identical program" in `scope` (shown after a 409). */
+  function confirmed(scope) {
+    const box = scope.querySelector("input[name=confirm_duplicate]");
+    return Boolean(box && box.checked && !box.closest("[hidden]"));
+  }
+
+  function showConfirm(scope) {
+    const panel = scope.querySelector("#duplicate-confirm");
+    if (panel) panel.hidden = false;
+  }
+
+  // Buttons disabled by a job that is still running: enabled again, with a new token, when it ends.
+  let waiting = null;
+  document.addEventListener("yelp-ads:job-ended", function () {
+    if (!waiting) return;
+    const tokenInput = waiting.form.querySelector("input[name=submission_token]");
+    if (tokenInput) tokenInput.value = newToken();
+    waiting.buttons.forEach(function (b) { b.disabled = false; });
+    waiting = null;
+  });
+
+  /** Sends a form's change; answers whether a job was started (the buttons then stay disabled). */
+  async function send(url, payload, sourceForm, onRefused) {
+    const tokenInput = sourceForm.querySelector("input[name=submission_token]");
+    const headers = tokenInput && tokenInput.value ? { "X-Submission-Token": tokenInput.value } : {};
     let response;
     try {
-      response = await app.request(url, payload === undefined ? {} : { json: payload });
+      const options = payload === undefined ? { headers: headers } : { json: payload, headers: headers };
+      response = await app.request(url, options);
     } catch (_) {
       onRefused([], "The dashboard could not be reached; check the connection and try again.");
-      return;
+      return false;
     }
     const answer = await app.json(response);
     if (response.status === 202 && answer.job_id) {
       history.replaceState(null, "", jobUrl(answer.job_id));
       app.trackJob(answer.job_id);
-      return;
+      return true;
     }
     const error = answer.error || {};
+    if (error.code === "duplicate") showConfirm(sourceForm);
     const fields = error.fields || (error.field ? [{ field: error.field, message: error.message }] : []);
     onRefused(fields, app.errorMessage(answer, "The request was refused (" + response.status + ")."));
+    return false;
   }
 
-  form.addEventListener("submit", async function (event) {
-    event.preventDefault();
-    clearErrors();
-    submit.disabled = true;
+  /** Runs `work` with `buttons` disabled; they stay so while a job it started runs. */
+  async function guarded(sourceForm, buttons, work) {
+    if (waiting) return;
+    buttons.forEach(function (b) { b.disabled = true; });
+    let started = false;
     try {
-      await send(form.dataset.api, body(), function (fields, text) {
+      started = await work();
+    } finally {
+      if (started) waiting = { form: sourceForm, buttons: buttons };
+      else buttons.forEach(function (b) { b.disabled = false; });
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (submit.disabled) return;
+    clearErrors();
+    const payload = body();
+    if (confirmed(form)) payload.confirm_duplicate = true;
+    guarded(form, [submit], function () {
+      return send(form.dataset.api, payload, form, function (fields, text) {
         if (fields.length) showErrors(fields);
         else {
           showFormError(text);
           formError.focus();
         }
       });
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   formError.tabIndex = -1;
 
@@ -177,10 +231,9 @@
     actionError.hidden = false;
   }
 
-  async function runAction(actionForm) {
+  function runAction(actionForm) {
     actionError.hidden = true;
-    const buttons = actionForm.querySelectorAll("button");
-    buttons.forEach(function (b) { b.disabled = true; });
+    const buttons = Array.prototype.slice.call(actionForm.querySelectorAll("button"));
     let payload;
     if (actionForm.dataset.action === "duplicate") {
       payload = {};
@@ -188,12 +241,11 @@
         const element = actionForm.elements.namedItem(name);
         if (element && element.value.trim() !== "") payload[name] = element.value.trim();
       });
+      if (confirmed(actionForm)) payload.confirm_duplicate = true;
     }
-    try {
-      await send(actionForm.dataset.api, payload, refusedAction);
-    } finally {
-      buttons.forEach(function (b) { b.disabled = false; });
-    }
+    guarded(actionForm, buttons, function () {
+      return send(actionForm.dataset.api, payload, actionForm, refusedAction);
+    });
   }
 
   document.querySelectorAll("form[data-action]").forEach(function (actionForm) {

@@ -168,6 +168,8 @@
 
   Tracker.prototype.end = function (job) {
     clearInterval(this.ticker);
+    // The forms of the page wait for this to be usable again (see program-form.js).
+    document.dispatchEvent(new CustomEvent("yelp-ads:job-ended", { detail: job }));
     if (this.source) {
       this.source.close();
       this.source = null;

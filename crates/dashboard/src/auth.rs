@@ -162,10 +162,14 @@ pub enum LoginError {
     Store(#[from] Error),
 }
 
-/// Signs a user in. Refuses at once, without checking the password, when the username or the client
-/// address is locked; otherwise counts the attempt as a failure against both before checking (so that
-/// concurrent attempts cannot exceed the limit) and forgets both counts when the password is right.
-/// An unknown username costs the same work as a wrong password and gets the same [`LoginError::Invalid`].
+/// Signs a user in: the one check of a username and password, behind the sign-in API, the sign-in page and
+/// HTTP Basic. Refuses at once, without checking the password, when the username or the client address is
+/// locked. Attempts on one username or from one address take turns in this process (see
+/// [`Store::login_turn`]), so that concurrent guesses cannot outrun the count, yet right passwords sent at
+/// the same moment all succeed: a failure is counted against both keys only once its check found the
+/// password wrong, and a success forgets the username's failures only (the address's stay counted, so a
+/// success of one's own cannot reset guesses at others). An unknown username costs the same work as a
+/// wrong password and gets the same [`LoginError::Invalid`].
 pub async fn login(
     store: &Store,
     username: &str,
@@ -173,38 +177,15 @@ pub async fn login(
     client_addr: &str,
     now: i64,
 ) -> Result<User, LoginError> {
-    let keys = [user_key(username), addr_key(client_addr)];
-
-    let mut locked_until = 0;
-    for key in &keys {
-        if let Some(state) = store.throttle_state(key).await? {
-            if state.is_locked(now) {
-                locked_until = locked_until.max(state.locked_until);
-            }
-        }
-    }
-    if locked_until > now {
-        return Err(throttled(locked_until, now));
-    }
-
-    for key in &keys {
-        let state = store
-            .record_login_failure(
-                key,
-                now,
-                LOGIN_FAILURE_WINDOW_MS,
-                MAX_LOGIN_FAILURES,
-                LOGIN_LOCK_MS,
-            )
-            .await?;
-        // Beyond the limit only when concurrent attempts took the last tries first.
-        if state.failures > MAX_LOGIN_FAILURES && state.is_locked(now) {
-            locked_until = locked_until.max(state.locked_until);
-        }
-    }
-    if locked_until > now {
-        return Err(throttled(locked_until, now));
-    }
+    let user_key = user_key(username);
+    let addr_key = addr_key(client_addr);
+    let keys = [&addr_key, &user_key];
+    check_locks(store, &keys, now).await?;
+    // Always the address first, then the username: one order, so two attempts never wait on each other.
+    let _addr_turn = store.login_turn(&addr_key).await;
+    let _user_turn = store.login_turn(&user_key).await;
+    // Those ahead in the line may have locked a key.
+    check_locks(store, &keys, now).await?;
 
     let found = if validate_username(username).is_ok() {
         store.user_by_username(username).await?
@@ -222,13 +203,40 @@ pub async fn login(
             .map_err(|_| Error::Invalid("the password check stopped before it ended".into()))?;
     match user {
         Some(user) if matches => {
-            for key in &keys {
-                store.clear_login_failures(key).await?;
-            }
+            store.clear_login_failures(&user_key).await?;
             Ok(user)
         }
-        _ => Err(LoginError::Invalid),
+        _ => {
+            for key in keys {
+                store
+                    .record_login_failure(
+                        key,
+                        now,
+                        LOGIN_FAILURE_WINDOW_MS,
+                        MAX_LOGIN_FAILURES,
+                        LOGIN_LOCK_MS,
+                    )
+                    .await?;
+            }
+            Err(LoginError::Invalid)
+        }
     }
+}
+
+/// `Throttled` when any of `keys` is locked at `now`, until the latest lock ends.
+async fn check_locks(store: &Store, keys: &[&String], now: i64) -> Result<(), LoginError> {
+    let mut locked_until = 0;
+    for key in keys {
+        if let Some(state) = store.throttle_state(key).await? {
+            if state.is_locked(now) {
+                locked_until = locked_until.max(state.locked_until);
+            }
+        }
+    }
+    if locked_until > now {
+        return Err(throttled(locked_until, now));
+    }
+    Ok(())
 }
 
 fn throttled(locked_until: i64, now: i64) -> LoginError {

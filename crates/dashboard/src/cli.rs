@@ -159,18 +159,20 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    /// Connects and migrates; creates the data directory for the default SQLite file.
+    /// Connects and migrates. For the default SQLite file, creates the data directory (mode 700) and the
+    /// file (600, which SQLite gives its `-wal` and `-shm` files too) when they are missing, and warns of
+    /// existing ones that other users can read.
     pub async fn open(&self) -> Result<Store> {
         let url = match &self.database_url {
             Some(url) => url.clone(),
             None => {
-                std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-                    Error::Invalid(format!(
-                        "cannot create the data directory {}: {e}",
-                        self.data_dir.display()
-                    ))
-                })?;
-                format!("sqlite://{}", self.data_dir.join("yelp-ads.db").display())
+                crate::secrets::create_owner_only_dir(&self.data_dir)?;
+                let file = self.data_dir.join("yelp-ads.db");
+                crate::secrets::create_owner_only_file(&file)?;
+                for path in readable_by_others(&self.data_dir) {
+                    tracing::warn!(path = %path.display(), "readable by other users: it holds password hashes and sessions; chmod 700 the data directory and 600 its files");
+                }
+                format!("sqlite://{}", file.display())
             }
         };
         let store = Store::connect(&url).await?;
@@ -203,6 +205,9 @@ pub struct SyncArgs {
     /// Print each event as one JSON object per line instead of a progress bar.
     #[arg(long)]
     pub json: bool,
+    /// Allow a plain http base URL beyond a loopback address (the password then travels in the clear).
+    #[arg(long, env = "YELP_ADS_ALLOW_INSECURE_YELP_URL", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_insecure_yelp_url: bool,
 }
 
 /// Runs `yelp-ads sync`; answers whether the run completed.
@@ -211,7 +216,11 @@ pub async fn sync(args: SyncArgs) -> Result<bool> {
     let workspace = store
         .workspace_for_credentials(&args.yelp_base_url, &args.yelp_username)
         .await?;
-    let client = crate::yelp::client(
+    let settings = crate::yelp::YelpSettings {
+        allow_insecure_url: args.allow_insecure_yelp_url,
+        ..crate::yelp::YelpSettings::default()
+    };
+    let client = settings.client(
         &args.yelp_base_url,
         &args.yelp_username,
         args.yelp_password.clone(),
@@ -477,5 +486,38 @@ impl Output {
     fn line(&mut self, line: &str) -> Result<()> {
         writeln!(self.0.lock(), "{line}")
             .map_err(|e| Error::Invalid(format!("cannot write output: {e}")))
+    }
+}
+
+/// The entries of `data_dir` (the directory itself, the SQLite files, the key file) that the group or
+/// other users can read or write: they hold password hashes, sessions and the key of stored credentials.
+pub fn readable_by_others(data_dir: &std::path::Path) -> Vec<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut found = Vec::new();
+        let candidates = std::iter::once(data_dir.to_path_buf()).chain(
+            [
+                "yelp-ads.db",
+                "yelp-ads.db-wal",
+                "yelp-ads.db-shm",
+                crate::secrets::KEY_FILE_NAME,
+            ]
+            .iter()
+            .map(|name| data_dir.join(name)),
+        );
+        for path in candidates {
+            if let Ok(meta) = std::fs::metadata(&path) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    found.push(path);
+                }
+            }
+        }
+        found
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = data_dir;
+        Vec::new()
     }
 }

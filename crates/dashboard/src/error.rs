@@ -25,6 +25,15 @@ pub enum Error {
     /// The request conflicts with work already under way.
     #[error("{0}")]
     Conflict(String),
+    /// A create identical to one asked for minutes ago (job `job_id`), sent without the confirmation
+    /// that another one is wanted.
+    #[error(
+        "An identical program (same business, type, start date and budget) was asked for minutes ago, as job {job_id}; send it again with confirm_duplicate to create another one"
+    )]
+    Duplicate {
+        /// The earlier job.
+        job_id: String,
+    },
 }
 
 /// `Result` with the dashboard's error.

@@ -5,6 +5,7 @@
 //! and the `yelp_partner_api` client; the store knows nothing of HTTP and the client nothing of the database.
 
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod demo;
 pub mod error;

@@ -162,8 +162,7 @@ fn file_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
 /// Writes a new key to a temporary file readable by its owner only, then links it into place, so that two
 /// processes starting at once agree on one key and nobody ever reads a half-written file.
 fn create_key_file(data_dir: &Path, path: &Path) -> Result<()> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| file_error("cannot create the data directory", data_dir, &e))?;
+    create_owner_only_dir(data_dir)?;
     let temp: PathBuf = data_dir.join(format!(".{KEY_FILE_NAME}.{}.tmp", crate::store::new_id()));
     let written = write_owner_only(&temp, STANDARD.encode(random_bytes::<KEY_LEN>()).as_bytes())
         .and_then(|()| std::fs::hard_link(&temp, path));
@@ -176,6 +175,31 @@ fn create_key_file(data_dir: &Path, path: &Path) -> Result<()> {
         // Another process created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(file_error("cannot create the key file", path, &e)),
+    }
+}
+
+/// Creates `dir` (and its missing parents) accessible to its owner only, as the data directory holds the
+/// database and the key; an existing directory is left as it is.
+pub(crate) fn create_owner_only_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| file_error("cannot create the data directory", dir, &e))
+}
+
+/// Creates `path` empty and readable by its owner only, unless it exists: SQLite then keeps the mode,
+/// and gives its `-wal` and `-shm` files the same.
+pub(crate) fn create_owner_only_file(path: &Path) -> Result<()> {
+    match write_owner_only(path, b"") {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(file_error("cannot create the database file", path, &e)),
     }
 }
 

@@ -4,8 +4,10 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Args;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args};
 
+use crate::cache::BodyCache;
 use crate::cli::DatabaseArgs;
 use crate::demo::{self, DEMO_PASSWORD, DEMO_USER, DEMO_WORKSPACE, DemoOptions};
 use crate::error::Result;
@@ -13,7 +15,7 @@ use crate::jobs::JobOptions;
 use crate::schedule::{self, Schedule};
 use crate::secrets::SecretBox;
 use crate::sync::{SyncEngine, SyncOptions};
-use crate::web::{AppState, Application};
+use crate::web::{AppState, Application, ConnectionLimits};
 use crate::yelp::{self, YelpSettings};
 
 /// How long a stop waits for syncs to finish their page and streams to close.
@@ -35,12 +37,16 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Mark cookies `Secure` (set it when the dashboard is served over https).
-    #[arg(long, env = "YELP_ADS_SECURE_COOKIES")]
+    #[arg(long, env = "YELP_ADS_SECURE_COOKIES", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (set it behind a reverse proxy, which must set the
     /// header; otherwise every client shares the proxy's address for sign-in throttling).
-    #[arg(long, env = "YELP_ADS_TRUST_FORWARDED_FOR")]
+    #[arg(long, env = "YELP_ADS_TRUST_FORWARDED_FOR", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
+    /// Allow a workspace's Yelp base URL to be plain http beyond a loopback address (the partner password
+    /// then travels in the clear); without it, https is required except to 127.0.0.1, ::1 or localhost.
+    #[arg(long, env = "YELP_ADS_ALLOW_INSECURE_YELP_URL", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub allow_insecure_yelp_url: bool,
     /// Pages requested from Yelp at once by a sync.
     #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub sync_concurrency: u16,
@@ -67,6 +73,29 @@ pub struct ServeArgs {
     /// claim every third of it; a job check outlasting it may be repeated elsewhere, and only one ends the job.
     #[arg(long, env = "YELP_ADS_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub lease_seconds: u64,
+    /// How long a client may take to send a request's headers, from its first byte (e.g. 10s); then the
+    /// connection is closed.
+    #[arg(long, env = "YELP_ADS_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = positive_interval)]
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request being handled and no byte sent either way
+    /// (keep-alive between requests); requests being handled and event streams are never cut.
+    #[arg(long, env = "YELP_ADS_IDLE_TIMEOUT", default_value = "75s", value_parser = positive_interval)]
+    pub idle_timeout: Duration,
+    /// A bearer token that `GET /metrics` then asks for (`Authorization: Bearer …`); unset, the metrics,
+    /// which are aggregate counts only, are public.
+    #[arg(long, env = "YELP_ADS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<secrecy::SecretString>,
+    /// Memory for cached program-list answers, in MiB (they are bounded by size, whatever the queries).
+    #[arg(long, env = "YELP_ADS_LIST_CACHE_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=16_384))]
+    pub list_cache_mib: u64,
+}
+
+/// An interval such as 10s or 1m, not 0.
+fn positive_interval(text: &str) -> std::result::Result<Duration, String> {
+    match schedule::parse_interval(text)? {
+        Duration::ZERO => Err("must be more than 0 (e.g. 10s)".into()),
+        interval => Ok(interval),
+    }
 }
 
 /// Serves until SIGINT or SIGTERM.
@@ -101,9 +130,18 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         secrets,
         args.secure_cookies,
         job_options,
-        YelpSettings::with_rate(args.yelp_rps, args.yelp_burst)?,
+        YelpSettings {
+            allow_insecure_url: args.allow_insecure_yelp_url,
+            ..YelpSettings::with_rate(args.yelp_rps, args.yelp_burst)?
+        },
     );
     state.trust_forwarded_for = args.trust_forwarded_for;
+    state.metrics_token = args.metrics_token.clone().filter(|t| {
+        use secrecy::ExposeSecret as _;
+        !t.expose_secret().is_empty()
+    });
+    state.list_bodies =
+        std::sync::Arc::new(BodyCache::of_bodies(args.list_cache_mib * 1024 * 1024));
     // Picks up every unfinished job, those of a previous run included.
     let watcher = state.jobs.spawn_watcher();
     let mut schedule = Schedule::new(
@@ -117,7 +155,12 @@ pub async fn serve(args: ServeArgs) -> Result<bool> {
         }
     }
     let schedule = schedule.spawn();
-    let app = Application::bind(args.bind, state).await?;
+    let app = Application::bind(args.bind, state)
+        .await?
+        .with_limits(ConnectionLimits {
+            header_read: args.header_read_timeout,
+            idle: args.idle_timeout,
+        });
     let addr = app.local_addr();
     {
         // The first line is for scripts (with --bind 127.0.0.1:0 it is how they learn the port).

@@ -28,6 +28,8 @@ pub struct YelpSettings {
     pub rate_limit: Option<RateLimit>,
     /// Longest wait for one attempt, from connecting to the last byte.
     pub timeout: Duration,
+    /// Whether a base URL may be plain http beyond a loopback address (`--allow-insecure-yelp-url`).
+    pub allow_insecure_url: bool,
 }
 
 impl Default for YelpSettings {
@@ -36,6 +38,7 @@ impl Default for YelpSettings {
         Self {
             rate_limit: None,
             timeout: Duration::from_secs(15),
+            allow_insecure_url: false,
         }
     }
 }
@@ -65,6 +68,7 @@ impl YelpSettings {
         password: SecretString,
         observer: Option<CallObserver>,
     ) -> Result<Client> {
+        check_base_url(base_url, self.allow_insecure_url)?;
         let mut config = ClientConfig::new(base_url, username, password)?;
         config.retry = RetryPolicy {
             max_attempts: READ_ATTEMPTS,
@@ -74,6 +78,31 @@ impl YelpSettings {
         config.rate_limit = self.rate_limit;
         config.timeout = self.timeout;
         Ok(Client::new(config)?)
+    }
+}
+
+/// Refuses a Yelp base URL that would send the partner password in the clear: it must be https, or plain
+/// http to a loopback address (tests, the demo's simulator, a local TLS proxy), unless `allow_insecure`.
+pub fn check_base_url(base_url: &str, allow_insecure: bool) -> Result<()> {
+    let url = url::Url::parse(base_url)
+        .map_err(|e| Error::Invalid(format!("the Yelp base URL is not a valid URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || allow_insecure => Ok(()),
+        "http" => Err(Error::Invalid(
+            "the Yelp base URL must be https (plain http only to a loopback address, or with \
+             --allow-insecure-yelp-url): the partner password travels with every request"
+                .into(),
+        )),
+        _ => Err(Error::Invalid(
+            "the Yelp base URL must start with https://".into(),
+        )),
     }
 }
 
@@ -90,6 +119,27 @@ pub fn client(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_urls_must_be_https_but_on_loopback_or_when_allowed() {
+        for ok in [
+            "https://partner-api.yelp.com",
+            "http://127.0.0.1:8787",
+            "http://localhost:1/x",
+            "http://[::1]:80",
+        ] {
+            assert!(check_base_url(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://partner-api.yelp.com",
+            "http://10.0.0.5",
+            "ftp://x",
+            "nonsense",
+        ] {
+            assert!(check_base_url(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_base_url("http://10.0.0.5", true).is_ok());
+    }
 
     #[test]
     fn a_rate_of_zero_means_no_limit_and_nonsense_is_refused() {

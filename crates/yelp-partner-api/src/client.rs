@@ -27,6 +27,9 @@ use crate::retry::{RetryPolicy, parse_retry_after};
 /// Largest answer we read; Yelp's biggest pages are a few hundred kilobytes.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
+/// Yelp's plain-text answer to a route it does not serve (its contract, §6).
+const NO_ROUTE: &str = "The requested route does not exist";
+
 /// Page size of `GET /v1/programs/list/{business_id}`, which caps it there.
 pub const BUSINESS_PAGE_SIZE: u32 = 40;
 
@@ -822,17 +825,27 @@ fn ok_json(
         });
     }
     let parsed = yelp_error_body(&reply.body);
+    if parsed.is_none() {
+        // Not Yelp's error object: whatever answered (a proxy, or a server the base URL should not name)
+        // is never quoted in a message a user may see; its start goes to the log, bounded.
+        warn!(endpoint, status = status.as_u16(), body = %body_excerpt(&reply.body), "answer is not a Yelp error object");
+    }
     if status == StatusCode::NOT_FOUND {
         let detail = match parsed {
-            Some((_, d)) if !d.is_empty() => Some(d),
-            _ => Some(body_excerpt(&reply.body)).filter(|d| !d.is_empty()),
+            Some((_, d)) => Some(d).filter(|d| !d.is_empty()),
+            // Yelp's plain-text answer to a route it does not serve (as for pause without access): our
+            // own copy of its words, not the body.
+            None if String::from_utf8_lossy(&reply.body).trim() == NO_ROUTE => {
+                Some(NO_ROUTE.to_owned())
+            }
+            None => None,
         };
         return Err(Error::NotFound {
             what: not_found(),
             detail,
         });
     }
-    let (id, description) = parsed.unwrap_or_else(|| (None, body_excerpt(&reply.body)));
+    let (id, description) = parsed.unwrap_or_default();
     Err(Error::Rejected {
         status: status.as_u16(),
         id,

@@ -13,13 +13,14 @@ pub enum Error {
     Unauthorized,
 
     /// Yelp refused the request as invalid or not allowed (HTTP 400, 403, 422 and other 4xx).
-    #[error("Yelp refused the request (HTTP {status}{}): {description}", id.as_deref().map(|i| format!(", {i}")).unwrap_or_default())]
+    #[error("Yelp refused the request (HTTP {status}{}){}", id.as_deref().map(|i| format!(", {i}")).unwrap_or_default(), if description.is_empty() { String::new() } else { format!(": {description}") })]
     Rejected {
         /// HTTP status.
         status: u16,
         /// Yelp's error id or code, when it sent one.
         id: Option<String>,
-        /// Yelp's description, or the start of the body.
+        /// Yelp's description from its error object; empty when the answer was not one (its body is
+        /// logged, never put in an error, as it may come from anything the base URL reaches).
         description: String,
     },
 
@@ -122,7 +123,7 @@ pub(crate) fn yelp_error_body(body: &[u8]) -> Option<(Option<String>, String)> {
     Some((id, description))
 }
 
-/// The start of a body that is not a Yelp error object, for a message.
+/// The start of a body that is not a Yelp error object, for the log.
 pub(crate) fn body_excerpt(body: &[u8]) -> String {
     const MAX: usize = 200;
     let text = String::from_utf8_lossy(body);

@@ -20,6 +20,50 @@ use crate::store::{
     User, new_id, now_ms,
 };
 
+/// How long an identical create needs the user's confirmation (ms): 10 minutes.
+pub const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+/// How long a second submission of a token waits for the first one's answer from Yelp before answering
+/// its job as it stands: longer than a Yelp request may take.
+const FIRST_ANSWER_WAIT: Duration = Duration::from_secs(30);
+
+/// A form's (or a script's) one-time submission token: every submission of the form carries it, and a
+/// second one with the same token answers the first one's job instead of sending the change again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmissionToken(String);
+
+impl SubmissionToken {
+    /// A token as sent: 16 to 128 characters of A-Z, a-z, 0-9, `-` or `_` (pages send 32 of base64url).
+    pub fn parse(text: &str) -> Result<Self> {
+        let ok = (16..=128).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(Error::InvalidFields(vec![(
+                "submission_token".into(),
+                "submission_token must be 16 to 128 characters of A-Z, a-z, 0-9, '-' or '_'".into(),
+            )]))
+        }
+    }
+
+    /// A new random token, for a form being shown.
+    pub fn new_random() -> Self {
+        use base64::Engine as _;
+        Self(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(crate::secrets::random_bytes::<24>()),
+        )
+    }
+
+    /// The token as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Builds the Yelp client of a workspace (from its stored credentials).
 pub type ClientSource = Arc<dyn Fn(String) -> BoxFuture<'static, Result<Client>> + Send + Sync>;
 
@@ -148,6 +192,8 @@ struct Inner {
     instance_id: String,
     /// Ids of jobs whose row just changed, for live streams.
     changes: broadcast::Sender<String>,
+    /// Held while a create is checked against recent ones and recorded.
+    creating: tokio::sync::Mutex<()>,
 }
 
 /// A running watcher; [`WatcherHandle::stop`] ends it after the checks under way.
@@ -177,6 +223,7 @@ impl JobService {
                 options,
                 instance_id: new_id(),
                 changes,
+                creating: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -201,30 +248,55 @@ impl JobService {
 
     /// A program of the workspace that the mirror holds (removed ones are not found).
     pub async fn program(&self, workspace_id: &str, program_id: &str) -> Result<StoredProgram> {
-        let id = ProgramId::parse(program_id).map_err(|e| {
-            Error::InvalidFields(vec![("program_id".into(), format!("program_id: {e}"))])
-        })?;
         self.inner
             .store
-            .program(workspace_id, id.as_str())
+            .program_by_given_id(workspace_id, program_id)
             .await?
             .filter(|p| p.removed_at.is_none())
-            .ok_or_else(|| Error::NotFound(format!("program {id}")))
+            .ok_or_else(|| Error::NotFound(format!("program {program_id}")))
     }
 
-    /// Submits a create; answers the job's id.
-    pub async fn create(&self, user: &User, body: &Value) -> Result<String> {
-        let request = validate::create(body, today())?;
-        self.submit_create(user, JobType::Create, None, request)
+    /// Submits a create; answers the job's id. With `token`, a second submission answers the first one's
+    /// job; with or without it, a create identical to one of the last 10 minutes is refused
+    /// ([`Error::Duplicate`]) unless the body says `"confirm_duplicate": true`.
+    pub async fn create(
+        &self,
+        user: &User,
+        body: &Value,
+        token: Option<&SubmissionToken>,
+    ) -> Result<String> {
+        if let Some(job_id) = self.answered(user, token).await? {
+            return Ok(job_id);
+        }
+        let (body, confirmed) = take_confirmation(body)?;
+        let request = validate::create(&body, today())?;
+        self.submit_create(user, JobType::Create, None, request, token, confirmed)
             .await
     }
 
-    /// Submits a new program like `program_id`; answers the job's id.
-    pub async fn duplicate(&self, user: &User, program_id: &str, body: &Value) -> Result<String> {
+    /// Submits a new program like `program_id`; answers the job's id. Guarded like [`Self::create`].
+    pub async fn duplicate(
+        &self,
+        user: &User,
+        program_id: &str,
+        body: &Value,
+        token: Option<&SubmissionToken>,
+    ) -> Result<String> {
+        if let Some(job_id) = self.answered(user, token).await? {
+            return Ok(job_id);
+        }
+        let (body, confirmed) = take_confirmation(body)?;
         let source = self.program(&user.workspace_id, program_id).await?;
-        let request = validate::duplicate(body, &source, today())?;
-        self.submit_create(user, JobType::Duplicate, Some(source.program_id), request)
-            .await
+        let request = validate::duplicate(&body, &source, today())?;
+        self.submit_create(
+            user,
+            JobType::Duplicate,
+            Some(source.program_id),
+            request,
+            token,
+            confirmed,
+        )
+        .await
     }
 
     async fn submit_create(
@@ -233,60 +305,157 @@ impl JobService {
         job_type: JobType,
         source: Option<String>,
         request: CreateProgram,
+        token: Option<&SubmissionToken>,
+        confirmed: bool,
     ) -> Result<String> {
         let client = (self.inner.clients)(user.workspace_id.clone()).await?;
         let mut described = create_json(&request);
         if let Some(source) = &source {
             described["source_program_id"] = json!(source);
         }
-        let job = self.new_job(
+        let mut job = self.new_job(
             user,
             job_type,
             None,
             Some(request.business_id.to_string()),
             described,
         );
-        self.inner.store.insert_job(&job).await?;
+        job.fingerprint = Some(fingerprint(&request));
+        job.submission_token = token.map(|t| t.as_str().to_owned());
+        // The check and the record under one lock, so that two identical creates sent at once in this
+        // process cannot both pass the check.
+        let recorded = {
+            let _turn = self.inner.creating.lock().await;
+            let earlier = if confirmed {
+                None
+            } else {
+                let since = now_ms() - DUPLICATE_WINDOW_MS;
+                self.inner
+                    .store
+                    .recent_job_with_fingerprint(&user.workspace_id, &fingerprint(&request), since)
+                    .await?
+            };
+            match earlier {
+                // The same submission sent again (another instance may have recorded it first).
+                Some(earlier)
+                    if earlier.submission_token == job.submission_token && token.is_some() =>
+                {
+                    false
+                }
+                Some(earlier) => return Err(Error::Duplicate { job_id: earlier.id }),
+                None => self.inner.store.insert_job(&job).await?,
+            }
+        };
+        if !recorded {
+            return self.first_answer(user, token).await;
+        }
         let sent = client.create_program(&request).await;
         self.record_submission(job, sent).await
     }
 
-    /// Submits an edit of `program_id`; answers the job's id.
-    pub async fn edit(&self, user: &User, program_id: &str, body: &Value) -> Result<String> {
+    /// Submits an edit of `program_id`; answers the job's id (the first one's, for a token sent before).
+    pub async fn edit(
+        &self,
+        user: &User,
+        program_id: &str,
+        body: &Value,
+        token: Option<&SubmissionToken>,
+    ) -> Result<String> {
+        if let Some(job_id) = self.answered(user, token).await? {
+            return Ok(job_id);
+        }
         let program = self.program(&user.workspace_id, program_id).await?;
         let edit = validate::edit(body, &program, today())?;
         let client = (self.inner.clients)(user.workspace_id.clone()).await?;
-        let job = self.new_job(
+        let mut job = self.new_job(
             user,
             JobType::Edit,
             Some(program.program_id.clone()),
             program.business_id.clone(),
             edit_json(&edit),
         );
-        self.inner.store.insert_job(&job).await?;
+        job.submission_token = token.map(|t| t.as_str().to_owned());
+        if !self.inner.store.insert_job(&job).await? {
+            return self.first_answer(user, token).await;
+        }
         let sent = client
             .edit_program(&ProgramId::from_yelp(program.program_id), &edit)
             .await;
         self.record_submission(job, sent).await
     }
 
-    /// Submits the end of `program_id`; answers the job's id.
-    pub async fn end(&self, user: &User, program_id: &str) -> Result<String> {
+    /// Submits the end of `program_id`; answers the job's id (the first one's, for a token sent before).
+    pub async fn end(
+        &self,
+        user: &User,
+        program_id: &str,
+        token: Option<&SubmissionToken>,
+    ) -> Result<String> {
+        if let Some(job_id) = self.answered(user, token).await? {
+            return Ok(job_id);
+        }
         let program = self.program(&user.workspace_id, program_id).await?;
         validate::end(&program, today())?;
         let client = (self.inner.clients)(user.workspace_id.clone()).await?;
-        let job = self.new_job(
+        let mut job = self.new_job(
             user,
             JobType::Terminate,
             Some(program.program_id.clone()),
             program.business_id.clone(),
             json!({}),
         );
-        self.inner.store.insert_job(&job).await?;
+        job.submission_token = token.map(|t| t.as_str().to_owned());
+        if !self.inner.store.insert_job(&job).await? {
+            return self.first_answer(user, token).await;
+        }
         let sent = client
             .end_program(&ProgramId::from_yelp(program.program_id))
             .await;
         self.record_submission(job, sent).await
+    }
+
+    /// The job of an earlier submission with `token`, once that one has Yelp's answer; `None` for a token
+    /// not used yet (or none).
+    async fn answered(
+        &self,
+        user: &User,
+        token: Option<&SubmissionToken>,
+    ) -> Result<Option<String>> {
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        if self
+            .inner
+            .store
+            .job_by_submission_token(&user.workspace_id, token.as_str())
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        self.first_answer(user, Some(token)).await.map(Some)
+    }
+
+    /// The id of the job recorded with `token`, waiting while its submission is being sent (its id then
+    /// becomes Yelp's job id): at most [`FIRST_ANSWER_WAIT`], then the job's id as it stands.
+    async fn first_answer(&self, user: &User, token: Option<&SubmissionToken>) -> Result<String> {
+        let token = token.ok_or_else(|| Error::NotFound("the submission".into()))?;
+        let mut changes = self.subscribe();
+        let deadline = tokio::time::Instant::now() + FIRST_ANSWER_WAIT;
+        loop {
+            let job = self
+                .inner
+                .store
+                .job_by_submission_token(&user.workspace_id, token.as_str())
+                .await?
+                .ok_or_else(|| Error::NotFound("the submission's job".into()))?;
+            let being_sent = job.status == PENDING && job.next_poll_at.is_none();
+            if !being_sent || tokio::time::Instant::now() >= deadline {
+                return Ok(job.id);
+            }
+            // Told when a job of this process changes; another instance's is seen on the next look.
+            let _ = tokio::time::timeout(Duration::from_millis(200), changes.recv()).await;
+        }
     }
 
     /// Pauses (`pause`) or resumes a CPC program. Yelp answers at once, so the job is recorded already
@@ -422,6 +591,8 @@ impl JobService {
             completed_at: None,
             next_poll_at: None,
             poll_count: 0,
+            submission_token: None,
+            fingerprint: None,
         }
     }
 
@@ -515,6 +686,38 @@ fn create_json(r: &CreateProgram) -> Value {
         "fee_period": r.fee_period.map(|p| p.as_str()),
         "ad_categories": r.ad_categories,
     })
+}
+
+/// What makes two creates identical: the business, the type, the start date and the budget.
+fn fingerprint(r: &CreateProgram) -> String {
+    format!(
+        "{}|{}|{}|{}",
+        r.business_id.as_str(),
+        r.program_type.as_str(),
+        r.start.map_or_else(|| "-".to_owned(), |d| d.to_string()),
+        r.budget
+            .map_or_else(|| "-".to_owned(), |c| c.get().to_string()),
+    )
+}
+
+/// The body without its `confirm_duplicate` (which is not a field of the program), and whether it was
+/// `true`.
+fn take_confirmation(body: &Value) -> Result<(Value, bool)> {
+    let mut body = body.clone();
+    let confirmed = match body
+        .as_object_mut()
+        .and_then(|fields| fields.remove("confirm_duplicate"))
+    {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => {
+            return Err(Error::InvalidFields(vec![(
+                "confirm_duplicate".into(),
+                "confirm_duplicate must be true or false".into(),
+            )]));
+        }
+    };
+    Ok((body, confirmed))
 }
 
 fn edit_json(e: &EditProgram) -> Value {

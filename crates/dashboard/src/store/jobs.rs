@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, markers};
+use super::{Store, is_unique_violation, markers};
 use crate::error::Result;
 
 /// A job's status as clients read it.
@@ -67,6 +67,10 @@ pub struct JobRecord {
     pub next_poll_at: Option<i64>,
     /// Status checks so far.
     pub poll_count: i64,
+    /// The one-time token of the form or script submission that asked for it, if it sent one.
+    pub submission_token: Option<String>,
+    /// For a create or duplicate: what makes another one identical (business, type, start, budget).
+    pub fingerprint: Option<String>,
 }
 
 impl JobRecord {
@@ -78,7 +82,7 @@ impl JobRecord {
 
 const JOB_COLUMNS: &str = "id, workspace_id, user_id, username, job_type, program_id, business_id, request, \
     yelp_job_id, status, yelp_status, receipt, errors, created_at, updated_at, completed_at, next_poll_at, \
-    poll_count";
+    poll_count, submission_token, fingerprint";
 
 /// Filters of a job history.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,11 +100,13 @@ pub struct JobFilter {
 }
 
 impl Store {
-    /// Records a job.
-    pub async fn insert_job(&self, job: &JobRecord) -> Result<()> {
-        sqlx::query(&format!(
+    /// Records a job. Answers `false`, recording nothing, when a job of the workspace already carries its
+    /// submission token: the unique key decides, so of two submissions racing with one token one is
+    /// recorded.
+    pub async fn insert_job(&self, job: &JobRecord) -> Result<bool> {
+        let inserted = sqlx::query(&format!(
             "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({})",
-            markers(self.backend, 1, 18)
+            markers(self.backend, 1, 20)
         ))
         .bind(&job.id)
         .bind(&job.workspace_id)
@@ -120,9 +126,48 @@ impl Store {
         .bind(job.completed_at)
         .bind(job.next_poll_at)
         .bind(job.poll_count)
+        .bind(&job.submission_token)
+        .bind(&job.fingerprint)
         .execute(&self.writer)
-        .await?;
-        Ok(())
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            Err(e) if job.submission_token.is_some() && is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The workspace's job that carries this submission token, if any.
+    pub async fn job_by_submission_token(
+        &self,
+        workspace_id: &str,
+        token: &str,
+    ) -> Result<Option<JobRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 AND submission_token = $2"
+        ))
+        .bind(workspace_id)
+        .bind(token)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    /// The workspace's latest job with this fingerprint created at or after `since` that has not failed.
+    pub async fn recent_job_with_fingerprint(
+        &self,
+        workspace_id: &str,
+        fingerprint: &str,
+        since: i64,
+    ) -> Result<Option<JobRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 AND fingerprint = $2 \
+             AND created_at >= $3 AND status <> 'FAILED' ORDER BY created_at DESC LIMIT 1"
+        ))
+        .bind(workspace_id)
+        .bind(fingerprint)
+        .bind(since)
+        .fetch_optional(&self.writer)
+        .await?)
     }
 
     /// One job of the workspace.

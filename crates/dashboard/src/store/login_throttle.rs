@@ -1,5 +1,8 @@
-//! Failed sign-in counts per key (`user:<name>`, `addr:<ip>`) and the locks they lead to. The policy (how
-//! many, how long) is `auth`'s; this module only keeps the counts, atomically.
+//! Failed sign-in counts per key (`user:<name>`, `addr:<ip>`) and the locks they lead to, and the turns that
+//! attempts on one key take in this process. The policy (how many, how long) is `auth`'s; this module only
+//! keeps the counts, atomically.
+
+use std::sync::Arc;
 
 use sqlx::FromRow;
 
@@ -98,5 +101,59 @@ impl Store {
         .execute(&self.writer)
         .await?
         .rows_affected())
+    }
+}
+
+/// Sign-in attempts under way in this process, one queue per throttle key.
+#[derive(Debug, Default)]
+pub(super) struct LoginTurns {
+    queues: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The turn of one sign-in attempt on a key; the next attempt on the key goes when it is dropped.
+pub struct LoginTurn {
+    key: String,
+    queue: Option<tokio::sync::OwnedMutexGuard<()>>,
+    turns: Arc<LoginTurns>,
+}
+
+impl Drop for LoginTurn {
+    fn drop(&mut self) {
+        let guard = self.queue.take();
+        let mut queues = self
+            .turns
+            .queues
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        drop(guard);
+        // The map's reference is the last one when nobody holds or awaits the queue: forget it, so that
+        // the map holds only keys in use. Nobody can take a new reference while the map is locked.
+        if queues
+            .get(&self.key)
+            .is_some_and(|queue| Arc::strong_count(queue) == 1)
+        {
+            queues.remove(&self.key);
+        }
+    }
+}
+
+impl Store {
+    /// Waits for the turn of a sign-in attempt on `key` in this process: attempts on one key are checked
+    /// one after another, so that each sees the failures counted by those before it. (Across instances
+    /// each process has its own queue, so at most one attempt per instance runs at once.)
+    pub async fn login_turn(&self, key: &str) -> LoginTurn {
+        let queue = {
+            let mut queues = self
+                .login_turns
+                .queues
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            queues.entry(key.to_owned()).or_default().clone()
+        };
+        LoginTurn {
+            key: key.to_owned(),
+            queue: Some(queue.lock_owned().await),
+            turns: self.login_turns.clone(),
+        }
     }
 }

@@ -22,8 +22,8 @@ pub use jobs::{
     COMPLETED, FAILED, IN_PROGRESS, JobCount, JobFilter, JobRecord, PENDING, UNKNOWN_OUTCOME,
 };
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
-pub use login_throttle::ThrottleState;
-pub use programs::{KnownBusinesses, PageWrite, StoredProgram};
+pub use login_throttle::{LoginTurn, ThrottleState};
+pub use programs::{KnownBusinesses, PageWrite, StoredProgram, could_be_mirrored};
 pub use schedule::SyncActivity;
 pub use sessions::SessionRecord;
 pub use sync_runs::{RunCounts, RunStats, SyncLease, SyncRun};
@@ -51,6 +51,8 @@ pub struct Store {
     backend: Backend,
     /// Program-list results by workspace, query and mirror version.
     list_cache: std::sync::Arc<listing::ListCache>,
+    /// Sign-in attempts under way, by throttle key.
+    login_turns: std::sync::Arc<login_throttle::LoginTurns>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -74,6 +76,7 @@ impl Store {
             writer,
             backend,
             list_cache: std::sync::Arc::default(),
+            login_turns: std::sync::Arc::default(),
         })
     }
 

@@ -6,7 +6,7 @@ use sqlx::{FromRow, Row};
 use yelp_partner_api::{Program, ProgramEntry};
 
 use super::{Backend, Store, markers};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What writing one page of a listing did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -384,6 +384,51 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?)
     }
+
+    /// One program of the workspace by an id a user gave (a link, a form, a script). Ids of Yelp's usual
+    /// URL-safe alphabet are looked up; so is any other id that [`could_be_mirrored`] allows, since Yelp
+    /// may send ids outside that alphabet and the mirror keeps them as sent, but one the mirror does not
+    /// hold is refused as before (`InvalidFields` naming `program_id`) rather than reported missing.
+    pub async fn program_by_given_id(
+        &self,
+        workspace_id: &str,
+        given: &str,
+    ) -> Result<Option<StoredProgram>> {
+        let refused = |e: yelp_partner_api::InvalidId| {
+            Error::InvalidFields(vec![("program_id".into(), format!("program_id: {e}"))])
+        };
+        match yelp_partner_api::ProgramId::parse(given) {
+            Ok(id) => self.program(workspace_id, id.as_str()).await,
+            Err(e) if !could_be_mirrored(given) => Err(refused(e)),
+            Err(e) => match self.program(workspace_id, given).await? {
+                Some(program) => Ok(Some(program)),
+                None => Err(refused(e)),
+            },
+        }
+    }
+
+    /// Whether the mirror holds a program of business `business_id` in the workspace.
+    pub async fn business_known(&self, workspace_id: &str, business_id: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM programs WHERE workspace_id = $1 AND business_id = $2 LIMIT 1",
+        )
+        .bind(workspace_id)
+        .bind(business_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+}
+
+/// Whether an id outside Yelp's usual alphabet may be looked up in the mirror: 1 to 128 characters, none
+/// a control character, and not `.` or `..` (which a URL path would read as a step). Such an id goes to
+/// Yelp only as one percent-encoded path segment or inside a JSON body, so it cannot change a request.
+pub fn could_be_mirrored(given: &str) -> bool {
+    !given.is_empty()
+        && given.chars().count() <= 128
+        && !given.chars().any(char::is_control)
+        && given != "."
+        && given != ".."
 }
 
 /// Columns of `programs` written by a sync, in bind order.

@@ -232,6 +232,15 @@ fn check_credentials(yelp_base_url: &str, yelp_username: &str) -> Result<()> {
     if yelp_username.trim().is_empty() {
         return Err(Error::Invalid("the Yelp username must not be empty".into()));
     }
+    if yelp_base_url
+        .chars()
+        .chain(yelp_username.chars())
+        .any(char::is_control)
+    {
+        return Err(Error::Invalid(
+            "the Yelp base URL and username must not contain control characters".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, refuse_control};
 use crate::auth::{self, LoginError};
 use crate::store::{SessionRecord, User, now_ms};
 
@@ -98,6 +98,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             }
         }
         if let Some((username, password)) = basic_credentials(&parts.headers) {
+            refuse_control("username", &username)?;
             let key = auth::token_hash(&format!("{username}\0{password}"));
             if let Some(user) = state.basic_logins.get(&key, now) {
                 return Ok(Self {
@@ -287,8 +288,12 @@ impl BasicLogins {
     }
 }
 
-/// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page, with its
-/// throttling. Answers the user, their new session and the `Set-Cookie` value that carries it.
+/// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page (any
+/// other sign-in endpoint should call it too). `addr` is the client's address as [`ClientAddr`] gives it;
+/// `username` and `password` are as typed. The check itself, with its throttling, is [`auth::login`],
+/// which HTTP Basic calls as well. Answers the user, their new session and the `Set-Cookie` value that
+/// carries it; a wrong password is [`LoginError::Invalid`], a locked username or address
+/// [`LoginError::Throttled`].
 pub(crate) async fn sign_in(
     state: &AppState,
     addr: &str,

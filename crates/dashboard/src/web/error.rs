@@ -26,8 +26,17 @@ pub enum ApiError {
     Forbidden(String),
     /// 404.
     NotFound(String),
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
     /// 409.
     Conflict(String),
+    /// 409: a create identical to a recent one, not confirmed; names the earlier job.
+    Duplicate {
+        /// The earlier job.
+        job_id: String,
+        /// What to tell the user.
+        message: String,
+    },
     /// 429: too many failed sign-ins.
     TooManyRequests {
         /// Seconds until trying again makes sense.
@@ -60,6 +69,10 @@ impl From<Error> for ApiError {
             Error::InvalidFields(fields) => Self::Fields(fields),
             Error::NotFound(what) => Self::NotFound(format!("{what} not found")),
             Error::Conflict(message) => Self::Conflict(message),
+            Error::Duplicate { ref job_id } => Self::Duplicate {
+                job_id: job_id.clone(),
+                message: e.to_string(),
+            },
             other => {
                 tracing::error!(error = %other, "request failed");
                 Self::Internal
@@ -76,7 +89,8 @@ impl ApiError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) | Self::Duplicate { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,13 +102,15 @@ impl ApiError {
             Self::BadRequest { message, .. }
             | Self::Forbidden(message)
             | Self::NotFound(message)
-            | Self::Conflict(message) => message.clone(),
+            | Self::Conflict(message)
+            | Self::Duplicate { message, .. } => message.clone(),
             Self::Fields(fields) => fields
                 .iter()
                 .map(|(_, m)| m.as_str())
                 .collect::<Vec<_>>()
                 .join("; "),
             Self::Unauthenticated => "Sign in first (session cookie or HTTP Basic).".into(),
+            Self::MethodNotAllowed => "This path does not take that method.".into(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many failed sign-ins; try again in {retry_after_secs} seconds.")
             }
@@ -108,7 +124,9 @@ impl ApiError {
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::Duplicate { .. } => "duplicate",
             Self::TooManyRequests { .. } => "throttled",
             Self::Internal => "internal",
         }
@@ -132,6 +150,7 @@ impl IntoResponse for ApiError {
                 body["error"]["field"] = json!(fields.first().map(|(f, _)| f));
                 body["error"]["fields"] = json!(list);
             }
+            Self::Duplicate { job_id, .. } => body["error"]["job_id"] = json!(job_id),
             _ => {}
         }
         let mut response = (status, Json(body)).into_response();

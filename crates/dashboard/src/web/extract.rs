@@ -1,27 +1,126 @@
-//! Our own extractors, whose rejections are [`ApiError`]s that name what is wrong.
+//! Our own extractors, whose rejections are [`ApiError`]s that name what is wrong. They are also where
+//! text enters the server, so they refuse control characters (a NUL among them, which PostgreSQL cannot
+//! store and SQLite's `LIKE` reads as the end of a pattern) with a 400 naming the field, once for every
+//! handler: the query string, JSON bodies, path parameters, and the page forms through
+//! [`crate::web::pages::FormFields`].
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::error::ApiError;
 
-/// A JSON body. A malformed, mistyped or oversized body is a 400 that says why (serde names the field).
+/// A 400 naming `field` when `value` holds a control character (NUL, escape, newline, …): no text the
+/// dashboard stores, searches or sends to Yelp has one.
+pub fn refuse_control(field: &str, value: &str) -> Result<(), ApiError> {
+    match value.chars().find(|c| c.is_control()) {
+        None => Ok(()),
+        Some(c) => Err(ApiError::field(
+            field,
+            format!(
+                "{field} must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            ),
+        )),
+    }
+}
+
+/// Whether a field holds a secret taken as typed: passwords are only hashed or sealed, never stored as
+/// text, so any character may belong to one.
+fn is_secret(field: &str) -> bool {
+    field.ends_with("password")
+}
+
+/// Every string of a JSON body, under the name of the top-level field it is in, must pass
+/// [`refuse_control`] (secrets excepted).
+fn refuse_control_in_json(field: &str, value: &Value) -> Result<(), ApiError> {
+    match value {
+        Value::String(text) if !is_secret(field) => refuse_control(field, text),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| refuse_control_in_json(field, item)),
+        Value::Object(members) => members.iter().try_for_each(|(name, member)| {
+            refuse_control(field, name)?;
+            refuse_control_in_json(field, member)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A JSON body. A malformed, mistyped or oversized body is a 400 that says why (serde names the field), and
+/// so is text with a control character in it.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::BadRequest {
+        let value = match axum::Json::<Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => {
+                return Err(ApiError::BadRequest {
+                    field: None,
+                    message: rejection.body_text(),
+                });
+            }
+        };
+        if let Value::Object(members) = &value {
+            for (name, member) in members {
+                refuse_control("field name", name)?;
+                refuse_control_in_json(name, member)?;
+            }
+        }
+        // Read into the target type through axum's reader again, whose errors name the field at fault.
+        let bytes = serde_json::to_vec(&value).map_err(|_| ApiError::Internal)?;
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(typed)| Self(typed))
+            .map_err(|rejection| ApiError::BadRequest {
                 field: None,
                 message: rejection.body_text(),
-            }),
-        }
+            })
+    }
+}
+
+/// The one parameter of a route's path (`/…/{program_id}`), percent-decoded. Invalid UTF-8 or a control
+/// character in it is a JSON 400 naming the parameter.
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let value = match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => value,
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                return Err(match e.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key } => {
+                        ApiError::field(key, format!("{key} is not valid UTF-8"))
+                    }
+                    _ => ApiError::BadRequest {
+                        field: None,
+                        message: e.body_text(),
+                    },
+                });
+            }
+            Err(other) => {
+                return Err(ApiError::BadRequest {
+                    field: None,
+                    message: other.body_text(),
+                });
+            }
+        };
+        let name = RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|raw| raw.iter().next().map(|(name, _)| name.to_owned()))
+            .unwrap_or_else(|| "path".to_owned());
+        refuse_control(&name, &value)?;
+        Ok(Self(value))
     }
 }
 
@@ -34,11 +133,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        Ok(Self(
-            url::form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect(),
-        ))
+        let values: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        for (name, value) in &values {
+            refuse_control(name, value)?;
+        }
+        Ok(Self(values))
     }
 }
 

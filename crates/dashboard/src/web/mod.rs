@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+mod connections;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -25,6 +26,7 @@ use tokio::net::TcpListener;
 use tracing::Instrument;
 use yelp_partner_api::Client;
 
+use crate::cache::{BodyCache, DEFAULT_LIST_CACHE_BYTES};
 use crate::error::{Error, Result};
 use crate::jobs::{ClientSource, JobOptions, JobService};
 use crate::secrets::SecretBox;
@@ -33,6 +35,8 @@ use crate::sync::SyncEngine;
 use crate::yelp::YelpSettings;
 use error::{ApiError, ApiResult};
 use metrics::Metrics;
+
+pub use connections::ConnectionLimits;
 
 /// Largest request body accepted; the API's bodies are small JSON objects.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -53,43 +57,16 @@ pub struct AppState {
     /// Whether the client address comes from `X-Forwarded-For` (behind a reverse proxy, where every
     /// connection comes from the proxy); off by default, as a direct client could forge the header.
     pub trust_forwarded_for: bool,
+    /// The bearer token `/metrics` asks for (`YELP_ADS_METRICS_TOKEN`); `None` leaves it public.
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Recently verified HTTP Basic sign-ins, so that scripts do not pay a password hash per request.
     pub basic_logins: Arc<auth::BasicLogins>,
     /// A Yelp client per workspace, rebuilt when its credentials change.
     yelp: Arc<YelpClients>,
     /// Program operations and their jobs.
     pub jobs: JobService,
-    /// Program-list response bodies by workspace, query and mirror version.
-    pub list_bodies: Arc<VersionedCache>,
-}
-
-/// Bodies computed from the mirror, valid while its version is the one they were computed at.
-#[derive(Debug, Default)]
-pub struct VersionedCache {
-    entries: Mutex<HashMap<String, (i64, axum::body::Bytes)>>,
-}
-
-impl VersionedCache {
-    /// Bodies kept; past it the cache starts over (a body is a few tens of kilobytes).
-    const CAPACITY: usize = 2048;
-
-    /// The body for `key` if it was computed at `version`.
-    pub fn get(&self, key: &str, version: i64) -> Option<axum::body::Bytes> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
-            .get(key)
-            .filter(|(v, _)| *v == version)
-            .map(|(_, body)| body.clone())
-    }
-
-    /// Keeps a body computed at `version`.
-    pub fn put(&self, key: String, version: i64, body: axum::body::Bytes) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= Self::CAPACITY {
-            entries.clear();
-        }
-        entries.insert(key, (version, body));
-    }
+    /// Program-list response bodies by workspace, query and mirror version, within a bound of bytes.
+    pub list_bodies: Arc<BodyCache>,
 }
 
 impl AppState {
@@ -151,15 +128,21 @@ impl AppState {
             metrics,
             secure_cookies,
             trust_forwarded_for: false,
+            metrics_token: None,
             basic_logins: Arc::default(),
             yelp,
-            list_bodies: Arc::default(),
+            list_bodies: Arc::new(BodyCache::of_bodies(DEFAULT_LIST_CACHE_BYTES)),
         }
     }
 
     /// The workspace's Yelp client, built from its stored (encrypted) credentials.
     pub async fn yelp_client(&self, workspace_id: &str) -> ApiResult<Client> {
         Ok(self.yelp.client(workspace_id).await?)
+    }
+
+    /// Whether a workspace's Yelp base URL may be plain http beyond loopback (`--allow-insecure-yelp-url`).
+    pub fn allow_insecure_yelp_url(&self) -> bool {
+        self.yelp.settings.allow_insecure_url
     }
 
     /// The workspaces' Yelp clients as a source for background work (the schedule): the same clients,
@@ -238,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .fallback(not_found)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(security_headers))
@@ -279,8 +263,18 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text.
-async fn metrics_text(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: Prometheus text; with a metrics token set, only for requests that bear it.
+async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        use secrecy::ExposeSecret as _;
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !sent.is_some_and(|sent| auth::same(sent, token.expose_secret())) {
+            return ApiError::Unauthenticated.into_response();
+        }
+    }
     let runs = state.store.sync_run_stats().await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "metrics: cannot read sync runs");
         Vec::new()
@@ -289,7 +283,13 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         tracing::warn!(error = %e, "metrics: cannot read jobs");
         Vec::new()
     });
-    let mut response = state.metrics.render(&runs, &jobs).into_response();
+    let mut text = state.metrics.render(&runs, &jobs);
+    text.push_str(&format!(
+        "# HELP yelp_ads_list_cache_bytes Bytes of program-list bodies cached.\n\
+         # TYPE yelp_ads_list_cache_bytes gauge\nyelp_ads_list_cache_bytes {}\n",
+        state.list_bodies.weighted_bytes()
+    ));
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -345,15 +345,25 @@ async fn security_headers(request: Request, next: Next) -> Response {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    limits: ConnectionLimits,
 }
 
 impl Application {
-    /// Binds `bind` (port 0 picks a free one) for `state`.
+    /// Binds `bind` (port 0 picks a free one) for `state`, with the default [`ConnectionLimits`].
     pub async fn bind(bind: SocketAddr, state: AppState) -> Result<Self> {
         let listener = TcpListener::bind(bind)
             .await
             .map_err(|e| Error::Invalid(format!("cannot listen on {bind}: {e}")))?;
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            limits: ConnectionLimits::default(),
+        })
+    }
+
+    /// The same server with these limits on how long a connection may wait.
+    pub fn with_limits(self, limits: ConnectionLimits) -> Self {
+        Self { limits, ..self }
     }
 
     /// Where it listens.
@@ -372,22 +382,22 @@ impl Application {
     ) -> Result<()> {
         let engine = self.state.engine.clone();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: stopping syncs after their current page");
-            if !engine.shutdown(grace).await {
-                tracing::warn!("a sync did not stop in time");
-            }
-            let _ = stopped_tx.send(());
-        });
+        let serve =
+            connections::serve(self.listener, router(self.state), self.limits, async move {
+                shutdown.await;
+                tracing::info!("shutting down: stopping syncs after their current page");
+                if !engine.shutdown(grace).await {
+                    tracing::warn!("a sync did not stop in time");
+                }
+                let _ = stopped_tx.send(());
+            });
         // Connections that outlive the grace period (a client that never reads) do not hold the process.
         let deadline = async move {
             let _ = stopped_rx.await;
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            result = serve => result.map_err(|e| Error::Invalid(format!("server failed: {e}"))),
+            () = serve => Ok(()),
             () = deadline => {
                 tracing::warn!("connections still open after the grace period; stopping anyway");
                 Ok(())

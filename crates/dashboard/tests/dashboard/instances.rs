@@ -838,7 +838,9 @@ async fn jobs_in_flight_on_a_killed_instance_are_each_finished_once_by_another()
     for _ in 0..3 {
         let job = submit(
             "/api/reseller/program/create".into(),
-            json!({"business_id": business, "program_name": "CPC", "budget": 50, "is_autobid": true}),
+            // Three identical creates on purpose: confirmed, as the 10-minute guard asks.
+            json!({"business_id": business, "program_name": "CPC", "budget": 50, "is_autobid": true,
+                   "confirm_duplicate": true}),
         )
         .await;
         expected.insert(job, ("COMPLETED", "create"));
@@ -847,7 +849,7 @@ async fn jobs_in_flight_on_a_killed_instance_are_each_finished_once_by_another()
         let job = submit(
             "/api/reseller/program/create".into(),
             json!({"business_id": business, "program_name": "CPC", "budget": 50, "is_autobid": true,
-                   "ad_categories": ["plumbing", "notarealcategory"]}),
+                   "ad_categories": ["plumbing", "notarealcategory"], "confirm_duplicate": true}),
         )
         .await;
         expected.insert(job, ("FAILED", "create"));

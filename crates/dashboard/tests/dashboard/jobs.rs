@@ -479,7 +479,7 @@ on_every_backend! {
             job_type: "create".into(), program_id: None, business_id: None, request: "{}".into(),
             yelp_job_id: Some("LeaseJob".into()), status: "PENDING".into(), yelp_status: None,
             receipt: None, errors: None, created_at: now, updated_at: now, completed_at: None,
-            next_poll_at: Some(now), poll_count: 0,
+            next_poll_at: Some(now), poll_count: 0, submission_token: None, fingerprint: None,
         };
         db.store.insert_job(&job).await.unwrap();
         let a = db.store.claim_due_jobs("watcher-a", now, now + 1000, 10).await.unwrap();
@@ -508,7 +508,7 @@ on_every_backend! {
             job_type: "edit".into(), program_id: Some("P1".into()), business_id: None, request: "{}".into(),
             yelp_job_id: Some("OnceJob".into()), status: "IN_PROGRESS".into(), yelp_status: None,
             receipt: None, errors: None, created_at: now, updated_at: now, completed_at: None,
-            next_poll_at: Some(now), poll_count: 0,
+            next_poll_at: Some(now), poll_count: 0, submission_token: None, fingerprint: None,
         };
         db.store.insert_job(&job).await.unwrap();
         assert_eq!(db.store.claim_due_jobs("watcher-a", now, now + 1000, 10).await.unwrap().len(), 1);
@@ -550,7 +550,7 @@ on_every_backend! {
             job_type: "create".into(), program_id: None, business_id: Some(business.clone()),
             request: json!({"business_id": business, "program_name": "BP", "start": today()}).to_string(),
             yelp_job_id: None, status: "PENDING".into(), yelp_status: None, receipt: None, errors: None,
-            created_at: then, updated_at: then, completed_at: None, next_poll_at: None, poll_count: 0,
+            created_at: then, updated_at: then, completed_at: None, next_poll_at: None, poll_count: 0, submission_token: None, fingerprint: None,
         };
         db.store.insert_job(&job).await.unwrap();
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
@@ -573,7 +573,7 @@ on_every_backend! {
             id: id.into(), workspace_id: ws.id.clone(), user_id: None, username: None,
             job_type: "terminate".into(), program_id: Some("P".into()), business_id: None, request: "{}".into(),
             yelp_job_id: None, status: "PENDING".into(), yelp_status: None, receipt: None, errors: None,
-            created_at: now, updated_at: now, completed_at: None, next_poll_at: None, poll_count: 0,
+            created_at: now, updated_at: now, completed_at: None, next_poll_at: None, poll_count: 0, submission_token: None, fingerprint: None,
         };
         db.store.insert_job(&job("first")).await.unwrap();
         assert_eq!(db.store.job_submitted("first", "Y1", now, now).await.unwrap(), "Y1");

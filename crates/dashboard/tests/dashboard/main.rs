@@ -4,6 +4,7 @@ mod accounts;
 mod cli;
 mod faults;
 mod fuzz;
+mod hardening;
 mod helpers;
 mod instances;
 mod jobs;

@@ -22,8 +22,8 @@ fn client() -> reqwest::Client {
 }
 
 /// A page as fetched: status, headers, body and its parsed document.
-struct Page {
-    status: StatusCode,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
     body: String,
     html: Html,
@@ -191,7 +191,12 @@ fn signed_in_app_cookie(page: &Page) -> Option<String> {
 }
 
 /// Opens the sign-in page and posts its form, carrying its token and cookie as a browser would.
-async fn sign_in_with_form(app: &TestApp, next: &str, username: &str, password: &str) -> Page {
+pub(crate) async fn sign_in_with_form(
+    app: &TestApp,
+    next: &str,
+    username: &str,
+    password: &str,
+) -> Page {
     let form = get(app, &format!("/login?next={next}"), None).await;
     assert_eq!(form.status, StatusCode::OK);
     let token = form.attr("form#login-form input[name=csrf_token]", "value");

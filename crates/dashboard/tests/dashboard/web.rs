@@ -48,6 +48,19 @@ pub fn test_job_options() -> JobOptions {
     }
 }
 
+/// What a test may change in the server it spawns.
+#[derive(Default)]
+pub struct Tuning {
+    /// The bound of the program-list body cache, instead of the default.
+    pub list_cache_bytes: Option<u64>,
+    /// How long connections may wait, instead of the defaults.
+    pub limits: Option<dashboard::web::ConnectionLimits>,
+    /// The simulator's latency per request.
+    pub sim_latency_ms: u64,
+    /// The token `/metrics` asks for.
+    pub metrics_token: Option<&'static str>,
+}
+
 /// A signed-in client: its cookie and CSRF token.
 pub struct Session {
     pub cookie: String,
@@ -61,7 +74,17 @@ impl TestApp {
 
     /// A server whose job watcher polls as `job_options` says.
     pub async fn spawn_with(store: Store, programs: usize, job_options: JobOptions) -> Self {
-        let sim = TestSim::start(programs).await;
+        Self::spawn_tuned(store, programs, job_options, Tuning::default()).await
+    }
+
+    /// A server set up as `tuning` says.
+    pub async fn spawn_tuned(
+        store: Store,
+        programs: usize,
+        job_options: JobOptions,
+        tuning: Tuning,
+    ) -> Self {
+        let sim = TestSim::start_with(programs, |c| c.latency_ms = tuning.sim_latency_ms).await;
         let secrets = SecretBox::from_key_bytes([7; 32]);
         let ws = store
             .create_workspace(
@@ -112,11 +135,21 @@ impl TestApp {
             .unwrap();
 
         let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-        let state = AppState::with_job_options(store.clone(), engine, secrets, false, job_options);
+        let mut state =
+            AppState::with_job_options(store.clone(), engine, secrets, false, job_options);
+        state.metrics_token = tuning
+            .metrics_token
+            .map(|t| secrecy::SecretString::from(t.to_owned()));
+        if let Some(bytes) = tuning.list_cache_bytes {
+            state.list_bodies = std::sync::Arc::new(dashboard::cache::BodyCache::of_bodies(bytes));
+        }
         let watcher = state.jobs.spawn_watcher();
-        let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
+        let mut app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
             .await
             .unwrap();
+        if let Some(limits) = tuning.limits {
+            app = app.with_limits(limits);
+        }
         let addr = app.local_addr();
         tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
         yelp_partner_api::install_crypto_provider();

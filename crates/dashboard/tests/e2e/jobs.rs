@@ -238,3 +238,66 @@ async fn a_budget_edited_in_the_form_shows_on_the_program_status_page() {
     ui.shot("status-page").await;
     assert_eq!(ui.text("#program-budget").await.trim(), "$123.45");
 }
+
+/// How many programs the simulated Yelp has for `business`.
+async fn programs_of(ui: &Ui, business: &str) -> usize {
+    let all = ui.server.sim(Method::GET, "/_sim/programs", None).await;
+    all["programs"]
+        .as_array()
+        .expect("programs")
+        .iter()
+        .filter(|p| p["yelp_business_id"] == business)
+        .count()
+}
+
+#[tokio::test]
+async fn a_double_click_on_create_makes_one_program_at_yelp() {
+    let Some(mut ui) = Ui::start("create-double-click").await else {
+        return;
+    };
+    ui.signed_in_and_synced().await;
+    let business = business(&ui, true).await;
+    let before = programs_of(&ui, &business).await;
+    ui.server.sim(Method::DELETE, "/_sim/stats", None).await;
+    fill_cpc(&mut ui, &business, "300").await;
+    ui.click("#program-submit").await;
+    // The second click of a double click, as the battery made it: 0.8 s after the first, while the job
+    // is still pending at Yelp (the demo's jobs take 4 s).
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let button = ui.element("#program-submit").await;
+    let _ = button.click().await;
+    ui.element("#job-tracker").await;
+    let status = ui
+        .attr("#job-tracker", "data-status")
+        .await
+        .unwrap_or_default();
+    if status == "PENDING" || status == "IN_PROGRESS" {
+        ui.shot("button-disabled-while-pending").await;
+        assert_eq!(
+            button.prop("disabled").await.unwrap().as_deref(),
+            Some("true"),
+            "the button stays disabled while the job runs"
+        );
+    }
+    // A submission sent twice at once from the page's own script is one job too.
+    ui.client
+        .execute(
+            "const f = document.getElementById('program-form'); f.requestSubmit(); f.requestSubmit();",
+            vec![],
+        )
+        .await
+        .expect("the script runs");
+    let status = tracked_to_the_end(&mut ui).await;
+    assert_eq!(
+        status,
+        "COMPLETED",
+        "reasons: {}",
+        ui.text("#job-reasons").await
+    );
+    let stats: Value = ui.server.sim(Method::GET, "/_sim/stats", None).await;
+    assert_eq!(
+        stats["requests"]["POST /v1/reseller/program/create"], 1,
+        "one create reached Yelp: {stats}"
+    );
+    assert_eq!(programs_of(&ui, &business).await, before + 1);
+}

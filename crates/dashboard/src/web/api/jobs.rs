@@ -4,8 +4,8 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,12 +16,15 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use yelp_partner_api::ProgramId;
 
-use crate::jobs::JobType;
+use crate::jobs::{JobType, SubmissionToken};
 use crate::store::{JobFilter, JobRecord, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::{ApiJson, Params, shorten};
+use crate::web::extract::{ApiJson, Params, PathParam, shorten};
+
+/// The header that carries a submission's one-time token.
+pub const SUBMISSION_TOKEN_HEADER: &str = "x-submission-token";
 
 /// Finished jobs stay in the active list this long (ms).
 const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
@@ -51,26 +54,47 @@ fn accepted(job_id: String) -> Response {
     (StatusCode::ACCEPTED, Json(json!({"job_id": job_id}))).into_response()
 }
 
+/// The request's `X-Submission-Token`, if it sent one: a second request with the same token answers the
+/// first one's job instead of sending the change to Yelp again.
+fn submission_token(headers: &HeaderMap) -> ApiResult<Option<SubmissionToken>> {
+    let Some(value) = headers.get(SUBMISSION_TOKEN_HEADER) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::field("submission_token", "submission_token must be ASCII"))?;
+    Ok(Some(SubmissionToken::parse(text)?))
+}
+
 /// `POST /api/reseller/program/create`.
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
-    Ok(accepted(state.jobs.create(&user.user, &body).await?))
+    let token = submission_token(&headers)?;
+    Ok(accepted(
+        state.jobs.create(&user.user, &body, token.as_ref()).await?,
+    ))
 }
 
 /// `POST /api/reseller/program/{program_id}/edit`.
 async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
+    let token = submission_token(&headers)?;
     Ok(accepted(
-        state.jobs.edit(&user.user, &program_id, &body).await?,
+        state
+            .jobs
+            .edit(&user.user, &program_id, &body, token.as_ref())
+            .await?,
     ))
 }
 
@@ -78,12 +102,17 @@ async fn edit(
 async fn duplicate(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
+    let token = submission_token(&headers)?;
     Ok(accepted(
-        state.jobs.duplicate(&user.user, &program_id, &body).await?,
+        state
+            .jobs
+            .duplicate(&user.user, &program_id, &body, token.as_ref())
+            .await?,
     ))
 }
 
@@ -91,17 +120,24 @@ async fn duplicate(
 async fn end(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     user.require_operator()?;
-    Ok(accepted(state.jobs.end(&user.user, &program_id).await?))
+    let token = submission_token(&headers)?;
+    Ok(accepted(
+        state
+            .jobs
+            .end(&user.user, &program_id, token.as_ref())
+            .await?,
+    ))
 }
 
 /// `POST /api/program/{program_id}/pause/v1`.
 async fn pause(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     Ok(accepted(
@@ -116,7 +152,7 @@ async fn pause(
 async fn resume(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     Ok(accepted(
@@ -189,7 +225,7 @@ async fn find_job(state: &AppState, user: &CurrentUser, raw: &str) -> ApiResult<
 async fn status(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> ApiResult<Json<Value>> {
     let job = find_job(&state, &user, &raw).await?;
     Ok(Json(job_json(&state, &job).await?))
@@ -253,7 +289,7 @@ impl Watch {
 async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> ApiResult<Response> {
     // Subscribed before the first read, so that no change falls between the two.
     let changes = state.jobs.subscribe();

@@ -1,20 +1,20 @@
 //! Programs and businesses from the mirror; never from Yelp.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
-use yelp_partner_api::{BusinessId, ProgramId, ProgramType, StatusFilter};
+use yelp_partner_api::{BusinessId, ProgramType, StatusFilter};
 
 use crate::store::{ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::{Params, shorten};
+use crate::web::extract::{Params, PathParam, shorten};
 
 /// Default and largest page of a program list.
 const DEFAULT_LIMIT: u64 = 50;
@@ -27,8 +27,26 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/reseller/program_info/{program_id}", get(program_info))
 }
 
-/// Parses the list's query string; every error names its parameter. The programs page reads the same names.
-pub(crate) fn program_query(params: &Params) -> ApiResult<ProgramQuery> {
+/// Parses the list's query string of a workspace, as [`program_query`] does, accepting as `business_id`
+/// also an id outside Yelp's usual alphabet that the workspace's mirror holds.
+pub(crate) async fn program_query_of(
+    state: &AppState,
+    workspace_id: &str,
+    params: &Params,
+) -> ApiResult<ProgramQuery> {
+    let mirrored = match params.get("business_id") {
+        Some(b) if BusinessId::parse(b).is_err() && crate::store::could_be_mirrored(b) => {
+            state.store.business_known(workspace_id, b).await?
+        }
+        _ => false,
+    };
+    program_query(params, mirrored)
+}
+
+/// Parses the list's query string; every error names its parameter. The programs page reads the same
+/// names. `business_id` must be of Yelp's usual alphabet unless `business_mirrored` says the mirror holds
+/// it as given.
+pub(crate) fn program_query(params: &Params, business_mirrored: bool) -> ApiResult<ProgramQuery> {
     let status = params
         .parse::<StatusFilter>("status")?
         .unwrap_or(StatusFilter::All);
@@ -52,9 +70,12 @@ pub(crate) fn program_query(params: &Params) -> ApiResult<ProgramQuery> {
     };
     let business_id = params
         .get("business_id")
-        .map(|b| BusinessId::parse(b).map_err(|e| ApiError::field("business_id", e.to_string())))
-        .transpose()?
-        .map(BusinessId::into_string);
+        .map(|b| match BusinessId::parse(b) {
+            Ok(id) => Ok(id.into_string()),
+            Err(_) if business_mirrored => Ok(b.to_owned()),
+            Err(e) => Err(ApiError::field("business_id", e.to_string())),
+        })
+        .transpose()?;
     let search = params.get("search").map(str::trim).map(str::to_owned);
     if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
         return Err(ApiError::field(
@@ -138,7 +159,7 @@ async fn list(
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Response> {
-    let query = program_query(&params)?;
+    let query = program_query_of(&state, user.workspace_id(), &params).await?;
     // The body depends only on the mirror's version and the query: a view many people page through is
     // built once per change of the mirror.
     let version = state.store.mirror_version(user.workspace_id()).await?;
@@ -182,15 +203,13 @@ async fn businesses(State(state): State<AppState>, user: CurrentUser) -> ApiResu
 async fn program_info(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
 ) -> ApiResult<Json<Value>> {
-    let id =
-        ProgramId::parse(&program_id).map_err(|e| ApiError::field("program_id", e.to_string()))?;
     let program = state
         .store
-        .program(user.workspace_id(), id.as_str())
+        .program_by_given_id(user.workspace_id(), &program_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("program {id} not found")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("program {program_id} not found")))?;
     Ok(Json(program_json(program)))
 }
 
@@ -255,7 +274,7 @@ mod fuzz {
     }
 
     fn check(params: &Params) -> Result<(), TestCaseError> {
-        match program_query(params) {
+        match program_query(params, false) {
             Ok(query) => {
                 prop_assert!((1..=MAX_LIMIT).contains(&u64::from(query.limit)));
                 prop_assert!(query.offset <= u64::from(u32::MAX));

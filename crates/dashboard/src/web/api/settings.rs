@@ -2,7 +2,7 @@
 //! and never answered), a test of the connection to Yelp, and the workspace's users and their roles. The
 //! settings page calls the same functions.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use crate::store::{Role, User};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::ApiJson;
+use crate::web::extract::{ApiJson, PathParam};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -78,11 +78,22 @@ pub(crate) async fn save_credentials(
     let workspace_id = admin.workspace_id.as_str();
     let current = state.store.workspace(workspace_id).await?;
     let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let base_url = given(input.yelp_base_url).unwrap_or(current.yelp_base_url);
-    let username = given(input.yelp_username).unwrap_or(current.yelp_username);
-    // A password is taken as typed (spaces may belong to it); only an empty one means "keep".
+    let base_url = given(input.yelp_base_url).unwrap_or(current.yelp_base_url.clone());
+    let username = given(input.yelp_username).unwrap_or(current.yelp_username.clone());
+    crate::yelp::check_base_url(&base_url, state.allow_insecure_yelp_url())
+        .map_err(|e| ApiError::field("yelp_base_url", e.to_string()))?;
+    // A password is taken as typed (spaces may belong to it); only an empty one means "keep". The stored
+    // one is kept only for the place and account it was given for: sent anywhere new, it would be
+    // readable by whoever answers there.
     let sealed = match input.yelp_password.filter(|p| !p.is_empty()) {
         Some(password) => state.secrets.encrypt(&password),
+        None if base_url != current.yelp_base_url || username != current.yelp_username => {
+            return Err(ApiError::field(
+                "yelp_password",
+                "Type the partner password again to change the base URL or the username: the stored \
+                 one is only sent where it was given for.",
+            ));
+        }
         None => state
             .store
             .workspace_password_enc(workspace_id)
@@ -143,6 +154,7 @@ pub(crate) async fn test_connection(state: &AppState, workspace_id: &str) -> Con
         },
         Err(e) => {
             use yelp_partner_api::Error as Y;
+            // Said in our own words only: the base URL may reach anything, whose answer is not repeated.
             let message = match e {
                 Y::Unauthorized => "Yelp rejected the partner username or password.".to_owned(),
                 Y::Timeout | Y::Transport(_) => format!(
@@ -156,7 +168,16 @@ pub(crate) async fn test_connection(state: &AppState, workspace_id: &str) -> Con
                 Y::NotFound { .. } => {
                     "Yelp has no partner API at this base URL: check it.".to_owned()
                 }
-                other => format!("Yelp's answer could not be used: {other}"),
+                Y::Rejected { status, .. } => format!(
+                    "The base URL answered HTTP {status} instead of a program listing: check it."
+                ),
+                Y::Decode { .. } => {
+                    "The base URL answered, but not as Yelp's partner API does: check it."
+                        .to_owned()
+                }
+                other @ (Y::InvalidRequest(_) | Y::Config(_)) => {
+                    format!("The connection is misconfigured: {other}")
+                }
             };
             tracing::info!(workspace_id, "Yelp connection test failed");
             ConnectionTest { ok: false, message }
@@ -238,7 +259,7 @@ struct RoleChange {
 async fn set_role(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> ApiResult<Json<Value>> {
     user.require_admin()?;

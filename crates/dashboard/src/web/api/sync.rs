@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use crate::sync::{RunSubscription, SequencedEvent, SyncEvent, Trigger};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::Params;
+use crate::web::extract::{Params, PathParam};
 
 /// Comment lines at this interval keep idle proxies from closing a stream.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -136,7 +136,7 @@ async fn runs(
 async fn run_events(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(run_id): Path<String>,
+    PathParam(run_id): PathParam,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     if run_id.len() > 64 || !run_id.bytes().all(|b| b.is_ascii_alphanumeric()) {

@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
+use crate::web::extract::PathParam;
 use axum::Router;
-use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -112,7 +112,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// `GET /assets/{name}.{hash}.{ext}`: the file, cacheable for a year; any other hash is a 404, so that a
 /// stale URL never gets a new body cached under it.
-async fn serve(Path(file): Path<String>) -> Response {
+async fn serve(PathParam(file): PathParam) -> Response {
     let Some(asset) = assets().files.iter().find(|a| a.hashed == file) else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };

@@ -15,7 +15,7 @@ use super::filters;
 use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
 use super::{Layout, Page, PageForm, PageUser, see_other, url_part};
-use crate::jobs::validate;
+use crate::jobs::{SubmissionToken, validate};
 use crate::web::AppState;
 use crate::web::error::PageResult;
 use crate::web::extract::Params;
@@ -28,6 +28,8 @@ pub(super) fn router() -> Router<AppState> {
 #[template(path = "create_program.html")]
 struct CreatePage {
     layout: Layout,
+    /// The form's one-time submission token (new at every showing).
+    submission_token: String,
     form: ProgramForm,
     tracker: Option<TrackerView>,
     blank_tracker: TrackerView,
@@ -51,6 +53,7 @@ impl CreatePage {
     ) -> PageResult<Response> {
         let page = Self {
             layout: user.layout(state, "create").await?,
+            submission_token: SubmissionToken::new_random().as_str().to_owned(),
             form,
             tracker,
             blank_tracker: TrackerView::blank(),
@@ -96,9 +99,14 @@ async fn page(
 async fn submit(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
     form.user.require_operator()?;
     let typed = ProgramForm::from_fields(&form.fields);
+    let token = program_form::submission_token(&form.fields)?;
+    let mut body = typed.create_body();
+    if form.fields.has("confirm_duplicate") {
+        body["confirm_duplicate"] = Value::Bool(true);
+    }
     match state
         .jobs
-        .create(&form.user.user, &typed.create_body())
+        .create(&form.user.user, &body, token.as_ref())
         .await
     {
         Ok(job_id) => Ok(see_other(&format!(

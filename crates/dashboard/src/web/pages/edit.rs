@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,11 +18,11 @@ use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
 use super::{FormFields, Layout, Page, PageForm, PageUser, see_other, url_part};
 use crate::error::Error;
-use crate::jobs::validate;
+use crate::jobs::{SubmissionToken, validate};
 use crate::store::StoredProgram;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
-use crate::web::extract::Params;
+use crate::web::extract::{Params, PathParam};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -45,6 +45,10 @@ struct DuplicateForm {
 #[template(path = "edit_program.html")]
 struct EditPage {
     layout: Layout,
+    /// One-time submission tokens of the page's forms (new at every showing).
+    edit_token: String,
+    duplicate_token: String,
+    end_token: String,
     program_id: String,
     type_label: String,
     is_cpc: bool,
@@ -59,6 +63,8 @@ struct EditPage {
     confirm_end: bool,
     /// Why a pause, resume, duplicate or end was refused.
     action_error: Option<String>,
+    /// The earlier job of an identical duplicate, when the last one was refused for it.
+    duplicate_of: Option<String>,
     duplicate: DuplicateForm,
     blank_tracker: TrackerView,
     editing: bool,
@@ -80,6 +86,7 @@ struct Extras {
     tracker: Option<TrackerView>,
     confirm_end: bool,
     action_error: Option<String>,
+    duplicate_of: Option<String>,
     duplicate: DuplicateForm,
 }
 
@@ -98,8 +105,12 @@ async fn render(
         .and_then(|s| s.parse::<NaiveDate>().ok())
         .is_some_and(|s| s <= today);
     let is_cpc = program.program_type == ProgramType::Cpc.as_str();
+    let token = || SubmissionToken::new_random().as_str().to_owned();
     let page = EditPage {
         layout: user.layout(state, "programs").await?,
+        edit_token: token(),
+        duplicate_token: token(),
+        end_token: token(),
         program_id: program.program_id.clone(),
         type_label: ProgramType::from_wire(&program.program_type)
             .label()
@@ -119,6 +130,7 @@ async fn render(
         can_end: validate::end(program, today).is_ok(),
         confirm_end: extras.confirm_end,
         action_error: extras.action_error,
+        duplicate_of: extras.duplicate_of,
         duplicate: extras.duplicate,
         blank_tracker: TrackerView::blank(),
         editing: true,
@@ -136,7 +148,7 @@ async fn render(
 async fn page(
     State(state): State<AppState>,
     user: PageUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     params: Params,
 ) -> PageResult<Response> {
     user.require_operator()?;
@@ -167,7 +179,7 @@ fn to_job_page(program_id: &str, job_id: &str) -> Response {
 /// `POST /edit/{program_id}`: the changed fields → an edit job, or the form again with its errors.
 async fn submit(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;
@@ -179,9 +191,15 @@ async fn submit(
         business_id: current.business_id.clone(),
         ..ProgramForm::from_fields(&form.fields)
     };
+    let token = program_form::submission_token(&form.fields)?;
     match state
         .jobs
-        .edit(&form.user.user, &program_id, &typed.edit_body(&current))
+        .edit(
+            &form.user.user,
+            &program_id,
+            &typed.edit_body(&current),
+            token.as_ref(),
+        )
         .await
     {
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
@@ -214,6 +232,10 @@ async fn refused_action(
     }
     let extras = Extras {
         action_error: Some(e.message()),
+        duplicate_of: match &e {
+            ApiError::Duplicate { job_id, .. } => Some(job_id.clone()),
+            _ => None,
+        },
         duplicate,
         ..Extras::default()
     };
@@ -245,7 +267,7 @@ async fn pause_or_resume(
 /// `POST /edit/{program_id}/pause`.
 async fn pause(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     pause_or_resume(state, program_id, form, true).await
@@ -254,7 +276,7 @@ async fn pause(
 /// `POST /edit/{program_id}/resume`.
 async fn resume(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     pause_or_resume(state, program_id, form, false).await
@@ -263,7 +285,7 @@ async fn resume(
 /// `POST /edit/{program_id}/end`: asks to confirm first, unless `confirm=yes` says it was.
 async fn end(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;
@@ -287,7 +309,12 @@ async fn end(
         )
         .await;
     }
-    match state.jobs.end(&form.user.user, &program_id).await {
+    let token = program_form::submission_token(&form.fields)?;
+    match state
+        .jobs
+        .end(&form.user.user, &program_id, token.as_ref())
+        .await
+    {
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
         Err(e) => refused_action(&state, &form.user, &program, e, DuplicateForm::default()).await,
     }
@@ -316,7 +343,7 @@ fn duplicate_body(fields: &FormFields) -> (DuplicateForm, Value) {
 /// `POST /edit/{program_id}/duplicate`: `start`, `end`, `budget` → a duplicate job.
 async fn duplicate(
     State(state): State<AppState>,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;
@@ -324,10 +351,14 @@ async fn duplicate(
         .jobs
         .program(form.user.workspace_id(), &program_id)
         .await?;
-    let (typed, body) = duplicate_body(&form.fields);
+    let (typed, mut body) = duplicate_body(&form.fields);
+    if form.fields.has("confirm_duplicate") {
+        body["confirm_duplicate"] = Value::Bool(true);
+    }
+    let token = program_form::submission_token(&form.fields)?;
     match state
         .jobs
-        .duplicate(&form.user.user, &program_id, &body)
+        .duplicate(&form.user.user, &program_id, &body, token.as_ref())
         .await
     {
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -14,7 +14,7 @@ use crate::store::{JobRecord, now_ms};
 use crate::web::AppState;
 use crate::web::api::{JOB_STATUSES, job_filter};
 use crate::web::error::PageResult;
-use crate::web::extract::Params;
+use crate::web::extract::{Params, PathParam};
 
 /// Finished jobs stay among the active ones this long (ms), as in the active-jobs API.
 const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
@@ -136,7 +136,7 @@ struct JobPage {
 async fn one(
     State(state): State<AppState>,
     user: PageUser,
-    Path(job_id): Path<String>,
+    PathParam(job_id): PathParam,
 ) -> PageResult<Response> {
     let job = tracker::find(&state, user.workspace_id(), &job_id).await?;
     let page = JobPage {

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::{FormFields, Layout, Page, PageForm, local_path, see_other};
+use super::{FormFields, HOME, Layout, Page, PageForm, local_path, see_other};
 use crate::auth::LoginError;
 use crate::secrets::random_bytes;
 use crate::web::AppState;
@@ -94,7 +94,18 @@ async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult<Response> {
-    let fields = FormFields::parse(&body);
+    let fields = match FormFields::parse(&body) {
+        Ok(fields) => fields,
+        Err(e) => {
+            return Ok(login_page(
+                &state,
+                e.status(),
+                HOME.to_owned(),
+                String::new(),
+                Some(e.message()),
+            ));
+        }
+    };
     let next = local_path(fields.get("next"));
     let username = fields.text("username").trim().to_owned();
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();

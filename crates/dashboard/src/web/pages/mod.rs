@@ -30,6 +30,7 @@ pub use assets::{Assets, assets};
 use super::AppState;
 use super::auth::{changes_state, cookie_session, same};
 use super::error::{ApiError, PageError, PageResult};
+use super::extract::refuse_control;
 use crate::store::User;
 
 /// Largest form body accepted (the program form is well under a kilobyte).
@@ -221,7 +222,7 @@ impl FromRequest<AppState> for PageForm {
                     field: None,
                     message: "The form is too large.".into(),
                 })?;
-        let fields = FormFields::parse(&bytes);
+        let fields = FormFields::parse(&bytes)?;
         if !same(fields.text("csrf_token"), &session.csrf_token) {
             return Err(ApiError::Forbidden(
                 "This form is out of date or did not come from this dashboard: reload the page and try again."
@@ -244,9 +245,17 @@ impl FromRequest<AppState> for PageForm {
 pub struct FormFields(Vec<(String, String)>);
 
 impl FormFields {
-    /// Reads an `application/x-www-form-urlencoded` body.
-    pub fn parse(body: &[u8]) -> Self {
-        Self(url::form_urlencoded::parse(body).into_owned().collect())
+    /// Reads an `application/x-www-form-urlencoded` body; a control character in a field (but a password)
+    /// is a 400 naming it, as [`refuse_control`] says.
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let fields: Vec<(String, String)> =
+            url::form_urlencoded::parse(body).into_owned().collect();
+        for (name, value) in &fields {
+            if !name.ends_with("password") {
+                refuse_control(name, value)?;
+            }
+        }
+        Ok(Self(fields))
     }
 
     /// The first value of `name`, if sent.

@@ -7,6 +7,7 @@ use yelp_partner_api::{Cents, FeePeriod, PacingMethod, Program, ProgramType};
 
 use super::FormFields;
 use crate::error::Error;
+use crate::jobs::SubmissionToken;
 use crate::store::StoredProgram;
 use crate::web::error::{ApiError, PageError};
 
@@ -57,6 +58,9 @@ pub struct ProgramForm {
     pub errors: Vec<(String, String)>,
     /// What went wrong that belongs to no field.
     pub form_error: Option<String>,
+    /// The earlier job of an identical create, when this one was refused for it: the form then offers to
+    /// confirm.
+    pub duplicate_of: Option<String>,
 }
 
 fn cents_text(cents: Option<i64>) -> String {
@@ -111,6 +115,7 @@ impl ProgramForm {
             future_budget_date: text("future_budget_date"),
             errors: Vec::new(),
             form_error: None,
+            duplicate_of: None,
         }
     }
 
@@ -276,6 +281,10 @@ impl ProgramForm {
         match e {
             ApiError::Fields(fields) => self.errors = fields,
             ApiError::Internal => return Err(e.into()),
+            ApiError::Duplicate { job_id, message } => {
+                self.form_error = Some(message);
+                self.duplicate_of = Some(job_id);
+            }
             ApiError::BadRequest {
                 field: Some(field),
                 message,
@@ -284,6 +293,16 @@ impl ProgramForm {
         }
         Ok((status, self))
     }
+}
+
+/// The one-time token a posted form carries in `submission_token`, if any.
+pub fn submission_token(fields: &FormFields) -> Result<Option<SubmissionToken>, PageError> {
+    fields
+        .get("submission_token")
+        .filter(|t| !t.is_empty())
+        .map(SubmissionToken::parse)
+        .transpose()
+        .map_err(|e| PageError::from(ApiError::from(e)))
 }
 
 /// The program types a form offers: `(code, label)`.
@@ -330,7 +349,7 @@ mod tests {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        ProgramForm::from_fields(&FormFields::parse(body.as_bytes()))
+        ProgramForm::from_fields(&FormFields::parse(body.as_bytes()).unwrap())
     }
 
     #[test]

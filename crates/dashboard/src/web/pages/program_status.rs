@@ -3,10 +3,10 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use yelp_partner_api::{Program, ProgramId, ProgramType};
+use yelp_partner_api::{Program, ProgramType};
 
 use super::filters::{self, datetime};
 use super::jobs::JobRow;
@@ -14,6 +14,7 @@ use super::{Layout, Page, PageUser};
 use crate::store::JobFilter;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
+use crate::web::extract::PathParam;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/program-status/{program_id}", get(page))
@@ -57,16 +58,14 @@ struct StatusPage {
 async fn page(
     State(state): State<AppState>,
     user: PageUser,
-    Path(program_id): Path<String>,
+    PathParam(program_id): PathParam,
 ) -> PageResult<Response> {
-    let id =
-        ProgramId::parse(&program_id).map_err(|e| ApiError::field("program_id", e.to_string()))?;
     let ws = user.workspace_id().to_owned();
     let program = state
         .store
-        .program(&ws, id.as_str())
+        .program_by_given_id(&ws, &program_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("program {id} not found")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("program {program_id} not found")))?;
     let parsed: Option<Program> = serde_json::from_str(&program.raw).ok();
     let metrics = parsed
         .as_ref()

@@ -15,7 +15,7 @@ use super::filters::{self, datetime, thousands};
 use super::{Layout, Page, PageUser};
 use crate::store::{ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
-use crate::web::api::program_query;
+use crate::web::api::program_query_of;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::Params;
 
@@ -234,7 +234,7 @@ async fn page(
     user: PageUser,
     params: Params,
 ) -> PageResult<Response> {
-    let mut query = program_query(&params)?;
+    let mut query = program_query_of(&state, user.workspace_id(), &params).await?;
     let page_size = match params.number("page_size", 1..=500)? {
         Some(n) if PAGE_SIZES.contains(&(n as u32)) => n as u32,
         Some(n) => {

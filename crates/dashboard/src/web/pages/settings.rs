@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,7 +17,7 @@ use crate::web::api::{
     CredentialsInput, change_role, credentials_view, save_credentials, test_connection,
 };
 use crate::web::error::{ApiError, PageResult};
-use crate::web::extract::Params;
+use crate::web::extract::{Params, PathParam};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -156,7 +156,7 @@ async fn test(State(state): State<AppState>, form: PageForm) -> PageResult<Respo
 /// `POST /settings/users/{user_id}/role`: `role`.
 async fn role(
     State(state): State<AppState>,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_admin()?;
