@@ -330,9 +330,11 @@ pub(crate) fn program(
 
     let available = available_features(program_type).to_vec();
     let activation = if available.len() == 1 { 0.85 } else { 0.4 };
+    // Deprecated types are skipped before the dice, so the rest of the world is drawn as before they existed.
     let active: Vec<_> = available
         .iter()
         .copied()
+        .filter(|ft| !ft.is_deprecated())
         .filter(|_| rng.f64() < activation)
         .collect();
     let feature_settings: BTreeMap<_, _> = active
