@@ -3,6 +3,8 @@
 mod decoding;
 mod endpoints;
 mod faults;
+mod feature_decoding;
+mod features;
 mod fuzz;
 mod helpers;
 mod jobs;
