@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod features;
 pub mod jobs;
 pub mod schedule;
 pub mod secrets;
