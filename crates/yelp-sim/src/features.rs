@@ -269,7 +269,8 @@ pub(crate) fn update(world: &mut World, program_id: &str, body: &Value) -> Resul
     for (ft, fields) in &updates {
         merge(after.entry(*ft).or_default(), *ft, fields);
     }
-    let touched = |ft: FeatureType| updates.iter().any(|(t, _)| *t == ft);
+    // A type whose entry sets no field changes nothing, so no rule across types applies to it.
+    let touched = |ft: FeatureType| updates.iter().any(|(t, f)| *t == ft && !f.is_empty());
     check_exclusive_targeting(&after, &touched)?;
     if touched(FeatureType::AdGoal) {
         check_ad_goal_needs(program, &after)?;
@@ -284,9 +285,10 @@ pub(crate) fn update(world: &mut World, program_id: &str, body: &Value) -> Resul
         .iter()
         .find(|(t, _)| *t == FeatureType::YelpPortfolio)
     {
-        Some((_, fields)) => world
-            .portfolios
-            .check_states(program_id, &fields["projects"])?,
+        Some((_, fields)) => match fields.get("projects") {
+            Some(projects) => world.portfolios.check_states(program_id, projects)?,
+            None => Vec::new(),
+        },
         None => Vec::new(),
     };
 
@@ -593,7 +595,7 @@ fn check_value(kind: Kind, value: &Value, context: &Context<'_>) -> Result<Value
         Kind::LocationBusinesses => check_objects(value, |object| {
             only_keys(object, &["business_id", "locations"])?;
             require_string(object, "business_id")?;
-            if object["business_id"] != context.business_id {
+            if object.get("business_id").and_then(Value::as_str) != Some(context.business_id) {
                 return Err(format!(
                     "business_id must be this program's business, {}",
                     context.business_id
@@ -1119,6 +1121,28 @@ mod tests {
             write(json!([{"license_number": "C3", "license_expiry_date": "2026-03-18"}])).is_err()
         );
         assert!(write(json!([{"license_number": "C3"}, {"license_number": "C3"}])).is_err());
+    }
+
+    #[test]
+    fn a_write_that_leaves_fields_out_keeps_them() {
+        let state = state();
+        for program_type in [ProgramType::Portfolio, ProgramType::Vl, ProgramType::Cpc] {
+            let program = state
+                .programs()
+                .into_iter()
+                .find(|p| p.program_type == program_type)
+                .expect("a program");
+            // Every type but NEGATIVE_KEYWORD_TARGETING, whose blocked_keywords are required.
+            let empty: Map<String, Value> = program
+                .available_features
+                .iter()
+                .filter(|f| **f != FeatureType::NegativeKeywordTargeting)
+                .map(|f| (f.as_str().to_owned(), json!({})))
+                .collect();
+            let before = shown(&state, &program);
+            post(&state, &program, json!({ "features": empty })).expect("nothing to refuse");
+            assert_eq!(shown(&state, &program), before, "{program_type}");
+        }
     }
 
     #[test]

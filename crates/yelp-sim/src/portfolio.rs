@@ -285,16 +285,18 @@ pub(crate) fn check_photo(body: &Value) -> Result<Map<String, Value>, FeatureErr
             ));
         }
         (true, false) => {
-            if !photo["photo_url"]
-                .as_str()
+            if !photo
+                .get("photo_url")
+                .and_then(Value::as_str)
                 .is_some_and(|url| is_public_url(url, &[]))
             {
                 return Err(invalid("photo.photo_url must be a public http(s) URL"));
             }
         }
         (false, true) => {
-            if photo["biz_photo_id"]
-                .as_str()
+            if photo
+                .get("biz_photo_id")
+                .and_then(Value::as_str)
                 .is_none_or(|id| id.trim().is_empty())
             {
                 return Err(invalid("photo.biz_photo_id must be a non-empty string"));
