@@ -9,6 +9,7 @@ pub mod cache;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod features;
 pub mod jobs;
 pub mod schedule;
 pub mod secrets;

@@ -1,6 +1,6 @@
 //! The HTTP client: one method per endpoint, retries for idempotent requests only, errors classified once.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,7 +15,7 @@ use serde_json::Value;
 use tracing::{debug, warn};
 use url::Url;
 
-use crate::enums::{FeatureType, ProgramType, StatusFilter};
+use crate::enums::{ProgramType, StatusFilter};
 use crate::error::{Error, Result, body_excerpt, yelp_error_body};
 use crate::ids::{BusinessId, JobId, ProgramId};
 use crate::program::{ProgramEntry, ProgramPage, decode_entries};
@@ -180,21 +180,6 @@ pub struct BusinessProgramsPage {
     pub malformed: Vec<crate::program::MalformedEntry>,
 }
 
-/// A program's features (`GET /program/{id}/features/v1`): type → its settings, as Yelp sent them.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-pub struct ProgramFeatures {
-    /// Keyed by feature type, e.g. `CUSTOM_RADIUS_TARGETING`.
-    #[serde(default)]
-    pub features: BTreeMap<String, Value>,
-}
-
-impl ProgramFeatures {
-    /// The settings of one feature type, if the program has it.
-    pub fn get(&self, feature: &FeatureType) -> Option<&Value> {
-        self.features.get(feature.as_str())
-    }
-}
-
 /// A typed client of Yelp's Partner Advertising API. Cheap to clone; clones share connections.
 #[derive(Clone)]
 pub struct Client {
@@ -221,7 +206,7 @@ impl std::fmt::Debug for Client {
 }
 
 /// One HTTP exchange to make.
-struct Call<'a> {
+pub(crate) struct Call<'a> {
     endpoint: &'static str,
     method: Method,
     url: Url,
@@ -235,7 +220,7 @@ struct Call<'a> {
 }
 
 /// A final answer that was not turned into an error by the retry loop.
-struct Reply {
+pub(crate) struct Reply {
     status: StatusCode,
     body: Vec<u8>,
 }
@@ -565,51 +550,6 @@ impl Client {
         })
     }
 
-    /// A program's features (`GET /program/{id}/features/v1`).
-    pub async fn program_features(&self, program_id: &ProgramId) -> Result<ProgramFeatures> {
-        const ENDPOINT: &str = "GET /program/{program_id}/features/v1";
-        let path = ["program", program_id.as_str(), "features", "v1"];
-        let reply = self.send(self.get(ENDPOINT, &path, &[])?).await?;
-        decode(
-            ENDPOINT,
-            ok_json(ENDPOINT, reply, || format!("program {program_id}"))?,
-        )
-    }
-
-    /// Sets features (`POST /program/{id}/features/v1`); answers the state after the change. Not retried.
-    pub async fn update_program_features(
-        &self,
-        program_id: &ProgramId,
-        features: &BTreeMap<String, Value>,
-    ) -> Result<ProgramFeatures> {
-        const ENDPOINT: &str = "POST /program/{program_id}/features/v1";
-        let path = ["program", program_id.as_str(), "features", "v1"];
-        let body = serde_json::json!({ "features": features });
-        let call = self.call(ENDPOINT, Method::POST, &path, &[], Some(&body), false)?;
-        let reply = self.send(call).await?;
-        decode(
-            ENDPOINT,
-            ok_json(ENDPOINT, reply, || format!("program {program_id}"))?,
-        )
-    }
-
-    /// Turns features off (`DELETE /program/{id}/features/v1`); idempotent, so retried like a read.
-    pub async fn delete_program_features(
-        &self,
-        program_id: &ProgramId,
-        features: &[FeatureType],
-    ) -> Result<ProgramFeatures> {
-        const ENDPOINT: &str = "DELETE /program/{program_id}/features/v1";
-        let path = ["program", program_id.as_str(), "features", "v1"];
-        let body = serde_json::json!({ "features": features });
-        let call = self.call(ENDPOINT, Method::DELETE, &path, &[], Some(&body), true)?;
-        let reply = self.send(call).await?;
-        decode(
-            ENDPOINT,
-            ok_json(ENDPOINT, reply, || format!("program {program_id}"))?,
-        )
-    }
-
     async fn submit(
         &self,
         endpoint: &'static str,
@@ -633,7 +573,7 @@ impl Client {
         Ok(JobId::from_yelp(submitted.job_id))
     }
 
-    fn get<'a>(
+    pub(crate) fn get<'a>(
         &self,
         endpoint: &'static str,
         path: &[&str],
@@ -655,7 +595,7 @@ impl Client {
         ok_json(endpoint, reply, not_found)
     }
 
-    fn call<'a>(
+    pub(crate) fn call<'a>(
         &self,
         endpoint: &'static str,
         method: Method,
@@ -684,7 +624,7 @@ impl Client {
     /// Sends a call, retrying idempotent ones on 408, 429, 5xx and transport errors; 401 and 429/5xx that
     /// outlast the retries become errors, every other answer is returned for the endpoint to read. Every
     /// attempt waits for its turn under the client's rate limit.
-    async fn send(&self, call: Call<'_>) -> Result<Reply> {
+    pub(crate) async fn send(&self, call: Call<'_>) -> Result<Reply> {
         let policy = &self.inner.retry;
         let max_attempts = if call.idempotent {
             policy.max_attempts.max(1)
@@ -809,7 +749,7 @@ fn outcome_of(result: &Result<(Reply, Option<Duration>)>) -> &'static str {
 }
 
 /// Turns a 2xx answer into JSON (an empty body is `null`), and any other into the error it means.
-fn ok_json(
+pub(crate) fn ok_json(
     endpoint: &'static str,
     reply: Reply,
     not_found: impl FnOnce() -> String,
@@ -853,7 +793,10 @@ fn ok_json(
     })
 }
 
-fn decode<T: serde::de::DeserializeOwned>(endpoint: &'static str, value: Value) -> Result<T> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    endpoint: &'static str,
+    value: Value,
+) -> Result<T> {
     serde_json::from_value(value).map_err(|e| Error::Decode {
         endpoint,
         detail: e.to_string(),

@@ -202,6 +202,104 @@ open_enum!(
     }
 );
 
+impl FeatureType {
+    /// A name a person understands, for screens (not `LINK_TRACKING`).
+    pub fn label(&self) -> &str {
+        match self {
+            Self::LinkTracking => "Link tracking",
+            Self::NegativeKeywordTargeting => "Negative keywords",
+            Self::StrictCategoryTargeting => "Strict category targeting",
+            Self::AdScheduling => "Ads during opening hours",
+            Self::CustomLocationTargeting => "Custom locations",
+            Self::AdGoal => "Ad goal",
+            Self::CallTracking => "Call tracking",
+            Self::BusinessHighlights => "Business highlights",
+            Self::VerifiedLicense => "Verified license",
+            Self::CustomRadiusTargeting => "Custom radius",
+            Self::CustomAdText => "Custom ad text",
+            Self::CustomAdPhoto => "Custom ad photo",
+            Self::BusinessLogo => "Business logo",
+            Self::YelpPortfolio => "Portfolio",
+            Self::ServiceOfferingsTargeting => "Service offerings (deprecated)",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+open_enum!(
+    /// `AD_GOAL.ad_goal`: what the ads optimise for; DEFAULT when Yelp leaves it out.
+    #[derive(Default)]
+    AdGoal {
+        /// Yelp's choice.
+        #[default]
+        Default = "DEFAULT",
+        /// Phone calls (needs call tracking).
+        Calls = "CALLS",
+        /// Clicks to the website (needs link tracking).
+        WebsiteClicks = "WEBSITE_CLICKS",
+    }
+);
+
+open_enum!(
+    /// `license_verification_status` of a VERIFIED_LICENSE license; set by Yelp.
+    LicenseStatus {
+        /// Not checked yet.
+        Pending = "PENDING",
+        /// Checked and valid.
+        Verified = "VERIFIED",
+        /// Checked and refused; see the failure reason.
+        Rejected = "REJECTED",
+    }
+);
+
+open_enum!(
+    /// A portfolio project's call to action (contract §4.10).
+    ProjectCallToAction {
+        /// Visit the website.
+        Website = "WEBSITE",
+        /// Call the business.
+        Call = "CALL",
+        /// Book an appointment.
+        BookAppointment = "BOOK_APPOINTMENT",
+        /// Ask for a quote.
+        GetQuote = "GET_QUOTE",
+        /// Learn more.
+        LearnMore = "LEARN_MORE",
+    }
+);
+
+open_enum!(
+    /// What a portfolio project cost, in dollar bands (contract §4.10).
+    ProjectCost {
+        /// Under $100.
+        Under100 = "UNDER_100",
+        /// $100 to $500.
+        From100To500 = "100_500",
+        /// $500 to $1,000.
+        From500To1000 = "500_1000",
+        /// $1,000 to $5,000.
+        From1000To5000 = "1000_5000",
+        /// Over $5,000.
+        Over5000 = "5000_PLUS",
+    }
+);
+
+open_enum!(
+    /// How long a portfolio project took (contract §4.10).
+    ProjectDuration {
+        /// Under a week.
+        UnderOneWeek = "UNDER_1_WEEK",
+        /// One to two weeks.
+        OneToTwoWeeks = "1_2_WEEKS",
+        /// Two to four weeks.
+        TwoToFourWeeks = "2_4_WEEKS",
+        /// One to three months.
+        OneToThreeMonths = "1_3_MONTHS",
+        /// Over three months.
+        OverThreeMonths = "3_PLUS_MONTHS",
+    }
+);
+
 /// A value a user or caller typed that is not one of the allowed ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{value}' is not a valid {what}; expected one of: {expected}")]

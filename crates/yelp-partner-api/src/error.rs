@@ -85,6 +85,16 @@ impl Error {
         )
     }
 
+    /// Whether a change sent to Yelp may have been made although this error came back: no answer in time,
+    /// a connection lost, a 5xx (a gateway may fail after Yelp acted) or an unreadable answer. Such a change
+    /// must not be sent again; read Yelp's state instead.
+    pub fn leaves_outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout | Self::Transport(_) | Self::Server { .. } | Self::Decode { .. }
+        )
+    }
+
     /// Yelp's error id or code, when the error carries one.
     pub fn yelp_error_id(&self) -> Option<&str> {
         match self {

@@ -97,6 +97,16 @@ id_type!(
     JobId,
     "job id"
 );
+id_type!(
+    /// A portfolio project of a YELP_PORTFOLIO program.
+    ProjectId,
+    "project id"
+);
+id_type!(
+    /// A photo of a portfolio project.
+    PhotoId,
+    "photo id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,8 +9,10 @@ mod business;
 mod client;
 mod enums;
 mod error;
+mod features;
 mod ids;
 mod money;
+mod portfolio;
 mod program;
 mod rate_limit;
 mod receipt;
@@ -23,15 +25,24 @@ pub use business::{
 };
 pub use client::{
     BUSINESS_PAGE_SIZE, BusinessListing, BusinessProgramsPage, CallObserver, CallRecord, Client,
-    ClientConfig, ListAllOptions, ListError, ProgramFeatures, install_crypto_provider,
+    ClientConfig, ListAllOptions, ListError, install_crypto_provider,
 };
 pub use enums::{
-    FeatureType, FeePeriod, JobStatus, PacingMethod, PauseStatus, ProgramStatus, ProgramType,
-    StatusFilter, UnknownValue,
+    AdGoal, FeatureType, FeePeriod, JobStatus, LicenseStatus, PacingMethod, PauseStatus,
+    ProgramStatus, ProgramType, ProjectCallToAction, ProjectCost, ProjectDuration, StatusFilter,
+    UnknownValue,
 };
 pub use error::{Error, Result};
-pub use ids::{BusinessId, InvalidId, JobId, ProgramId};
+pub use features::{
+    AdGoalSetting, AdScheduling, BusinessHighlights, BusinessLocations, BusinessLogo, CallTracking,
+    CustomAdPhoto, CustomAdText, CustomLocationTargeting, CustomRadiusTargeting, Feature,
+    FeatureChanges, FeatureEntry, FeatureSettings, FeatureWrite, License, LinkTracking,
+    MeteredPhone, NegativeKeywordTargeting, ProgramFeatures, ProjectState,
+    ServiceOfferingsTargeting, StrictCategoryTargeting, VerifiedLicense, YelpPortfolio,
+};
+pub use ids::{BusinessId, InvalidId, JobId, PhotoId, ProgramId, ProjectId};
 pub use money::{Cents, MoneyError};
+pub use portfolio::{NewPhoto, PhotoSource, PortfolioPhoto, PortfolioProject, ProjectDetails};
 pub use program::{
     BusinessRef, MalformedEntry, NO_END_DATE, PageUpgradeInfo, Program, ProgramEntry,
     ProgramMetrics, ProgramPage,

@@ -2,8 +2,9 @@
 
 use std::time::{Duration, SystemTime};
 
-/// Retry policy for idempotent requests (GETs, feature deletes). Create, edit and end are never retried:
-/// Yelp has no idempotency key, so a retried create can make a second program.
+/// Retry policy for idempotent requests (GETs). Changes (create, edit, end, pause, resume, feature and
+/// portfolio writes) are never retried: Yelp has no idempotency key, so a retried create can make a second
+/// program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 means no retry.

@@ -15,7 +15,7 @@ const DEFAULT_JOB_SECONDS: f64 = 3.0;
 const DEFAULT_USERNAME: &str = "demo";
 const DEFAULT_PASSWORD: &str = "demo";
 const DEFAULT_RETRY_AFTER_SECONDS: u64 = 1;
-const DEFAULT_MAX_BID_MIN_CENTS: i64 = 25;
+const DEFAULT_MAX_BID_MIN_CENTS: i64 = 50;
 const DEFAULT_JOB_RETENTION_SECONDS: u64 = 3600;
 const DEFAULT_SUCCESS_STATUS: u16 = 200;
 const DEFAULT_FAULT_SEED: u64 = 7;
@@ -103,7 +103,7 @@ pub struct SimConfig {
     #[arg(long, env = "YELP_SIM_RETRY_AFTER_SECONDS", default_value_t = DEFAULT_RETRY_AFTER_SECONDS)]
     pub retry_after_seconds: u64,
 
-    /// Smallest `max_bid` in cents that create and edit accept (Yelp: 25; one client assumes 50).
+    /// Smallest `max_bid` in cents that create and edit accept (Yelp's Ads API page: 50, contract §13).
     #[arg(long, env = "YELP_SIM_MAX_BID_MIN_CENTS", default_value_t = DEFAULT_MAX_BID_MIN_CENTS,
           value_parser = clap::value_parser!(i64).range(0..))]
     pub max_bid_min_cents: i64,

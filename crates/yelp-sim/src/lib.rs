@@ -1,8 +1,9 @@
 //! A faithful, stateful simulator of Yelp's Partner Advertising API.
 //!
 //! It implements the contract in `shared/yelp-partner-api.md`: program listing with its quirks,
-//! asynchronous create/edit/end jobs with live-shaped receipts, pause/resume, program features, business
-//! info (names, addresses, closed / removed from search / migrated, categories),
+//! asynchronous create/edit/end jobs with live-shaped receipts, pause/resume, program features and
+//! portfolio projects with Yelp's own checks, business info (names, addresses, closed / removed from
+//! search / migrated, categories),
 //! Basic auth, and injectable faults (latency, 5xx, 429, dropped connections, truncated JSON, stalls past a client's
 //! timeout, failing deep pages, a partner password changed at run time).
 //! A `/_sim` control API, mirrored by methods of [`SimState`], lets tests and demos steer it.
@@ -30,6 +31,7 @@
 //! | `GET` / `PUT /_sim/settings` [`SettingsPatch`] | [`Settings`] |
 //! | `GET /_sim/jobs` | `{"jobs": [`[`JobSummary`]`...]}` |
 //! | `GET` / `DELETE /_sim/stats` | [`Stats`] (DELETE resets, then answers the fresh stats) |
+//! | `GET` / `DELETE /_sim/feature-writes` | `{"writes": [`[`FeatureWriteRecord`]`...]}` in order (DELETE clears: 204) |
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -45,11 +47,13 @@ mod api;
 mod business_info;
 mod config;
 mod error;
+mod feature_log;
 mod features;
 mod jobs;
 mod middleware;
 mod model;
 mod params;
+mod portfolio;
 mod seed;
 mod state;
 
@@ -63,6 +67,7 @@ use tokio::task::JoinHandle;
 
 pub use config::SimConfig;
 pub use error::SimError;
+pub use feature_log::FeatureWriteRecord;
 pub use jobs::{JobKind, JobStatus};
 pub use model::{
     Address, Business, CATEGORY_ALIASES, CpcMetrics, FeatureType, FeePeriod, FutureBudgetChange,

@@ -18,11 +18,12 @@ use crate::state::{Fault, Faults, SimState};
 /// Route of the list-all endpoint, the one `fail_offsets_from` applies to.
 const LIST_ALL: &str = "/programs/v1";
 
-/// Routes whose answer `lose_answer_rate` may lose after the change is made.
-const SUBMISSIONS: [&str; 3] = [
+/// Routes whose answer `lose_answer_rate` may lose after the change is made (their reads excepted).
+const SUBMISSIONS: [&str; 4] = [
     "/v1/reseller/program/create",
     "/v1/reseller/program/{program_id}/edit",
     "/v1/reseller/program/{program_id}/end",
+    "/program/{program_id}/features/v1",
 ];
 
 /// Stats, in-flight gauge, latency, fault dice, then Basic auth; in that order (see the crate docs).
@@ -62,6 +63,7 @@ pub(crate) async fn partner(
     let response = next.run(request).await;
     tracing::debug!(%method, route, status = response.status().as_u16(), "partner request");
     if response.status().is_success()
+        && method != axum::http::Method::GET
         && SUBMISSIONS.contains(&route.as_str())
         && state.roll_lost_answer(&faults)
     {

@@ -352,8 +352,17 @@ wire_enum!(
         BusinessLogo => "BUSINESS_LOGO",
         /// Portfolio projects.
         YelpPortfolio => "YELP_PORTFOLIO",
+        /// Services to show for; deprecated by Yelp, never switched on in seeded data.
+        ServiceOfferingsTargeting => "SERVICE_OFFERINGS_TARGETING",
     }
 );
+
+impl FeatureType {
+    /// Whether Yelp calls the type deprecated: still offered and writable, never seeded active.
+    pub fn is_deprecated(self) -> bool {
+        self == FeatureType::ServiceOfferingsTargeting
+    }
+}
 
 wire_enum!(
     /// `pacing_method` of a CPC program (request spelling; receipts echo it uppercased).
@@ -540,6 +549,7 @@ pub fn available_features(program_type: ProgramType) -> &'static [FeatureType] {
             CustomRadiusTargeting,
             CustomAdText,
             CustomAdPhoto,
+            ServiceOfferingsTargeting,
         ],
         ProgramType::Bh => &[BusinessHighlights],
         ProgramType::Vl => &[VerifiedLicense],

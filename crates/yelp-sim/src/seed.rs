@@ -443,9 +443,11 @@ pub(crate) fn program(
 
     let available = available_features(program_type).to_vec();
     let activation = if available.len() == 1 { 0.85 } else { 0.4 };
+    // Deprecated types are skipped before the dice, so the rest of the world is drawn as before they existed.
     let active: Vec<_> = available
         .iter()
         .copied()
+        .filter(|ft| !ft.is_deprecated())
         .filter(|_| rng.f64() < activation)
         .collect();
     let feature_settings: BTreeMap<_, _> = active
@@ -497,7 +499,7 @@ fn cpc_metrics(rng: &mut Rng, spent: bool) -> CpcMetrics {
     let skew = rng.f64().powi(3);
     let budget = (5 + (1995.0 * skew) as i64) * 500;
     let is_autobid = rng.f64() < 0.7;
-    let max_bid = (!is_autobid).then(|| rng.i64(25..=2000));
+    let max_bid = (!is_autobid).then(|| rng.i64(50..=2000));
     // Spend is a whole number of clicks at one price per click, within the budget.
     let (billed_clicks, ad_cost, billed_impressions) = if spent {
         let cost_per_click = rng.i64(150..=1500);
@@ -679,6 +681,12 @@ mod tests {
                     assert!((2500..=1_000_000).contains(&m.budget));
                     assert!(m.ad_cost <= m.budget);
                     assert_eq!(m.is_autobid, m.max_bid.is_none());
+                    // Yelp would refuse any smaller bid, so an edit keeping it must be accepted.
+                    assert!(
+                        m.max_bid.is_none_or(|bid| bid >= 50),
+                        "max_bid {:?}",
+                        m.max_bid
+                    );
                     assert!(p.ad_campaign_id.is_some());
                 }
                 None => {

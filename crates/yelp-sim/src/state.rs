@@ -14,9 +14,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::SimConfig;
 use crate::error::SimError;
+use crate::feature_log::FeatureLog;
 use crate::jobs::{self, Job, JobKind, JobStatus, Payload};
 use crate::model::{Business, PauseStatus, Program, ProgramStatus, ProgramType, is_alias_syntax};
 use crate::params::RequestedFields;
+use crate::portfolio::Portfolios;
 use crate::seed;
 
 /// Offset between the world seed and the seed of runtime ids (jobs, created programs).
@@ -68,8 +70,9 @@ pub struct Faults {
     pub fail_offsets_from: Option<u64>,
     /// Seconds in the `Retry-After` header of a 429.
     pub retry_after_seconds: u64,
-    /// Fraction of create/edit/end submissions that Yelp carries out (the job is made and runs) but whose
-    /// answer is lost: the client gets a plain-text 504, as when a gateway times out.
+    /// Fraction of create/edit/end submissions and feature writes that Yelp carries out (the job is made
+    /// and runs, the features change) but whose answer is lost: the client gets a plain-text 504, as when a
+    /// gateway times out.
     #[serde(default)]
     pub lose_answer_rate: f64,
     /// Fraction of partner requests answered 200 with a truncated, unreadable JSON body (the request is
@@ -262,6 +265,10 @@ pub(crate) struct World {
     pub(crate) rng: Rng,
     pub(crate) settings: Settings,
     retention: Duration,
+    /// Portfolio projects of YELP_PORTFOLIO programs.
+    pub(crate) portfolios: Portfolios,
+    /// Every features POST and DELETE, in order.
+    pub(crate) feature_log: FeatureLog,
 }
 
 impl World {
@@ -303,6 +310,8 @@ impl World {
                 missing_budget_rate: config.missing_budget_rate,
             },
             retention: Duration::from_secs(config.job_retention_seconds),
+            portfolios: Portfolios::default(),
+            feature_log: FeatureLog::default(),
         }
     }
 

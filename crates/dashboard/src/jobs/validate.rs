@@ -13,8 +13,8 @@ use crate::store::StoredProgram;
 
 /// Smallest CPC monthly budget Yelp accepts.
 pub const MIN_BUDGET: Cents = Cents::new(2500);
-/// Smallest maximum bid Yelp accepts.
-pub const MIN_MAX_BID: Cents = Cents::new(25);
+/// Smallest maximum bid Yelp accepts (its Ads API page; contract §13).
+pub const MIN_MAX_BID: Cents = Cents::new(50);
 /// Longest promotion code.
 const MAX_PROMOTION_CODE: usize = 120;
 
@@ -364,8 +364,10 @@ fn bidding(f: &mut Fields<'_>, current_max_bid: Option<i64>) -> (Option<bool>, O
     let is_autobid = f.boolean("is_autobid");
     let max_bid = f.dollars("max_bid", "Maximum bid");
     if max_bid.is_some_and(|b| b < MIN_MAX_BID) {
-        f.problems
-            .add("max_bid", "Maximum bid must be at least $0.25");
+        f.problems.add(
+            "max_bid",
+            format!("Maximum bid must be at least {MIN_MAX_BID}"),
+        );
     }
     match (is_autobid, max_bid) {
         (Some(true), Some(_)) => f
@@ -610,11 +612,63 @@ mod tests {
     #[test]
     fn dollars_become_exact_cents_without_a_float() {
         let body = json!({"business_id": "b1", "program_name": "CPC", "budget": 300.29,
-                          "max_bid": "0.29", "start": "2030-01-10"});
+                          "max_bid": "0.57", "start": "2030-01-10"});
         let r = create(&body, today()).unwrap();
         assert_eq!(r.budget, Some(Cents::new(30029)));
-        assert_eq!(r.max_bid, Some(Cents::new(29)));
+        // 0.57 × 100 is 56.999… in floating point.
+        assert_eq!(r.max_bid, Some(Cents::new(57)));
         assert_eq!(r.is_autobid, Some(false));
+    }
+
+    fn running_cpc() -> StoredProgram {
+        StoredProgram {
+            program_id: "p1".into(),
+            business_id: Some("b1".into()),
+            program_type: "CPC".into(),
+            program_status: "ACTIVE".into(),
+            pause_status: "NOT_PAUSED".into(),
+            start_date: Some("2030-01-01".into()),
+            end_date: None,
+            budget_cents: Some(30000),
+            max_bid_cents: None,
+            ad_cost_cents: Some(0),
+            raw: "{}".into(),
+            first_seen_at: 0,
+            updated_at: 0,
+            removed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_max_bid_of_49_cents_is_refused_and_50_cents_accepted_on_create_and_edit() {
+        let create_with = |bid: &str| {
+            create(
+                &json!({"business_id": "b1", "program_name": "CPC", "budget": 300,
+                        "is_autobid": false, "max_bid": bid, "start": "2030-01-10"}),
+                today(),
+            )
+        };
+        match create_with("0.49").unwrap_err() {
+            Error::InvalidFields(found) => assert_eq!(
+                found,
+                [(
+                    "max_bid".to_owned(),
+                    "Maximum bid must be at least $0.50".to_owned()
+                )]
+            ),
+            other => panic!("{other}"),
+        }
+        assert_eq!(create_with("0.50").unwrap().max_bid, Some(Cents::new(50)));
+
+        let edit_with = |bid: &str| {
+            edit(
+                &json!({"is_autobid": false, "max_bid": bid}),
+                &running_cpc(),
+                today(),
+            )
+        };
+        assert_eq!(fields(edit_with("0.49").unwrap_err()), ["max_bid"]);
+        assert_eq!(edit_with("0.50").unwrap().max_bid, Some(Cents::new(50)));
     }
 
     #[test]

@@ -585,3 +585,34 @@ on_every_backend! {
         assert_eq!(db.store.job(&ws.id, "Y1").await.unwrap().unwrap().yelp_job_id.as_deref(), Some("Y1"));
     }
 }
+
+on_every_backend! {
+    async fn a_max_bid_of_49_cents_is_refused_before_yelp_and_50_cents_completes_at_yelp_on_create_and_edit(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 200).await;
+        let session = synced(&app).await;
+        let business = app.sim.good_business().await;
+        let running = sim_program(&app, running_cpc).await["program_id"].as_str().unwrap().to_owned();
+        let create = |bid: &str| json!({"business_id": business, "program_name": "CPC", "start": today(),
+                                        "budget": 300, "is_autobid": false, "max_bid": bid});
+        let edit = format!("/api/reseller/program/{running}/edit");
+        app.sim.control(Method::DELETE, "/_sim/stats", None).await;
+        for (path, body) in [("/api/reseller/program/create", create("0.49")),
+                             (edit.as_str(), json!({"is_autobid": false, "max_bid": "0.49"}))] {
+            let (status, answer) = post(&app, path, &session, body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+            assert_eq!(answer["error"]["field"], "max_bid", "{answer}");
+            assert_eq!(answer["error"]["message"], "Maximum bid must be at least $0.50", "{answer}");
+        }
+        assert_eq!(sim_requests(&app).await, json!({}), "nothing reached the simulator");
+
+        let job = submit(&app, "/api/reseller/program/create", &session, create("0.50")).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "COMPLETED", "Yelp takes 50 cents too: {body}");
+        let created = body["program_id"].as_str().unwrap().to_owned();
+        assert_eq!(mirrored(&app, &session, &created).await["program_metrics"]["max_bid"], 50);
+        let job = submit(&app, &edit, &session, json!({"is_autobid": false, "max_bid": "0.50"})).await;
+        let (_, body) = wait_for_end(&app, &session, &job).await;
+        assert_eq!(body["status"], "COMPLETED", "{body}");
+        assert_eq!(mirrored(&app, &session, &running).await["program_metrics"]["max_bid"], 50);
+    }
+}

@@ -622,6 +622,7 @@ on_every_backend! {
         assert_eq!(page.attr("input#business_id", "value"), business);
         assert_eq!(page.attr("select#program_name option[selected]", "value"), "CPC");
         assert!(page.has("input#is_autobid[checked]"));
+        assert_eq!(page.text("#max_bid-hint"), "Without autobid; at least $0.50.");
         assert!(!page.has("#tracker-slot #job-tracker"));
         assert_eq!(app.sim.control(Method::GET, "/_sim/stats", None).await["requests"], json!({}), "nothing reached Yelp");
         let (_, history) = app.get_json("/api/reseller/job-history", &session).await;

@@ -109,8 +109,12 @@ async fn filters_search_and_pagination_change_the_rows_and_live_in_the_url() {
     };
     ui.signed_in_and_synced().await;
     ui.open("/programs").await;
-    let first_page = row_ids(&ui).await;
-    assert!(!first_page.is_empty());
+    let first_page = ui
+        .until("the first page", async |ui: &Ui| {
+            let rows = row_ids(ui).await;
+            (!rows.is_empty()).then_some(rows)
+        })
+        .await;
     ui.shot("first-page").await;
 
     ui.click("a[rel=next]").await;
@@ -161,7 +165,10 @@ async fn filters_search_and_pagination_change_the_rows_and_live_in_the_url() {
     assert_eq!(found, std::slice::from_ref(&wanted));
     let shared = ui.path().await;
     ui.open(&shared).await;
-    assert_eq!(row_ids(&ui).await, [wanted]);
+    ui.until("the shared search's one row", async |ui: &Ui| {
+        (row_ids(ui).await == std::slice::from_ref(&wanted)).then_some(())
+    })
+    .await;
     ui.shot("search").await;
     assert_ne!(ui.text("#program-count").await, cpc_count);
 
@@ -176,14 +183,18 @@ async fn filters_search_and_pagination_change_the_rows_and_live_in_the_url() {
     .await;
 }
 
+/// The program ids of the table's rows, or none when the table was swapped while its rows were read one by
+/// one (they went stale): a part of the old table must not pass for the new one, so a caller waiting on the
+/// rows looks again.
 async fn row_ids(ui: &Ui) -> Vec<String> {
     let mut ids = Vec::new();
     for row in ui
         .find_all("#programs-table tbody tr[data-program-id]")
         .await
     {
-        if let Ok(Some(id)) = row.attr("data-program-id").await {
-            ids.push(id);
+        match row.attr("data-program-id").await {
+            Ok(Some(id)) => ids.push(id),
+            _ => return Vec::new(),
         }
     }
     ids

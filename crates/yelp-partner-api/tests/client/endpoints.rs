@@ -1,12 +1,11 @@
 //! Every endpoint's happy path, and the not-found and credential answers.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use futures::StreamExt;
-use serde_json::json;
 use yelp_partner_api::{
-    BusinessId, Error, FeatureType, ListAllOptions, PauseStatus, ProgramId, ProgramStatus,
-    ProgramType, StatusFilter,
+    BusinessId, Error, ListAllOptions, PauseStatus, ProgramId, ProgramStatus, ProgramType,
+    StatusFilter,
 };
 
 use crate::helpers::{PASSWORD, TestSim, USERNAME};
@@ -190,66 +189,6 @@ async fn pause_is_not_found_when_the_account_lacks_the_feature() {
     assert!(
         matches!(&err, Error::NotFound { detail: Some(d), .. } if d.contains("route does not exist")),
         "{err:?}"
-    );
-}
-
-#[tokio::test]
-async fn features_can_be_read_set_and_removed() {
-    let sim = TestSim::start(100).await;
-    let program = sim
-        .find_program(|p| {
-            p["program_type"] == "CPC"
-                && p["available_features"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|f| f == "CUSTOM_RADIUS_TARGETING")
-        })
-        .await;
-    let id = ProgramId::parse(program["program_id"].as_str().unwrap()).unwrap();
-    let client = sim.client();
-    let before = client.program_features(&id).await.unwrap();
-    assert!(before.get(&FeatureType::CustomRadiusTargeting).is_some());
-
-    let mut change = BTreeMap::new();
-    change.insert(
-        "CUSTOM_RADIUS_TARGETING".to_owned(),
-        json!({"custom_radius": 25}),
-    );
-    let after = client.update_program_features(&id, &change).await.unwrap();
-    assert_eq!(
-        after.get(&FeatureType::CustomRadiusTargeting).unwrap()["custom_radius"],
-        25
-    );
-    let info = client.program_info(&id).await.unwrap().program;
-    assert!(
-        info.active_features
-            .contains(&FeatureType::CustomRadiusTargeting)
-    );
-
-    change.insert(
-        "CUSTOM_RADIUS_TARGETING".to_owned(),
-        json!({"custom_radius": 500}),
-    );
-    let err = client
-        .update_program_features(&id, &change)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Rejected { status: 400, .. }),
-        "{err:?}"
-    );
-
-    let removed = client
-        .delete_program_features(&id, &[FeatureType::CustomRadiusTargeting])
-        .await
-        .unwrap();
-    assert!(removed.get(&FeatureType::CustomRadiusTargeting).unwrap()["custom_radius"].is_null());
-    let info = client.program_info(&id).await.unwrap().program;
-    assert!(
-        !info
-            .active_features
-            .contains(&FeatureType::CustomRadiusTargeting)
     );
 }
 

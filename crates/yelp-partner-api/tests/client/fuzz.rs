@@ -14,19 +14,20 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 use yelp_partner_api::{
-    Address, BusinessId, Cents, Client, ClientConfig, CreateProgram, JobId, JobStatus, ListError,
-    Migration, ProgramId, ProgramType, RetryPolicy, SecretString, StatusFilter,
+    Address, BusinessId, Cents, Client, ClientConfig, CreateProgram, CustomRadiusTargeting, FeatureChanges,
+    FeatureType, JobId, JobStatus, ListError, Migration, NewPhoto, PhotoSource, ProgramId, ProgramType,
+    ProjectDetails, ProjectId, RetryPolicy, SecretString, StatusFilter,
 };
 
 /// A server answering every request with the status and body of the current case.
-struct Stub {
-    runtime: tokio::runtime::Runtime,
+pub(crate) struct Stub {
+    pub(crate) runtime: tokio::runtime::Runtime,
     answer: Arc<Mutex<(u16, Vec<u8>)>>,
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Stub {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -63,7 +64,7 @@ impl Stub {
         }
     }
 
-    fn answer(&self, status: u16, body: Vec<u8>) {
+    pub(crate) fn answer(&self, status: u16, body: Vec<u8>) {
         *self.answer.lock().unwrap() = (status, body);
     }
 
@@ -88,6 +89,27 @@ impl Stub {
             let _ = client.end_program(&program).await;
             let _ = client.pause_program(&program).await;
             let _ = client.program_features(&program).await;
+            let change = FeatureChanges::new().with(CustomRadiusTargeting {
+                custom_radius: Some(25.0),
+            });
+            let _ = client.update_program_features(&program, &change).await;
+            let _ = client
+                .delete_program_features(&program, &[FeatureType::AdGoal])
+                .await;
+            let project = ProjectId::from_yelp("pr0ject");
+            let _ = client.create_portfolio_project(&program).await;
+            let _ = client.portfolio_project(&program, &project).await;
+            let _ = client
+                .update_portfolio_project(&program, &project, &ProjectDetails::default())
+                .await;
+            let _ = client.portfolio_photos(&program, &project).await;
+            let photo = NewPhoto {
+                source: PhotoSource::BusinessPhoto("b1z".into()),
+                caption: None,
+                is_before_photo: false,
+            };
+            let _ = client.add_portfolio_photo(&program, &project, &photo).await;
+            let _ = client.delete_portfolio_project(&program, &project).await;
             let create = CreateProgram::new(business.clone(), ProgramType::Cpc);
             let _ = client.create_program(&create).await;
             let _ = client.business_info(std::slice::from_ref(&business)).await;
@@ -156,6 +178,15 @@ const KEYS: &[&str] = &[
     "category_list",
     "alias",
     "title",
+    "feature_type",
+    "custom_radius",
+    "licenses",
+    "license_number",
+    "project_id",
+    "photo_id",
+    "photos",
+    "AD_GOAL",
+    "VERIFIED_LICENSE",
 ];
 
 /// Any JSON value, its object keys often ones the decoders know.

@@ -4,6 +4,8 @@ mod business;
 mod decoding;
 mod endpoints;
 mod faults;
+mod feature_decoding;
+mod features;
 mod fuzz;
 mod helpers;
 mod jobs;

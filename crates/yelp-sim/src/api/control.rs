@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::error::SimError;
+use crate::feature_log::FeatureWriteRecord;
 use crate::model::{Business, Program};
 use crate::state::{
     AddPrograms, BusinessPatch, FaultsPatch, JobSummary, ProgramPatch, SettingsPatch, SimState,
@@ -32,6 +33,11 @@ struct JobsBody {
     jobs: Vec<JobSummary>,
 }
 
+#[derive(Serialize)]
+struct FeatureWritesBody {
+    writes: Vec<FeatureWriteRecord>,
+}
+
 /// Routes of the control API.
 pub(crate) fn routes() -> Router<SimState> {
     Router::new()
@@ -48,6 +54,10 @@ pub(crate) fn routes() -> Router<SimState> {
         .route("/_sim/settings", get(show_settings).put(put_settings))
         .route("/_sim/jobs", get(list_jobs))
         .route("/_sim/stats", get(show_stats).delete(reset_stats))
+        .route(
+            "/_sim/feature-writes",
+            get(list_feature_writes).delete(clear_feature_writes),
+        )
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, SimError> {
@@ -136,4 +146,16 @@ async fn show_stats(State(state): State<SimState>) -> Response {
 async fn reset_stats(State(state): State<SimState>) -> Response {
     state.reset_stats();
     Json(state.stats()).into_response()
+}
+
+async fn list_feature_writes(State(state): State<SimState>) -> Response {
+    Json(FeatureWritesBody {
+        writes: state.feature_writes(),
+    })
+    .into_response()
+}
+
+async fn clear_feature_writes(State(state): State<SimState>) -> Response {
+    state.clear_feature_writes();
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -5,13 +5,14 @@ pub(crate) mod control;
 mod features;
 mod jobs;
 mod mutations;
+mod portfolio;
 mod programs;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::error::ApiError;
 use crate::middleware;
@@ -47,6 +48,24 @@ pub(crate) fn partner_routes(state: SimState) -> Router<SimState> {
             get(features::show)
                 .post(features::update)
                 .delete(features::remove),
+        )
+        .route(
+            "/program/{program_id}/portfolio/v1",
+            post(portfolio::create),
+        )
+        .route(
+            "/program/{program_id}/portfolio/{project_id}/v1",
+            get(portfolio::show)
+                .put(portfolio::update)
+                .delete(portfolio::remove),
+        )
+        .route(
+            "/program/{program_id}/portfolio/{project_id}/photos/v1",
+            get(portfolio::photos).post(portfolio::add_photo),
+        )
+        .route(
+            "/program/{program_id}/portfolio/{project_id}/photos/{photo_id}/v1",
+            delete(portfolio::remove_photo),
         )
         .route_layer(from_fn_with_state(state, middleware::partner))
 }

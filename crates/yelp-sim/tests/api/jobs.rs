@@ -310,6 +310,41 @@ async fn cpc_field_rules_are_reported_on_their_fields() {
 }
 
 #[tokio::test]
+async fn a_max_bid_of_49_cents_is_rejected_and_50_cents_accepted_on_create_and_edit() {
+    // Yelp's Ads API page: max_bid must be at least 50 cents (contract §13).
+    let sim = TestSim::with_defaults().await;
+    let business = sim.plain_business();
+    let manual = |bid: u32| {
+        format!(
+            "/v1/reseller/program/create?business_id={business}&program_name=CPC&start=2026-03-20\
+             &budget=300000&is_autobid=false&max_bid={bid}"
+        )
+    };
+    let refused = sim.wait_for_job(&sim.submit(&manual(49)).await).await;
+    let added = group(&refused, "program_added");
+    assert_eq!(added["status"], "REJECTED", "{refused}");
+    assert_eq!(
+        added["requested_value"]["max_bid"]["error"]["code"], "INVALID_OR_MISSING_REQUIRED_KEY",
+        "{refused}"
+    );
+    let accepted = sim.wait_for_job(&sim.submit(&manual(50)).await).await;
+    assert_eq!(accepted["status"], "COMPLETED", "{accepted}");
+
+    let id = sim.running_cpc().program_id;
+    let edit = |bid: u32| format!("/v1/reseller/program/{id}/edit?is_autobid=false&max_bid={bid}");
+    let refused = sim.wait_for_job(&sim.submit(&edit(49)).await).await;
+    assert_eq!(
+        group(&refused, "program_updated")["requested_value"]["max_bid"]["error"]["code"],
+        "INVALID_OR_MISSING_REQUIRED_KEY",
+        "{refused}"
+    );
+    let accepted = sim.wait_for_job(&sim.submit(&edit(50)).await).await;
+    assert_eq!(accepted["status"], "COMPLETED", "{accepted}");
+    let metrics = sim.state().program(&id).and_then(|p| p.program_metrics);
+    assert_eq!(metrics.and_then(|m| m.max_bid), Some(50));
+}
+
+#[tokio::test]
 async fn a_non_cpc_create_ignores_cpc_parameters_and_starts_today_by_default() {
     let sim = TestSim::with_defaults().await;
     let business = sim.plain_business();

@@ -1,6 +1,7 @@
 //! Garbage in never panics: a panic would surface as a 500 or a dropped connection.
 
 use reqwest::{Method, StatusCode};
+use yelp_sim::ProgramType;
 
 use crate::helpers::TestSim;
 
@@ -111,6 +112,117 @@ async fn garbage_queries_and_bodies_never_make_the_simulator_fail() {
         }
     }
     // Still alive and consistent.
+    assert_eq!(sim.get("/programs/v1?limit=1").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn odd_values_in_every_field_of_every_feature_and_project_are_answered_not_a_panic() {
+    let sim = TestSim::with_defaults().await;
+    let odd = [
+        "null",
+        "true",
+        "-1",
+        "1e308",
+        "\"x\"",
+        "[]",
+        "[null]",
+        "[{}]",
+        "[{\"business_id\": null}]",
+        "[{\"project_id\": 1, \"license_number\": []}]",
+        "{\"a\": 1}",
+    ];
+    let answered = |answer: &crate::helpers::Answer, what: &str| {
+        assert!(
+            answer.status.is_client_error() || answer.status.is_success(),
+            "{what}: {answer:?}"
+        );
+    };
+    for program_type in [
+        ProgramType::Cpc,
+        ProgramType::Bh,
+        ProgramType::Vl,
+        ProgramType::Logo,
+        ProgramType::Portfolio,
+    ] {
+        let program = sim.find_program(|p| p.program_type == program_type);
+        let path = format!("/program/{}/features/v1", program.program_id);
+        let view = sim.get(&path).await.json();
+        for (feature, fields) in view["features"].as_object().expect("features") {
+            let mut names: Vec<String> = fields
+                .as_object()
+                .expect("fields")
+                .keys()
+                .cloned()
+                .collect();
+            names.push("business_highlights".into());
+            for entry in ["{}", "null", "[]", "1"] {
+                let body = format!("{{\"features\": {{\"{feature}\": {entry}}}}}");
+                answered(&sim.send(Method::POST, &path, Some(&body)).await, &body);
+            }
+            for name in &names {
+                for value in odd {
+                    let body =
+                        format!("{{\"features\": {{\"{feature}\": {{\"{name}\": {value}}}}}}}");
+                    answered(&sim.send(Method::POST, &path, Some(&body)).await, &body);
+                }
+            }
+        }
+    }
+    let portfolio = sim.find_program(|p| p.program_type == ProgramType::Portfolio);
+    let base = format!("/program/{}/portfolio", portfolio.program_id);
+    let project = sim.post(&format!("{base}/v1")).await.json()["project_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for name in [
+        "name",
+        "description",
+        "published",
+        "call_to_action",
+        "service_offerings",
+        "cost",
+        "duration",
+        "completion_year",
+        "completion_month",
+        "photo_url",
+        "biz_photo_id",
+        "caption",
+        "is_before_photo",
+    ] {
+        for value in odd {
+            let body = format!("{{\"{name}\": {value}}}");
+            answered(
+                &sim.send(Method::PUT, &format!("{base}/{project}/v1"), Some(&body))
+                    .await,
+                &body,
+            );
+            answered(
+                &sim.send(
+                    Method::POST,
+                    &format!("{base}/{project}/photos/v1"),
+                    Some(&body),
+                )
+                .await,
+                &body,
+            );
+        }
+    }
+    for body in ["", "{", "[]", "null"] {
+        answered(
+            &sim.send(Method::PUT, &format!("{base}/{project}/v1"), Some(body))
+                .await,
+            body,
+        );
+        answered(
+            &sim.send(
+                Method::POST,
+                &format!("{base}/{project}/photos/v1"),
+                Some(body),
+            )
+            .await,
+            body,
+        );
+    }
     assert_eq!(sim.get("/programs/v1?limit=1").await.status, StatusCode::OK);
 }
 
