@@ -1,0 +1,116 @@
+//! What people call programs beside Yelp's ids: the business's name (from `businesses`) and a program's
+//! own label, kept here as Yelp has no name field for a program.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::programs::bump_mirror_version;
+use super::{Store, markers};
+use crate::error::{Error, Result};
+
+/// The longest label accepted, in characters.
+pub const MAX_CUSTOM_NAME_CHARS: usize = 100;
+
+/// The names of one program, when known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgramLabels {
+    /// Its business's name.
+    pub business_name: Option<String>,
+    /// Its own label, set by a user.
+    pub custom_name: Option<String>,
+}
+
+/// Ids looked up per statement: well within both databases' limits on bound values.
+const IDS_PER_QUERY: usize = 500;
+
+impl Store {
+    /// The names known for these programs of the workspace, by program id; programs with neither name are
+    /// left out.
+    pub async fn program_labels(
+        &self,
+        workspace_id: &str,
+        program_ids: &[String],
+    ) -> Result<HashMap<String, ProgramLabels>> {
+        let mut labels = HashMap::new();
+        for ids in program_ids.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "SELECT p.program_id AS program_id, b.name AS business_name, l.custom_name AS custom_name \
+                 FROM programs p \
+                 LEFT JOIN businesses b ON b.workspace_id = p.workspace_id AND b.business_id = p.business_id \
+                 LEFT JOIN program_labels l ON l.workspace_id = p.workspace_id AND l.program_id = p.program_id \
+                 WHERE p.workspace_id = {} AND p.program_id IN ({}) \
+                 AND (b.name IS NOT NULL OR l.custom_name IS NOT NULL)",
+                markers(self.backend, 1, 1),
+                markers(self.backend, 2, ids.len())
+            );
+            let mut query = sqlx::query(&sql).bind(workspace_id);
+            for id in ids {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                labels.insert(
+                    row.try_get("program_id")?,
+                    ProgramLabels {
+                        business_name: row.try_get("business_name")?,
+                        custom_name: row.try_get("custom_name")?,
+                    },
+                );
+            }
+        }
+        Ok(labels)
+    }
+
+    /// Sets (or, with `None`, clears) the label of a program of the workspace, and marks the mirror changed
+    /// in the same transaction so that cached lists show it at once. `NotFound` unless the workspace has the
+    /// program.
+    pub async fn set_custom_name(
+        &self,
+        workspace_id: &str,
+        program_id: &str,
+        custom_name: Option<&str>,
+        username: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let known: Option<String> = sqlx::query_scalar(
+            "SELECT program_id FROM programs WHERE workspace_id = $1 AND program_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(program_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if known.is_none() {
+            return Err(Error::NotFound(format!("program {program_id}")));
+        }
+        match custom_name {
+            Some(name) => {
+                sqlx::query(
+                    "INSERT INTO program_labels (workspace_id, program_id, custom_name, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, program_id) DO UPDATE \
+                     SET custom_name = excluded.custom_name, updated_at = excluded.updated_at, \
+                     updated_by = excluded.updated_by",
+                )
+                .bind(workspace_id)
+                .bind(program_id)
+                .bind(name)
+                .bind(now)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM program_labels WHERE workspace_id = $1 AND program_id = $2",
+                )
+                .bind(workspace_id)
+                .bind(program_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        bump_mirror_version(&mut tx, workspace_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
