@@ -287,6 +287,17 @@ impl BasicLogins {
     }
 }
 
+/// Checks a user's name and password, with the sign-in throttle: the one check of the sign-in API and page
+/// (through [`sign_in`]) and of the replaced system's `validate-credentials`.
+pub(crate) async fn check_credentials(
+    state: &AppState,
+    addr: &str,
+    username: &str,
+    password: &str,
+) -> Result<User, LoginError> {
+    auth::login(&state.store, username, password, addr, now_ms()).await
+}
+
 /// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page, with its
 /// throttling. Answers the user, their new session and the `Set-Cookie` value that carries it.
 pub(crate) async fn sign_in(
@@ -295,9 +306,8 @@ pub(crate) async fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<(User, auth::NewSession, HeaderValue), LoginError> {
-    let now = now_ms();
-    let user = auth::login(&state.store, username, password, addr, now).await?;
-    let session = auth::start_session(&state.store, &user, now).await?;
+    let user = check_credentials(state, addr, username, password).await?;
+    let session = auth::start_session(&state.store, &user, now_ms()).await?;
     tracing::info!(user = %user.username, "signed in");
     let cookie = session_cookie(
         session.token.expose_secret(),
