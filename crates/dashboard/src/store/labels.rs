@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
-use super::programs::bump_mirror_version;
-use super::{Store, markers};
+use super::programs::{STORED_COLUMNS, bump_mirror_version};
+use super::{Store, StoredProgram, markers};
 use crate::error::{Error, Result};
 
 /// The longest label accepted, in characters.
@@ -24,6 +24,19 @@ pub struct ProgramLabels {
 /// Ids looked up per statement: well within both databases' limits on bound values.
 const IDS_PER_QUERY: usize = 500;
 
+/// The joins that bring the names of `programs p`.
+const NAME_JOINS: &str = "LEFT JOIN businesses b ON b.workspace_id = p.workspace_id AND b.business_id = p.business_id \
+     LEFT JOIN program_labels l ON l.workspace_id = p.workspace_id AND l.program_id = p.program_id";
+
+/// A program row with its names.
+#[derive(FromRow)]
+struct LabeledRow {
+    #[sqlx(flatten)]
+    program: StoredProgram,
+    business_name: Option<String>,
+    custom_name: Option<String>,
+}
+
 impl Store {
     /// The names known for these programs of the workspace, by program id; programs with neither name are
     /// left out.
@@ -36,10 +49,7 @@ impl Store {
         for ids in program_ids.chunks(IDS_PER_QUERY) {
             let sql = format!(
                 "SELECT p.program_id AS program_id, b.name AS business_name, l.custom_name AS custom_name \
-                 FROM programs p \
-                 LEFT JOIN businesses b ON b.workspace_id = p.workspace_id AND b.business_id = p.business_id \
-                 LEFT JOIN program_labels l ON l.workspace_id = p.workspace_id AND l.program_id = p.program_id \
-                 WHERE p.workspace_id = {} AND p.program_id IN ({}) \
+                 FROM programs p {NAME_JOINS} WHERE p.workspace_id = {} AND p.program_id IN ({}) \
                  AND (b.name IS NOT NULL OR l.custom_name IS NOT NULL)",
                 markers(self.backend, 1, 1),
                 markers(self.backend, 2, ids.len())
@@ -59,6 +69,51 @@ impl Store {
             }
         }
         Ok(labels)
+    }
+
+    /// The workspace's programs with these ids (at most a few hundred), each with its names, in the
+    /// order of `ids` (ids it does not have are left out): one statement where a list and its names would
+    /// be two.
+    pub async fn labeled_programs_in_order(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<(StoredProgram, ProgramLabels)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns: Vec<String> = STORED_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c} AS {c}"))
+            .collect();
+        let sql = format!(
+            "SELECT {}, b.name AS business_name, l.custom_name AS custom_name FROM programs p {NAME_JOINS} \
+             WHERE p.workspace_id = {} AND p.program_id IN ({})",
+            columns.join(", "),
+            markers(self.backend, 1, 1),
+            markers(self.backend, 2, ids.len())
+        );
+        let mut query = sqlx::query_as::<_, LabeledRow>(&sql).bind(workspace_id);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let mut rows: HashMap<String, LabeledRow> = query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|row| (row.program.program_id.clone(), row))
+            .collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.remove(id))
+            .map(|row| {
+                let labels = ProgramLabels {
+                    business_name: row.business_name,
+                    custom_name: row.custom_name,
+                };
+                (row.program, labels)
+            })
+            .collect())
     }
 
     /// Sets (or, with `None`, clears) the label of a program of the workspace, and marks the mirror changed

@@ -416,6 +416,9 @@ on_every_backend! {
         let item = array(&list, "programs").iter().find(|p| p["program_id"] == id.as_str()).unwrap();
         assert_eq!(string_or_null(item, "custom_name"), Some("Spring push"), "the list shows the new label at once");
         assert_eq!(string_or_null(item, "business_name"), Some("Joe's Plumbing"));
+        let (_, all) = old.get("/reseller/programs?all=true&program_status=ALL&offset=0&limit=10000").await;
+        let streamed = array(&all, "programs").iter().find(|p| p["program_id"] == id.as_str()).unwrap();
+        assert_eq!(streamed, item, "the streamed list names it as the pages do");
 
         let (status, cleared) = old.post(&format!("/reseller/program/{id}/custom-name"), json!({"custom_name": ""})).await;
         assert_eq!((status, string_or_null(&cleared, "custom_name")), (StatusCode::OK, None));

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::json;
 
-use super::program_item::program_items;
+use super::program_item::ProgramItem;
 use crate::store::ProgramQuery;
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult};
@@ -35,18 +35,15 @@ async fn chunk(
 ) -> ApiResult<Vec<u8>> {
     let programs = state
         .store
-        .programs_in_order(&workspace_id, &ids[range.clone()])
+        .labeled_programs_in_order(&workspace_id, &ids[range.clone()])
         .await?;
     let mut bytes = Vec::with_capacity(range.len() * 1024);
-    for (i, item) in program_items(&state, &workspace_id, programs)
-        .await?
-        .iter()
-        .enumerate()
-    {
+    for (i, (program, labels)) in programs.into_iter().enumerate() {
         if i > 0 {
             bytes.push(b',');
         }
-        serde_json::to_writer(&mut bytes, item).map_err(|_| ApiError::Internal)?;
+        serde_json::to_writer(&mut bytes, &ProgramItem::new(program, labels))
+            .map_err(|_| ApiError::Internal)?;
     }
     Ok(bytes)
 }

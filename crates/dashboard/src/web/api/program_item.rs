@@ -31,6 +31,13 @@ pub(super) struct ProgramItem {
     labels: ProgramLabels,
 }
 
+impl ProgramItem {
+    /// A program with its names.
+    pub(super) fn new(program: StoredProgram, labels: ProgramLabels) -> Self {
+        Self { program, labels }
+    }
+}
+
 fn iso(ms: i64) -> Option<String> {
     Utc.timestamp_millis_opt(ms)
         .single()
@@ -71,9 +78,9 @@ pub(super) async fn program_items(
     let mut labels = state.store.program_labels(workspace_id, &ids).await?;
     Ok(programs
         .into_iter()
-        .map(|program| ProgramItem {
-            labels: labels.remove(&program.program_id).unwrap_or_default(),
-            program,
+        .map(|program| {
+            let names = labels.remove(&program.program_id).unwrap_or_default();
+            ProgramItem::new(program, names)
         })
         .collect())
 }
