@@ -1,5 +1,6 @@
-//! API benchmark: program-list latency under concurrent clients over a large mirror, and one sync fanned
-//! out to many SSE subscribers. `cargo bench -p dashboard --bench api [-- --programs 100000 --clients 50
+//! API benchmark: program-list latency under concurrent clients over a large mirror, the replaced
+//! system's `all=true` list (10,000 programs in one streamed answer) over the same mirror, and one sync
+//! fanned out to many SSE subscribers. `cargo bench -p dashboard --bench api [-- --programs 100000 --clients 50
 //! --requests 40 --subscribers 500]`.
 //!
 //! The mirror is filled by a real sync from the simulator; the server runs on port 0 in this process and
@@ -69,13 +70,29 @@ async fn server(programs: usize, latency_ms: u64, presync: bool) -> BenchServer 
     server
 }
 
+/// `GET path` as the signed-in operator, asserting a success.
+async fn get(server: &BenchServer, path: &str) -> reqwest::Response {
+    let response = server
+        .http
+        .get(format!("{}{path}", server.url))
+        .header("cookie", &server.cookie)
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[index].as_secs_f64() * 1000.0
 }
 
-async fn list_benchmark(args: &Args) {
-    let server = Arc::new(server(args.programs, 0, true).await);
+async fn list_benchmark(args: &Args, server: &Arc<BenchServer>) {
     let shapes = [
         (
             "status=CURRENT&sort=budget&order=desc",
@@ -95,20 +112,15 @@ async fn list_benchmark(args: &Args) {
     for (query, label) in shapes {
         // The first ask computes the view (every matching id, sorted) from the database; later pages of it
         // are slices of that, until the mirror changes.
-        let url = format!(
-            "{}/api/reseller/programs?{query}&limit=50&offset=5000",
-            server.url
-        );
         let t = Instant::now();
-        let response = server
-            .http
-            .get(url)
-            .header("cookie", &server.cookie)
-            .send()
-            .await
-            .expect("request");
-        assert!(response.status().is_success());
-        response.bytes().await.expect("body");
+        get(
+            server,
+            &format!("/api/reseller/programs?{query}&limit=50&offset=5000"),
+        )
+        .await
+        .bytes()
+        .await
+        .expect("body");
         let first_ask = t.elapsed();
         let started = Instant::now();
         let mut tasks = Vec::new();
@@ -119,19 +131,9 @@ async fn list_benchmark(args: &Args) {
                 let mut latencies = Vec::with_capacity(requests);
                 for i in 0..requests {
                     let offset = ((client * 7 + i * 13) % 20) * 50;
-                    let url = format!(
-                        "{}/api/reseller/programs?{query}&limit=50&offset={offset}",
-                        server.url
-                    );
+                    let path = format!("/api/reseller/programs?{query}&limit=50&offset={offset}");
                     let t = Instant::now();
-                    let response = server
-                        .http
-                        .get(url)
-                        .header("cookie", &server.cookie)
-                        .send()
-                        .await
-                        .expect("request");
-                    assert!(response.status().is_success(), "{}", response.status());
+                    let response = get(&server, &path).await;
                     // Read, not parsed: the figure is the server's answer time (a browser parses it later).
                     let body = response.bytes().await.expect("body");
                     latencies.push(t.elapsed());
@@ -157,6 +159,78 @@ async fn list_benchmark(args: &Args) {
             all.len() as f64 / wall.as_secs_f64(),
         );
     }
+}
+
+/// One `all=true` answer read to its end (not parsed): the time to its first bytes (the status and the
+/// head), to its last byte, and the answer.
+async fn full_list_ask(server: &BenchServer, query: &str) -> (Duration, Duration, Vec<u8>) {
+    let t = Instant::now();
+    let mut response = get(server, &format!("/api/reseller/programs?{query}")).await;
+    let mut body = Vec::new();
+    let mut first_bytes = None;
+    while let Some(chunk) = response.chunk().await.expect("chunk") {
+        first_bytes.get_or_insert_with(|| t.elapsed());
+        body.extend_from_slice(&chunk);
+    }
+    let whole = t.elapsed();
+    (first_bytes.unwrap_or(whole), whole, body)
+}
+
+/// `all=true` as the replaced system's frontend asks it, one request at a time: the first ask (which
+/// computes the view), then `ASKS` more.
+async fn full_list_benchmark(server: &BenchServer) {
+    const ASKS: usize = 10;
+    let shapes = [
+        (
+            "all=true&program_status=ALL&offset=0&limit=10000",
+            "all programs (the old frontend's ask)",
+        ),
+        (
+            "all=true&program_status=CURRENT&offset=0&limit=10000",
+            "current programs",
+        ),
+    ];
+    println!(
+        "| all=true over {} programs | first ask: first bytes | first ask: whole body | then {ASKS} asks: first bytes p50 | whole body min | p50 | max | programs | body | loaded_all | total_count |",
+        server_programs(server).await
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    for (query, label) in shapes {
+        let (first_bytes, whole, body) = full_list_ask(server, query).await;
+        let answer: Value = serde_json::from_slice(&body).expect("JSON");
+        let mut firsts = Vec::with_capacity(ASKS);
+        let mut wholes = Vec::with_capacity(ASKS);
+        for _ in 0..ASKS {
+            let (first, all, _) = full_list_ask(server, query).await;
+            firsts.push(first);
+            wholes.push(all);
+        }
+        firsts.sort();
+        wholes.sort();
+        println!(
+            "| {label} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.1} MB | {} | {} |",
+            ms(first_bytes),
+            ms(whole),
+            percentile(&firsts, 0.5),
+            ms(wholes[0]),
+            percentile(&wholes, 0.5),
+            ms(wholes[ASKS - 1]),
+            answer["programs"].as_array().map_or(0, Vec::len),
+            body.len() as f64 / 1e6,
+            answer["loaded_all"],
+            answer["total_count"],
+        );
+    }
+}
+
+async fn server_programs(server: &BenchServer) -> u64 {
+    server
+        .state
+        .store
+        .count_live_programs(&server.workspace_id)
+        .await
+        .expect("count")
 }
 
 /// Every subscriber asks for the sync stream at once; all must join one run and receive every event.
@@ -230,7 +304,11 @@ fn main() {
     let args = Args::parse();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        list_benchmark(&args).await;
+        let big = Arc::new(server(args.programs, 0, true).await);
+        list_benchmark(&args, &big).await;
+        println!();
+        full_list_benchmark(&big).await;
+        drop(big);
         println!();
         fanout_benchmark(&args).await;
     });

@@ -91,6 +91,8 @@ pub struct JobFilter {
     pub since: i64,
     /// Only this status.
     pub status: Option<String>,
+    /// Only jobs whose last status from Yelp is this.
+    pub yelp_status: Option<String>,
     /// Only this type.
     pub job_type: Option<String>,
     /// Only jobs on this program.
@@ -412,6 +414,7 @@ impl Store {
         let mut next = 3;
         for (column, value) in [
             ("status", &filter.status),
+            ("yelp_status", &filter.yelp_status),
             ("job_type", &filter.job_type),
             ("program_id", &filter.program_id),
         ] {
@@ -422,9 +425,14 @@ impl Store {
         }
         sql.push_str(&format!(" ORDER BY created_at DESC LIMIT ${next}"));
         let mut query = sqlx::query_as(&sql).bind(workspace_id).bind(filter.since);
-        for value in [&filter.status, &filter.job_type, &filter.program_id]
-            .into_iter()
-            .flatten()
+        for value in [
+            &filter.status,
+            &filter.yelp_status,
+            &filter.job_type,
+            &filter.program_id,
+        ]
+        .into_iter()
+        .flatten()
         {
             query = query.bind(value);
         }

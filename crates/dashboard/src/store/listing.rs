@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use sqlx::Row;
-use yelp_partner_api::StatusFilter;
+use yelp_partner_api::{ProgramStatus, StatusFilter};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -98,6 +98,9 @@ impl FromStr for SortColumn {
 pub struct ProgramQuery {
     /// The contract's status buckets, computed against `today`.
     pub status: StatusFilter,
+    /// Only programs whose own `program_status` (Yelp's field) is this: the replaced system's ACTIVE and
+    /// INACTIVE filter values.
+    pub program_status: Option<ProgramStatus>,
     /// Only this program type.
     pub program_type: Option<String>,
     /// Only this business.
@@ -118,6 +121,25 @@ pub struct ProgramQuery {
     pub today: NaiveDate,
 }
 
+impl ProgramQuery {
+    /// Every live program, newest start first, in one page of `limit`.
+    pub fn every_program(today: NaiveDate, limit: u32) -> Self {
+        Self {
+            status: StatusFilter::All,
+            program_status: None,
+            program_type: None,
+            business_id: None,
+            search: None,
+            include_removed: false,
+            sort: SortColumn::StartDate,
+            descending: true,
+            offset: 0,
+            limit,
+            today,
+        }
+    }
+}
+
 /// A page of a program list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgramListing {
@@ -136,8 +158,10 @@ pub struct BusinessSummary {
     pub partner_business_id: Option<String>,
     /// Its name, when known.
     pub name: Option<String>,
-    /// Live programs.
+    /// Its live programs (those the query asked for).
     pub program_count: u64,
+    /// How many of those Yelp says are ACTIVE.
+    pub active_count: u64,
 }
 
 /// A view's ids and the mirror version they were computed at.
@@ -219,6 +243,53 @@ fn like_pattern(text: &str) -> String {
     format!("%{}%", escaped.to_lowercase())
 }
 
+/// The `WHERE` clause of a query's programs (its sort, offset and limit aside).
+fn filter(workspace_id: &str, q: &ProgramQuery) -> Filter {
+    let mut filter = Filter::new(workspace_id);
+    if !q.include_removed {
+        filter.and("removed_at IS NULL", None);
+    }
+    if let Some(t) = &q.program_type {
+        filter.and("program_type = {v}", Some(t.clone()));
+    }
+    if let Some(b) = &q.business_id {
+        filter.and("business_id = {v}", Some(b.clone()));
+    }
+    if let Some(s) = &q.program_status {
+        filter.and("program_status = {v}", Some(s.as_str().to_owned()));
+    }
+    if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
+        filter.and(
+            "(LOWER(program_id) LIKE {v} ESCAPE '\\' OR LOWER(business_id) LIKE {v} ESCAPE '\\' \
+             OR LOWER(COALESCE(partner_business_id, '')) LIKE {v} ESCAPE '\\')",
+            Some(like_pattern(s)),
+        );
+    }
+    let today = q.today.to_string();
+    // The contract's buckets (yelp-partner-api.md §2.3); dates are YYYY-MM-DD text, which sorts as dates.
+    let not_paused = "pause_status <> 'PAUSED'";
+    let started = "(start_date IS NULL OR start_date <= {v})";
+    match q.status {
+        StatusFilter::All => {}
+        StatusFilter::Paused => filter.and("pause_status = 'PAUSED'", None),
+        StatusFilter::Future => {
+            filter.and(&format!("{not_paused} AND start_date > {{v}}"), Some(today))
+        }
+        StatusFilter::Past => filter.and(
+            &format!("{not_paused} AND {started} AND end_date IS NOT NULL AND end_date < {{v}}"),
+            Some(today),
+        ),
+        StatusFilter::Current => filter.and(
+            &format!(
+                "{not_paused} AND program_status = 'ACTIVE' AND {started} \
+                 AND (end_date IS NULL OR end_date >= {{v}})"
+            ),
+            Some(today),
+        ),
+    }
+    filter
+}
+
 impl Store {
     /// A page of the workspace's programs. Never calls Yelp.
     pub async fn list_programs(
@@ -226,94 +297,99 @@ impl Store {
         workspace_id: &str,
         q: &ProgramQuery,
     ) -> Result<ProgramListing> {
-        let mut filter = Filter::new(workspace_id);
-        if !q.include_removed {
-            filter.and("removed_at IS NULL", None);
-        }
-        if let Some(t) = &q.program_type {
-            filter.and("program_type = {v}", Some(t.clone()));
-        }
-        if let Some(b) = &q.business_id {
-            filter.and("business_id = {v}", Some(b.clone()));
-        }
-        if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
-            filter.and(
-                "(LOWER(program_id) LIKE {v} ESCAPE '\\' OR LOWER(business_id) LIKE {v} ESCAPE '\\' \
-                 OR LOWER(COALESCE(partner_business_id, '')) LIKE {v} ESCAPE '\\')",
-                Some(like_pattern(s)),
-            );
-        }
-        let today = q.today.to_string();
-        // The contract's buckets (yelp-partner-api.md §2.3); dates are YYYY-MM-DD text, which sorts as dates.
-        let not_paused = "pause_status <> 'PAUSED'";
-        let started = "(start_date IS NULL OR start_date <= {v})";
-        match q.status {
-            StatusFilter::All => {}
-            StatusFilter::Paused => filter.and("pause_status = 'PAUSED'", None),
-            StatusFilter::Future => {
-                filter.and(&format!("{not_paused} AND start_date > {{v}}"), Some(today))
-            }
-            StatusFilter::Past => filter.and(
-                &format!(
-                    "{not_paused} AND {started} AND end_date IS NOT NULL AND end_date < {{v}}"
-                ),
-                Some(today),
-            ),
-            StatusFilter::Current => filter.and(
-                &format!(
-                    "{not_paused} AND program_status = 'ACTIVE' AND {started} \
-                     AND (end_date IS NULL OR end_date >= {{v}})"
-                ),
-                Some(today),
-            ),
-        }
+        let ids = self.program_view(workspace_id, q).await?;
+        let total_count = ids.len() as u64;
+        let start = usize::try_from(q.offset)
+            .unwrap_or(usize::MAX)
+            .min(ids.len());
+        let end = start.saturating_add(q.limit as usize).min(ids.len());
+        let programs = self
+            .programs_in_order(workspace_id, &ids[start..end])
+            .await?;
+        Ok(ProgramListing {
+            programs,
+            total_count,
+        })
+    }
+
+    /// Every program id the query matches, in its order (its offset and limit aside). Computed once per
+    /// change of the mirror and shared: a count is its length and a page a slice of it.
+    pub async fn program_view(
+        &self,
+        workspace_id: &str,
+        q: &ProgramQuery,
+    ) -> Result<Arc<Vec<String>>> {
         // A list is recomputed only when the mirror changed: every write bumps the version in its own
         // transaction, on whichever instance made it, so a cached answer is never stale.
-        let version: i64 =
-            sqlx::query_scalar("SELECT mirror_version FROM workspaces WHERE id = $1")
-                .bind(workspace_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .unwrap_or(0);
+        let version = self.mirror_version(workspace_id).await?;
         let view = ProgramQuery {
             offset: 0,
             limit: 0,
             ..q.clone()
         };
         let key = format!("{workspace_id}\n{view:?}");
-        let ids = match self.list_cache.get(&key, version) {
-            Some(hit) => hit,
-            None => {
-                // Many clients opening the same view at once compute it once; the others wait for it.
-                let gate = self.list_cache.gate(&key);
-                let _computing = gate.lock().await;
-                match self.list_cache.get(&key, version) {
-                    Some(hit) => hit,
-                    None => {
-                        let computed = Arc::new(self.view_ids(&filter, q).await?);
-                        self.list_cache.put(key.clone(), version, computed.clone());
-                        computed
-                    }
-                }
-            }
-        };
-        let total_count = ids.len() as u64;
-        let start = usize::try_from(q.offset)
-            .unwrap_or(usize::MAX)
-            .min(ids.len());
-        let end = start.saturating_add(q.limit as usize).min(ids.len());
-        let ids = &ids[start..end];
+        if let Some(hit) = self.list_cache.get(&key, version) {
+            return Ok(hit);
+        }
+        // Many clients opening the same view at once compute it once; the others wait for it.
+        let gate = self.list_cache.gate(&key);
+        let _computing = gate.lock().await;
+        if let Some(hit) = self.list_cache.get(&key, version) {
+            return Ok(hit);
+        }
+        let computed = Arc::new(self.view_ids(&filter(workspace_id, q), q).await?);
+        self.list_cache.put(key, version, computed.clone());
+        Ok(computed)
+    }
+
+    /// The workspace's programs with these ids, in the order of `ids` (ids it does not have are left out).
+    pub async fn programs_in_order(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<StoredProgram>> {
         let mut rows: HashMap<String, StoredProgram> = self
             .programs_by_id(workspace_id, ids)
             .await?
             .into_iter()
             .map(|p| (p.program_id.clone(), p))
             .collect();
-        let programs = ids.iter().filter_map(|id| rows.remove(id)).collect();
-        Ok(ProgramListing {
-            programs,
-            total_count,
-        })
+        Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
+    }
+
+    /// How many programs the query matches (its sort, offset and limit aside), counted by the database.
+    pub async fn count_programs(&self, workspace_id: &str, q: &ProgramQuery) -> Result<u64> {
+        let filter = filter(workspace_id, q);
+        let sql = format!("SELECT COUNT(*) FROM programs WHERE {}", filter.sql);
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for v in &filter.values {
+            query = query.bind(v);
+        }
+        Ok(u64::try_from(query.fetch_one(&self.pool).await?).unwrap_or(0))
+    }
+
+    /// The program types among the programs the query matches, with how many of each, by type.
+    pub async fn program_type_counts(
+        &self,
+        workspace_id: &str,
+        q: &ProgramQuery,
+    ) -> Result<Vec<(String, u64)>> {
+        let filter = filter(workspace_id, q);
+        let sql = format!(
+            "SELECT program_type, COUNT(*) FROM programs WHERE {} \
+             GROUP BY program_type ORDER BY program_type",
+            filter.sql
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+        for v in &filter.values {
+            query = query.bind(v);
+        }
+        Ok(query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(t, n)| (t, u64::try_from(n).unwrap_or(0)))
+            .collect())
     }
 
     /// The workspace's mirror version: it changes in the transaction of every change to its programs, so
@@ -368,27 +444,43 @@ impl Store {
         Ok(query.fetch_all(&self.pool).await?.into_iter().collect())
     }
 
-    /// The workspace's businesses that have live programs, with how many each.
-    pub async fn business_summaries(&self, workspace_id: &str) -> Result<Vec<BusinessSummary>> {
-        let rows = sqlx::query(
-            "SELECT p.business_id AS business_id, b.partner_business_id AS partner_business_id, \
-             b.name AS name, COUNT(*) AS program_count \
-             FROM programs p LEFT JOIN businesses b \
-               ON b.workspace_id = p.workspace_id AND b.business_id = p.business_id \
-             WHERE p.workspace_id = $1 AND p.removed_at IS NULL AND p.business_id IS NOT NULL \
-             GROUP BY p.business_id, b.partner_business_id, b.name ORDER BY p.business_id",
-        )
-        .bind(workspace_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
+    /// The businesses of the programs the query matches (its sort, offset and limit aside), with how many
+    /// of those each has, by business id.
+    pub async fn business_summaries(
+        &self,
+        workspace_id: &str,
+        q: &ProgramQuery,
+    ) -> Result<Vec<BusinessSummary>> {
+        let filter = filter(workspace_id, q);
+        // The filter names columns of `programs` alone, so it is applied before the join.
+        let sql = format!(
+            "SELECT f.business_id AS business_id, b.partner_business_id AS partner_business_id, \
+             b.name AS name, f.program_count AS program_count, f.active_count AS active_count \
+             FROM (SELECT business_id, COUNT(*) AS program_count, \
+                   SUM(CASE WHEN program_status = 'ACTIVE' THEN 1 ELSE 0 END) AS active_count \
+                   FROM programs WHERE {} AND business_id IS NOT NULL GROUP BY business_id) f \
+             LEFT JOIN businesses b ON b.workspace_id = $1 AND b.business_id = f.business_id \
+             ORDER BY f.business_id",
+            filter.sql
+        );
+        let mut query = sqlx::query(&sql);
+        for v in &filter.values {
+            query = query.bind(v);
+        }
+        let count = |row: &sqlx::any::AnyRow, column: &str| -> Result<u64> {
+            Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
+        };
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
             .map(|row| {
                 Ok(BusinessSummary {
                     business_id: row.try_get("business_id")?,
                     partner_business_id: row.try_get("partner_business_id")?,
                     name: row.try_get("name")?,
-                    program_count: u64::try_from(row.try_get::<i64, _>("program_count")?)
-                        .unwrap_or(0),
+                    program_count: count(row, "program_count")?,
+                    active_count: count(row, "active_count")?,
                 })
             })
             .collect()

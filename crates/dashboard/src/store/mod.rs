@@ -2,6 +2,7 @@
 //! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
 
 mod jobs;
+mod labels;
 mod listing;
 mod login_throttle;
 mod programs;
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 pub use jobs::{
     COMPLETED, FAILED, IN_PROGRESS, JobCount, JobFilter, JobRecord, PENDING, UNKNOWN_OUTCOME,
 };
+pub use labels::{MAX_CUSTOM_NAME_CHARS, ProgramLabels};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::{LoginTurn, ThrottleState};
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram, could_be_mirrored};

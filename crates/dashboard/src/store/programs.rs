@@ -518,7 +518,7 @@ async fn upsert_programs(
 }
 
 /// Marks the workspace's mirror changed, in the transaction that changed it: list caches key on this.
-async fn bump_mirror_version(
+pub(super) async fn bump_mirror_version(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     workspace_id: &str,
 ) -> Result<()> {

@@ -288,21 +288,31 @@ impl BasicLogins {
     }
 }
 
-/// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page (any
-/// other sign-in endpoint should call it too). `addr` is the client's address as [`ClientAddr`] gives it;
-/// `username` and `password` are as typed. The check itself, with its throttling, is [`auth::login`],
-/// which HTTP Basic calls as well. Answers the user, their new session and the `Set-Cookie` value that
-/// carries it; a wrong password is [`LoginError::Invalid`], a locked username or address
+/// Checks a user's name and password, with the sign-in throttle ([`auth::login`], which HTTP Basic calls
+/// as well): the one check of the sign-in API and page (through [`sign_in`]) and of the replaced system's
+/// `validate-credentials`. `addr` is the client's address as [`ClientAddr`] gives it; `username` and
+/// `password` are as typed. A wrong password is [`LoginError::Invalid`], a locked username or address
 /// [`LoginError::Throttled`].
+pub(crate) async fn check_credentials(
+    state: &AppState,
+    addr: &str,
+    username: &str,
+    password: &str,
+) -> Result<User, LoginError> {
+    auth::login(&state.store, username, password, addr, now_ms()).await
+}
+
+/// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page (any
+/// other sign-in endpoint should call it too), checked by [`check_credentials`]. Answers the user, their
+/// new session and the `Set-Cookie` value that carries it.
 pub(crate) async fn sign_in(
     state: &AppState,
     addr: &str,
     username: &str,
     password: &str,
 ) -> Result<(User, auth::NewSession, HeaderValue), LoginError> {
-    let now = now_ms();
-    let user = auth::login(&state.store, username, password, addr, now).await?;
-    let session = auth::start_session(&state.store, &user, now).await?;
+    let user = check_credentials(state, addr, username, password).await?;
+    let session = auth::start_session(&state.store, &user, now_ms()).await?;
     tracing::info!(user = %user.username, "signed in");
     let cookie = session_cookie(
         session.token.expose_secret(),

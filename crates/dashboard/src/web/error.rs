@@ -137,7 +137,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body = json!({"error": {"code": self.code(), "message": self.message()}});
+        let message = self.message();
+        // `detail` is the replaced system's name (Django REST framework's) for the same message: its
+        // frontend shows `detail`.
+        let mut body =
+            json!({"error": {"code": self.code(), "message": &message}, "detail": message});
         match &self {
             Self::BadRequest {
                 field: Some(field), ..

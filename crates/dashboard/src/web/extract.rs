@@ -144,6 +144,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 impl Params {
+    /// 400 naming a parameter that is not in `known`: a filter nobody reads would be a wrong answer, not
+    /// a narrower one. Every unknown name is in the message; the first of them, alphabetically, is the
+    /// field.
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        let mut unknown: Vec<&str> = self
+            .0
+            .keys()
+            .map(String::as_str)
+            .filter(|name| !known.contains(name))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        unknown.sort_unstable();
+        // A few names are enough to see what is wrong; a query of thousands is not echoed whole.
+        let mut named: Vec<String> = unknown
+            .iter()
+            .take(5)
+            .map(|n| format!("'{}'", shorten(n)))
+            .collect();
+        if unknown.len() > named.len() {
+            named.push("…".into());
+        }
+        Err(ApiError::field(
+            &shorten(unknown[0]),
+            format!(
+                "unknown parameter {}; this endpoint takes {}",
+                named.join(", "),
+                known.join(", ")
+            ),
+        ))
+    }
+
     /// A value, if given and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

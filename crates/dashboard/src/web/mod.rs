@@ -6,6 +6,7 @@ pub mod auth;
 mod connections;
 pub mod error;
 pub mod extract;
+pub mod legacy_sign_in;
 pub mod metrics;
 pub mod pages;
 
@@ -218,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .merge(auth::router())
+        .merge(legacy_sign_in::router())
         .merge(api::router())
         .merge(pages::router())
         .fallback(not_found)

@@ -103,7 +103,10 @@ async fn mirrored(app: &TestApp, session: &Session, program_id: &str) -> Value {
         .get_json(&format!("/api/reseller/program_info/{program_id}"), session)
         .await;
     assert_eq!(status, StatusCode::OK, "{program_id} in the mirror: {body}");
-    body
+    // Yelp's shape for program info: the program is the only one in `programs`.
+    assert_eq!(body["errors"], json!([]), "{body}");
+    assert_eq!(body["programs"].as_array().map(Vec::len), Some(1), "{body}");
+    body["programs"][0].clone()
 }
 
 async fn sim_requests(app: &TestApp) -> Value {

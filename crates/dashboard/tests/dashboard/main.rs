@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cli;
+mod compat;
 mod faults;
 mod fuzz;
 mod hardening;

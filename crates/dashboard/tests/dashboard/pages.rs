@@ -552,7 +552,7 @@ on_every_backend! {
         assert_eq!(searched.attr("input[name=search]", "value"), *search);
 
         // A bad parameter is an HTML page naming it, not a 500.
-        let bad = get(&app, "/programs?status=ACTIVE", Some(&viewer)).await;
+        let bad = get(&app, "/programs?status=ACTIVATED", Some(&viewer)).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         assert!(bad.text("#error-message").contains("status"));
     }

@@ -77,6 +77,7 @@ on_every_backend! {
 fn query(sort: dashboard::store::SortColumn, descending: bool) -> dashboard::store::ProgramQuery {
     dashboard::store::ProgramQuery {
         status: yelp_partner_api::StatusFilter::All,
+        program_status: None,
         program_type: None,
         business_id: None,
         search: None,

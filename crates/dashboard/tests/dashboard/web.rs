@@ -432,8 +432,10 @@ on_every_backend! {
         assert_eq!(listed, 600);
 
         let id = at_yelp[5]["program_id"].as_str().unwrap();
-        let (status, program) = app.get_json(&format!("/api/reseller/program_info/{id}"), &session).await;
+        let (status, info) = app.get_json(&format!("/api/reseller/program_info/{id}"), &session).await;
         assert_eq!(status, StatusCode::OK);
+        assert_eq!(info["errors"], json!([]));
+        let program = &info["programs"][0];
         assert_eq!(program["program_id"], id);
         assert_eq!(program["program_type"], at_yelp[5]["program_type"]);
     }
@@ -459,9 +461,9 @@ on_every_backend! {
         let (status, _) = app.get_json(&format!("/api/reseller/program_info/{}", app.other_program), &operator).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let bob = app.login(BOB).await;
-        let (status, program) = app.get_json(&format!("/api/reseller/program_info/{}", app.other_program), &bob).await;
+        let (status, info) = app.get_json(&format!("/api/reseller/program_info/{}", app.other_program), &bob).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(program["program_id"], app.other_program);
+        assert_eq!(info["programs"][0]["program_id"], app.other_program);
         let (_, listed) = app.get_json("/api/reseller/programs", &bob).await;
         assert_eq!(listed["total_count"], 1);
         let finished = read_sse(app.request(Method::POST, "/api/reseller/programs/sync-stream", Some(&operator)).send().await.unwrap()).await;
@@ -476,7 +478,12 @@ on_every_backend! {
         let app = TestApp::spawn(db.store.clone(), 20).await;
         let session = app.login(VICTOR).await;
         for (query, field) in [
-            ("status=ACTIVE", "status"),
+            ("status=ACTIVATED", "status"),
+            ("program_status=nonsense", "program_status"),
+            ("status=CURRENT&program_status=PAST", "program_status"),
+            ("program_status=CURRENT&colour=red", "colour"),
+            ("all=perhaps", "all"),
+            ("all=true&limit=10001", "limit"),
             ("status=nonsense", "status"),
             ("program_type=HOLOGRAM", "program_type"),
             ("offset=-1", "offset"),

@@ -1,6 +1,7 @@
 //! Program operations (create, edit, duplicate, end, pause, resume) as tracked jobs, and reading those
 //! jobs: status, live events, the active ones and the history.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -14,10 +15,10 @@ use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-use yelp_partner_api::ProgramId;
+use yelp_partner_api::{Cents, ProgramId};
 
 use crate::jobs::{JobType, SubmissionToken};
-use crate::store::{JobFilter, JobRecord, now_ms};
+use crate::store::{FAILED, IN_PROGRESS, JobFilter, JobRecord, StoredProgram, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -168,8 +169,13 @@ fn iso(ms: Option<i64>) -> Value {
         .map_or(Value::Null, |t| json!(t.to_rfc3339()))
 }
 
-/// A job as clients read it (the replaced system's fields, plus progress and ETA).
-async fn job_json(state: &AppState, job: &JobRecord) -> ApiResult<Value> {
+/// A job as clients read it (the replaced system's fields, plus progress and ETA). `program` is the job's
+/// program as the mirror has it, if any.
+async fn job_json(
+    state: &AppState,
+    job: &JobRecord,
+    program: Option<&StoredProgram>,
+) -> ApiResult<Value> {
     let progress = state.jobs.progress(job).await?;
     let receipt: Value = job
         .receipt
@@ -181,7 +187,17 @@ async fn job_json(state: &AppState, job: &JobRecord) -> ApiResult<Value> {
         .as_deref()
         .and_then(|e| serde_json::from_str(e).ok())
         .unwrap_or_else(|| json!([]));
-    Ok(json!({
+    let mut business_results = receipt
+        .get("business_results")
+        .cloned()
+        .unwrap_or_else(|| json!([]));
+    // The replaced system's tracker reads the new program's id from the first business result.
+    if let (Some(id), Some(first)) = (&job.program_id, business_results.get_mut(0)) {
+        if let Some(first) = first.as_object_mut() {
+            first.entry("program_id").or_insert_with(|| json!(id));
+        }
+    }
+    let mut value = json!({
         "job_id": job.id,
         "job_type": job.job_type,
         "status": job.status,
@@ -191,11 +207,74 @@ async fn job_json(state: &AppState, job: &JobRecord) -> ApiResult<Value> {
         "program_id": job.program_id,
         "business_id": job.business_id,
         "requested_by": job.username,
-        "business_results": receipt.get("business_results").cloned().unwrap_or_else(|| json!([])),
+        "business_results": business_results,
         "errors": errors,
         "progress": progress.progress,
         "eta_seconds": progress.eta_seconds,
-    }))
+    });
+    if let Some(obj) = value.as_object_mut() {
+        obj.extend(old_job_fields(job, program, receipt));
+    }
+    Ok(value)
+}
+
+/// The replaced system's names for a job's fields, which its job history and trackers read: what the
+/// job asked, else the program as the mirror has it; money as a dollar string with two decimals, as its
+/// backend's decimal field wrote it.
+fn old_job_fields(
+    job: &JobRecord,
+    program: Option<&StoredProgram>,
+    receipt: Value,
+) -> serde_json::Map<String, Value> {
+    let asked: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
+    let text = |field: &str| asked.get(field).and_then(Value::as_str).map(str::to_owned);
+    let product_type = text("program_name").or_else(|| program.map(|p| p.program_type.clone()));
+    let start = text("start").or_else(|| program.and_then(|p| p.start_date.clone()));
+    let end = text("end").or_else(|| program.and_then(|p| p.end_date.clone()));
+    let budget = asked
+        .get("budget_cents")
+        .and_then(Value::as_i64)
+        .or_else(|| program.and_then(|p| p.budget_cents))
+        .map(|cents| Cents::new(cents).to_dollars_string());
+    let mut fields = serde_json::Map::new();
+    for (name, value) in [
+        ("partner_program_id", json!(job.program_id)),
+        ("product_type", json!(product_type)),
+        ("created_date", iso(Some(job.created_at))),
+        ("modified_date", iso(Some(job.updated_at))),
+        ("budget_amount", json!(budget)),
+        ("start_date", json!(start)),
+        ("end_date", json!(end)),
+        ("status_data", receipt),
+    ] {
+        fields.insert(name.to_owned(), value);
+    }
+    fields
+}
+
+/// The mirrored programs of these jobs, by id.
+async fn programs_of(
+    state: &AppState,
+    workspace_id: &str,
+    jobs: &[JobRecord],
+) -> ApiResult<HashMap<String, StoredProgram>> {
+    let mut ids: Vec<String> = jobs.iter().filter_map(|j| j.program_id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(state
+        .store
+        .programs_in_order(workspace_id, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.program_id.clone(), p))
+        .collect())
+}
+
+/// One job as clients read it, with its program looked up.
+async fn one_job_json(state: &AppState, job: &JobRecord) -> ApiResult<Value> {
+    let programs = programs_of(state, &job.workspace_id, std::slice::from_ref(job)).await?;
+    let program = job.program_id.as_ref().and_then(|id| programs.get(id));
+    job_json(state, job, program).await
 }
 
 /// Yelp's job ids are 22 URL-safe base64 characters (and may start with `-`); ours are hex.
@@ -228,7 +307,7 @@ async fn status(
     PathParam(raw): PathParam,
 ) -> ApiResult<Json<Value>> {
     let job = find_job(&state, &user, &raw).await?;
-    Ok(Json(job_json(&state, &job).await?))
+    Ok(Json(one_job_json(&state, &job).await?))
 }
 
 /// What a job's event stream carries between events.
@@ -256,7 +335,7 @@ impl Watch {
                 .await
                 .ok()??;
             if self.last_status.as_deref() != Some(job.status.as_str()) {
-                let view = job_json(&self.state, &job).await.ok()?;
+                let view = one_job_json(&self.state, &job).await.ok()?;
                 self.seq += 1;
                 self.done = job.is_finished();
                 self.last_status = Some(job.status);
@@ -313,21 +392,29 @@ async fn events(
     Ok(response)
 }
 
-async fn jobs_json(state: &AppState, jobs: &[JobRecord]) -> ApiResult<Value> {
+/// Jobs as clients read them; `count` is the replaced system's name for `total`.
+async fn jobs_json(state: &AppState, workspace_id: &str, jobs: &[JobRecord]) -> ApiResult<Value> {
+    let programs = programs_of(state, workspace_id, jobs).await?;
     let mut items = Vec::with_capacity(jobs.len());
     for job in jobs {
-        items.push(job_json(state, job).await?);
+        let program = job.program_id.as_ref().and_then(|id| programs.get(id));
+        items.push(job_json(state, job, program).await?);
     }
-    Ok(json!({"total": items.len(), "jobs": items}))
+    Ok(json!({"total": items.len(), "count": items.len(), "jobs": items}))
 }
 
 /// `GET /api/reseller/active-jobs`: unfinished jobs, and those finished in the last 5 minutes.
-async fn active_jobs(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+async fn active_jobs(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    params.only(&[])?;
     let jobs = state
         .store
         .active_jobs(user.workspace_id(), now_ms() - RECENTLY_FINISHED_MS)
         .await?;
-    Ok(Json(jobs_json(&state, &jobs).await?))
+    Ok(Json(jobs_json(&state, user.workspace_id(), &jobs).await?))
 }
 
 /// `GET /api/reseller/job-history?days=7&status=&job_type=&program_id=&limit=`.
@@ -336,26 +423,34 @@ async fn job_history(
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Json<Value>> {
+    params.only(&["days", "status", "job_type", "program_id", "limit"])?;
     let filter = job_filter(&params)?;
     let jobs = state
         .store
         .job_history(user.workspace_id(), &filter)
         .await?;
-    Ok(Json(jobs_json(&state, &jobs).await?))
+    Ok(Json(jobs_json(&state, user.workspace_id(), &jobs).await?))
 }
 
 /// Parses a job history's query string (`days`, `status`, `job_type`, `program_id`, `limit`); every error
 /// names its parameter. The jobs page reads the same names.
 pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
     let days = params.number("days", 1..=365)?.unwrap_or(7);
-    let status = match params.get("status").map(str::to_ascii_uppercase) {
-        None => None,
-        Some(s) if JOB_STATUSES.contains(&s.as_str()) => Some(s),
+    let (status, yelp_status) = match params.get("status").map(str::to_ascii_uppercase) {
+        // ALL is the replaced system's "no filter".
+        None => (None, None),
+        Some(s) if s == "ALL" => (None, None),
+        Some(s) if JOB_STATUSES.contains(&s.as_str()) => (Some(s), None),
+        // The replaced system's job statuses were Yelp's: PROCESSING is our IN_PROGRESS, and REJECTED
+        // the failed jobs that Yelp refused.
+        Some(s) if s == "PROCESSING" => (Some(IN_PROGRESS.to_owned()), None),
+        Some(s) if s == "REJECTED" => (Some(FAILED.to_owned()), Some(s)),
         Some(s) => {
             return Err(ApiError::field(
                 "status",
                 format!(
-                    "status must be PENDING, IN_PROGRESS, COMPLETED or FAILED, not '{}'",
+                    "status must be ALL, PENDING, IN_PROGRESS, COMPLETED or FAILED (or PROCESSING, REJECTED), \
+                     not '{}'",
                     shorten(&s)
                 ),
             ));
@@ -390,6 +485,7 @@ pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
     Ok(JobFilter {
         since: now_ms() - i64::try_from(days).unwrap_or(7) * 86_400_000,
         status,
+        yelp_status,
         job_type,
         program_id,
         limit: u32::try_from(limit).unwrap_or(100),

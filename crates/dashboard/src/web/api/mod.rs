@@ -1,6 +1,10 @@
 //! The JSON + SSE API under `/api`, with the replaced system's paths and shapes.
 
+mod businesses;
+mod full_list;
 mod jobs;
+mod labels;
+mod program_item;
 mod programs;
 mod settings;
 mod sync;
@@ -18,7 +22,9 @@ pub(crate) use settings::{
 /// Every `/api` route but sign-in.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(businesses::router())
         .merge(jobs::router())
+        .merge(labels::router())
         .merge(programs::router())
         .merge(settings::router())
         .merge(sync::router())

@@ -1,4 +1,4 @@
-//! Programs and businesses from the mirror; never from Yelp.
+//! Programs from the mirror; never from Yelp.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -6,11 +6,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
+use serde::Serialize;
 use serde_json::{Value, json};
-use yelp_partner_api::{BusinessId, ProgramType, StatusFilter};
+use yelp_partner_api::{BusinessId, ProgramStatus, ProgramType, StatusFilter};
 
-use crate::store::{ProgramQuery, SortColumn, StoredProgram};
+use super::full_list;
+use super::program_item::{ProgramItem, program_items};
+use crate::store::{ProgramQuery, SortColumn};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -20,11 +23,40 @@ use crate::web::extract::{Params, PathParam, shorten};
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
 
+/// The list's parameters: ours, the replaced system's `program_status`, and `all`.
+const LIST_PARAMS: &[&str] = &[
+    "status",
+    "program_status",
+    "program_type",
+    "business_id",
+    "search",
+    "include_removed",
+    "sort",
+    "order",
+    "offset",
+    "limit",
+    "all",
+];
+
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/reseller/programs", get(list))
-        .route("/api/reseller/business-ids", get(businesses))
         .route("/api/reseller/program_info/{program_id}", get(program_info))
+}
+
+/// Whether `params`' `business_id` is outside Yelp's usual alphabet but held as given by the workspace's
+/// mirror (such ids are accepted as they are).
+async fn business_mirrored(
+    state: &AppState,
+    workspace_id: &str,
+    params: &Params,
+) -> ApiResult<bool> {
+    Ok(match params.get("business_id") {
+        Some(b) if BusinessId::parse(b).is_err() && crate::store::could_be_mirrored(b) => {
+            state.store.business_known(workspace_id, b).await?
+        }
+        _ => false,
+    })
 }
 
 /// Parses the list's query string of a workspace, as [`program_query`] does, accepting as `business_id`
@@ -34,12 +66,7 @@ pub(crate) async fn program_query_of(
     workspace_id: &str,
     params: &Params,
 ) -> ApiResult<ProgramQuery> {
-    let mirrored = match params.get("business_id") {
-        Some(b) if BusinessId::parse(b).is_err() && crate::store::could_be_mirrored(b) => {
-            state.store.business_known(workspace_id, b).await?
-        }
-        _ => false,
-    };
+    let mirrored = business_mirrored(state, workspace_id, params).await?;
     program_query(params, mirrored)
 }
 
@@ -47,10 +74,50 @@ pub(crate) async fn program_query_of(
 /// names. `business_id` must be of Yelp's usual alphabet unless `business_mirrored` says the mirror holds
 /// it as given.
 pub(crate) fn program_query(params: &Params, business_mirrored: bool) -> ApiResult<ProgramQuery> {
-    let status = params
-        .parse::<StatusFilter>("status")?
-        .unwrap_or(StatusFilter::All);
-    let program_type = match params.get("program_type") {
+    program_query_up_to(params, business_mirrored, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// The status filter: `status`, or the replaced system's name for it, `program_status`. Both take the
+/// contract's buckets and also ACTIVE or INACTIVE, which the replaced system read as Yelp's own
+/// `program_status` of the program.
+fn status_filter(params: &Params) -> ApiResult<(StatusFilter, Option<ProgramStatus>)> {
+    let (name, value) = match (params.get("status"), params.get("program_status")) {
+        (Some(ours), Some(old)) if !ours.eq_ignore_ascii_case(old) => {
+            return Err(ApiError::field(
+                "program_status",
+                format!(
+                    "status '{}' and program_status '{}' disagree; give one of them",
+                    shorten(ours),
+                    shorten(old)
+                ),
+            ));
+        }
+        (Some(ours), _) => ("status", ours),
+        (None, Some(old)) => ("program_status", old),
+        (None, None) => return Ok((StatusFilter::All, None)),
+    };
+    match ProgramStatus::from_wire(value) {
+        ProgramStatus::Other(_) => value
+            .parse::<StatusFilter>()
+            .map(|status| (status, None))
+            .map_err(|e| ApiError::field(name, format!("{name}: {e}, ACTIVE, INACTIVE"))),
+        own => Ok((StatusFilter::All, Some(own))),
+    }
+}
+
+/// [`program_query`] with its own default and largest `limit`.
+pub(super) fn program_query_up_to(
+    params: &Params,
+    business_mirrored: bool,
+    default_limit: u64,
+    max_limit: u64,
+) -> ApiResult<ProgramQuery> {
+    let (status, program_status) = status_filter(params)?;
+    // The replaced system read `program_type=ALL` and `business_id=all` as no filter.
+    let program_type = match params
+        .get("program_type")
+        .filter(|t| !t.eq_ignore_ascii_case("ALL"))
+    {
         None => None,
         Some(t) => {
             let parsed = ProgramType::from_wire(t);
@@ -70,6 +137,7 @@ pub(crate) fn program_query(params: &Params, business_mirrored: bool) -> ApiResu
     };
     let business_id = params
         .get("business_id")
+        .filter(|b| !b.eq_ignore_ascii_case("all"))
         .map(|b| match BusinessId::parse(b) {
             Ok(id) => Ok(id.into_string()),
             Err(_) if business_mirrored => Ok(b.to_owned()),
@@ -113,6 +181,7 @@ pub(crate) fn program_query(params: &Params, business_mirrored: bool) -> ApiResu
     }
     Ok(ProgramQuery {
         status,
+        program_status,
         program_type,
         business_id,
         search: search.filter(|s| !s.is_empty()),
@@ -124,42 +193,41 @@ pub(crate) fn program_query(params: &Params, business_mirrored: bool) -> ApiResu
             .unwrap_or(0),
         limit: u32::try_from(
             params
-                .number("limit", 1..=MAX_LIMIT)?
-                .unwrap_or(DEFAULT_LIMIT),
+                .number("limit", 1..=max_limit)?
+                .unwrap_or(default_limit),
         )
         .unwrap_or(50),
         today: Utc::now().date_naive(),
     })
 }
 
-fn iso(ms: i64) -> Value {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
+/// A page of a program list.
+#[derive(Serialize)]
+struct ListBody {
+    /// Whether the page holds every matching program.
+    loaded_all: bool,
+    programs: Vec<ProgramItem>,
+    total_count: u64,
+    offset: u64,
+    limit: u32,
 }
 
-/// A mirrored program as clients read it: Yelp's object as Yelp sent it, plus where it is in the mirror.
-fn program_json(p: StoredProgram) -> Value {
-    let mut value: Value = serde_json::from_str(&p.raw).unwrap_or_else(|_| json!({}));
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("program_id".into(), json!(p.program_id));
-        obj.insert("yelp_business_id".into(), json!(p.business_id));
-        obj.insert("removed".into(), json!(p.removed_at.is_some()));
-        obj.insert("removed_at".into(), p.removed_at.map_or(Value::Null, iso));
-        obj.insert("first_seen_at".into(), iso(p.first_seen_at));
-        obj.insert("updated_at".into(), iso(p.updated_at));
-    }
-    value
-}
-
-/// `GET /api/reseller/programs`: filters `status`, `program_type`, `business_id`, `search`,
-/// `include_removed`; `sort` (+ `order`); `offset`/`limit` (≤ 500).
+/// `GET /api/reseller/programs`: filters `status` (or `program_status`), `program_type`, `business_id`,
+/// `search`, `include_removed`; `sort` (+ `order`); `offset`/`limit` (≤ 500); `all=true` for up to
+/// 10,000 programs in one streamed answer.
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Response> {
-    let query = program_query_of(&state, user.workspace_id(), &params).await?;
+    params.only(LIST_PARAMS)?;
+    let mirrored = business_mirrored(&state, user.workspace_id(), &params).await?;
+    if params.flag("all")? {
+        let query =
+            program_query_up_to(&params, mirrored, full_list::MAX_ROWS, full_list::MAX_ROWS)?;
+        return full_list::answer(&state, user.workspace_id(), query).await;
+    }
+    let query = program_query(&params, mirrored)?;
     // The body depends only on the mirror's version and the query: a view many people page through is
     // built once per change of the mirror.
     let version = state.store.mirror_version(user.workspace_id()).await?;
@@ -171,13 +239,14 @@ async fn list(
                 .store
                 .list_programs(user.workspace_id(), &query)
                 .await?;
-            let programs: Vec<Value> = listing.programs.into_iter().map(program_json).collect();
-            let body = json!({
-                "programs": programs,
-                "total_count": listing.total_count,
-                "offset": query.offset,
-                "limit": query.limit,
-            });
+            let programs = program_items(&state, user.workspace_id(), listing.programs).await?;
+            let body = ListBody {
+                loaded_all: query.offset == 0 && programs.len() as u64 == listing.total_count,
+                programs,
+                total_count: listing.total_count,
+                offset: query.offset,
+                limit: query.limit,
+            };
             let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?);
             state.list_bodies.put(key, version, bytes.clone());
             bytes
@@ -186,20 +255,8 @@ async fn list(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-/// `GET /api/reseller/business-ids`: the workspace's businesses with their number of live programs.
-async fn businesses(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
-    let businesses = state.store.business_summaries(user.workspace_id()).await?;
-    let items: Vec<Value> = businesses
-        .into_iter()
-        .map(|b| {
-            json!({"business_id": b.business_id, "partner_business_id": b.partner_business_id,
-                   "name": b.name, "program_count": b.program_count})
-        })
-        .collect();
-    Ok(Json(json!({"total": items.len(), "businesses": items})))
-}
-
-/// `GET /api/reseller/program_info/{program_id}`: one mirrored program, 404 unless it is the workspace's.
+/// `GET /api/reseller/program_info/{program_id}`: one mirrored program in Yelp's shape for program info,
+/// `{"programs": [program], "errors": []}`; 404 unless it is the workspace's.
 async fn program_info(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -210,7 +267,8 @@ async fn program_info(
         .program_by_given_id(user.workspace_id(), &program_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("program {program_id} not found")))?;
-    Ok(Json(program_json(program)))
+    let programs = program_items(&state, user.workspace_id(), vec![program]).await?;
+    Ok(Json(json!({"programs": programs, "errors": []})))
 }
 
 #[cfg(test)]
@@ -227,6 +285,7 @@ mod fuzz {
 
     const NAMES: &[&str] = &[
         "status",
+        "program_status",
         "program_type",
         "business_id",
         "search",
@@ -246,6 +305,9 @@ mod fuzz {
                     "PAST",
                     "FUTURE",
                     "PAUSED",
+                    "ACTIVE",
+                    "inactive",
+                    "all",
                     "CPC",
                     "EP",
                     "budget",

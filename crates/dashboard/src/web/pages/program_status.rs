@@ -88,6 +88,7 @@ async fn page(
             &JobFilter {
                 since: 0,
                 status: None,
+                yelp_status: None,
                 job_type: None,
                 program_id: Some(program.program_id.clone()),
                 limit: 50,

@@ -45,7 +45,11 @@ struct ListState {
 impl ListState {
     fn from_query(query: &ProgramQuery, page: u64, page_size: u32) -> Self {
         Self {
-            status: query.status.as_str().to_owned(),
+            // ACTIVE or INACTIVE (Yelp's own status of a program) when asked by that name.
+            status: query.program_status.as_ref().map_or_else(
+                || query.status.as_str().to_owned(),
+                |own| own.as_str().to_owned(),
+            ),
             program_type: query.program_type.clone().unwrap_or_default(),
             business_id: query.business_id.clone().unwrap_or_default(),
             search: query.search.clone().unwrap_or_default(),

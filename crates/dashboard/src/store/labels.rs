@@ -1,0 +1,171 @@
+//! What people call programs beside Yelp's ids: the business's name (from `businesses`) and a program's
+//! own label, kept here as Yelp has no name field for a program.
+
+use std::collections::HashMap;
+
+use sqlx::{FromRow, Row};
+
+use super::programs::{STORED_COLUMNS, bump_mirror_version};
+use super::{Store, StoredProgram, markers};
+use crate::error::{Error, Result};
+
+/// The longest label accepted, in characters.
+pub const MAX_CUSTOM_NAME_CHARS: usize = 100;
+
+/// The names of one program, when known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgramLabels {
+    /// Its business's name.
+    pub business_name: Option<String>,
+    /// Its own label, set by a user.
+    pub custom_name: Option<String>,
+}
+
+/// Ids looked up per statement: well within both databases' limits on bound values.
+const IDS_PER_QUERY: usize = 500;
+
+/// The joins that bring the names of `programs p`.
+const NAME_JOINS: &str = "LEFT JOIN businesses b ON b.workspace_id = p.workspace_id AND b.business_id = p.business_id \
+     LEFT JOIN program_labels l ON l.workspace_id = p.workspace_id AND l.program_id = p.program_id";
+
+/// A program row with its names.
+#[derive(FromRow)]
+struct LabeledRow {
+    #[sqlx(flatten)]
+    program: StoredProgram,
+    business_name: Option<String>,
+    custom_name: Option<String>,
+}
+
+impl Store {
+    /// The names known for these programs of the workspace, by program id; programs with neither name are
+    /// left out.
+    pub async fn program_labels(
+        &self,
+        workspace_id: &str,
+        program_ids: &[String],
+    ) -> Result<HashMap<String, ProgramLabels>> {
+        let mut labels = HashMap::new();
+        for ids in program_ids.chunks(IDS_PER_QUERY) {
+            let sql = format!(
+                "SELECT p.program_id AS program_id, b.name AS business_name, l.custom_name AS custom_name \
+                 FROM programs p {NAME_JOINS} WHERE p.workspace_id = {} AND p.program_id IN ({}) \
+                 AND (b.name IS NOT NULL OR l.custom_name IS NOT NULL)",
+                markers(self.backend, 1, 1),
+                markers(self.backend, 2, ids.len())
+            );
+            let mut query = sqlx::query(&sql).bind(workspace_id);
+            for id in ids {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                labels.insert(
+                    row.try_get("program_id")?,
+                    ProgramLabels {
+                        business_name: row.try_get("business_name")?,
+                        custom_name: row.try_get("custom_name")?,
+                    },
+                );
+            }
+        }
+        Ok(labels)
+    }
+
+    /// The workspace's programs with these ids (at most a few hundred), each with its names, in the
+    /// order of `ids` (ids it does not have are left out): one statement where a list and its names would
+    /// be two.
+    pub async fn labeled_programs_in_order(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<(StoredProgram, ProgramLabels)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns: Vec<String> = STORED_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c} AS {c}"))
+            .collect();
+        let sql = format!(
+            "SELECT {}, b.name AS business_name, l.custom_name AS custom_name FROM programs p {NAME_JOINS} \
+             WHERE p.workspace_id = {} AND p.program_id IN ({})",
+            columns.join(", "),
+            markers(self.backend, 1, 1),
+            markers(self.backend, 2, ids.len())
+        );
+        let mut query = sqlx::query_as::<_, LabeledRow>(&sql).bind(workspace_id);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let mut rows: HashMap<String, LabeledRow> = query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|row| (row.program.program_id.clone(), row))
+            .collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.remove(id))
+            .map(|row| {
+                let labels = ProgramLabels {
+                    business_name: row.business_name,
+                    custom_name: row.custom_name,
+                };
+                (row.program, labels)
+            })
+            .collect())
+    }
+
+    /// Sets (or, with `None`, clears) the label of a program of the workspace, and marks the mirror changed
+    /// in the same transaction so that cached lists show it at once. `NotFound` unless the workspace has the
+    /// program.
+    pub async fn set_custom_name(
+        &self,
+        workspace_id: &str,
+        program_id: &str,
+        custom_name: Option<&str>,
+        username: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let known: Option<String> = sqlx::query_scalar(
+            "SELECT program_id FROM programs WHERE workspace_id = $1 AND program_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(program_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if known.is_none() {
+            return Err(Error::NotFound(format!("program {program_id}")));
+        }
+        match custom_name {
+            Some(name) => {
+                sqlx::query(
+                    "INSERT INTO program_labels (workspace_id, program_id, custom_name, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, program_id) DO UPDATE \
+                     SET custom_name = excluded.custom_name, updated_at = excluded.updated_at, \
+                     updated_by = excluded.updated_by",
+                )
+                .bind(workspace_id)
+                .bind(program_id)
+                .bind(name)
+                .bind(now)
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM program_labels WHERE workspace_id = $1 AND program_id = $2",
+                )
+                .bind(workspace_id)
+                .bind(program_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        bump_mirror_version(&mut tx, workspace_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
