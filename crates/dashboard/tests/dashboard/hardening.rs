@@ -246,7 +246,7 @@ on_every_backend! {
         let encoded: String = url::form_urlencoded::byte_serialize(odd.as_bytes()).collect();
         let (status, body) = app.get_json(&format!("/api/reseller/program_info/{}", encoded.replace('+', "%2B")), &session).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["program_id"], odd);
+        assert_eq!(body["programs"][0]["program_id"], odd);
         for page in [format!("/program-status/{encoded}"), format!("/edit/{encoded}")] {
             let page = page.replace('+', "%2B");
             let response = app.request(Method::GET, &page, Some(&session)).send().await.unwrap();
