@@ -391,6 +391,24 @@ closed_enum!(
     }
 );
 
+impl FeePeriod {
+    /// Reads a fee period in either of Yelp's spellings: the request's `CALENDAR_MONTH` or the
+    /// `"Calendar Month"` that `program_metrics.fee_period` shows (case, spaces, `_` and `-` ignored).
+    /// `None` for anything else.
+    pub fn from_yelp(label: &str) -> Option<Self> {
+        let normalized: String = label
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        match normalized.as_str() {
+            "CALENDARMONTH" => Some(Self::CalendarMonth),
+            "ROLLINGMONTH" => Some(Self::RollingMonth),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +421,24 @@ mod tests {
         assert_eq!(serde_json::to_string(&status).unwrap(), "\"SOMETHING_NEW\"");
         let t: ProgramType = serde_json::from_str("\"cpc\"").unwrap();
         assert_eq!(t, ProgramType::Cpc);
+    }
+
+    #[test]
+    fn fee_periods_read_both_of_yelps_spellings() {
+        assert_eq!(
+            FeePeriod::from_yelp("Calendar Month"),
+            Some(FeePeriod::CalendarMonth)
+        );
+        assert_eq!(
+            FeePeriod::from_yelp("CALENDAR_MONTH"),
+            Some(FeePeriod::CalendarMonth)
+        );
+        assert_eq!(
+            FeePeriod::from_yelp(" rolling month"),
+            Some(FeePeriod::RollingMonth)
+        );
+        assert_eq!(FeePeriod::from_yelp("Weekly"), None);
+        assert_eq!(FeePeriod::from_yelp(""), None);
     }
 
     #[test]
