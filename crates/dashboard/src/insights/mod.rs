@@ -2,4 +2,4 @@
 //! about it. Pure parts only here; storage, sync and pages build on them.
 
 pub mod pacing;
-
+pub mod webhook;
