@@ -300,6 +300,26 @@ open_enum!(
     }
 );
 
+open_enum!(
+    /// A metric of the Reporting API v3 (contract §13). Metrics are per business and per day or month; money
+    /// (`ad_cost`) is in cents. Yelp names an `ad_driven_*` family of which only `ad_driven_total_leads` is
+    /// spelled out; the others, and any new metric, are kept as `Other`.
+    Metric {
+        /// Billed impressions.
+        BilledImpressions = "billed_impressions",
+        /// Billed clicks.
+        BilledClicks = "billed_clicks",
+        /// Spend, in cents.
+        AdCost = "ad_cost",
+        /// Leads Yelp attributes to the ads.
+        AdDrivenTotalLeads = "ad_driven_total_leads",
+        /// Phone calls.
+        NumCalls = "num_calls",
+        /// Leads of every kind.
+        TotalLeads = "total_leads",
+    }
+);
+
 /// A value a user or caller typed that is not one of the allowed ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{value}' is not a valid {what}; expected one of: {expected}")]

@@ -14,9 +14,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 use yelp_partner_api::{
-    Address, BusinessId, Cents, Client, ClientConfig, CreateProgram, CustomRadiusTargeting, FeatureChanges,
-    FeatureType, JobId, JobStatus, ListError, Migration, NewPhoto, PhotoSource, ProgramId, ProgramType,
-    ProjectDetails, ProjectId, RetryPolicy, SecretString, StatusFilter,
+    Address, BusinessId, Cents, Client, ClientConfig, CreateProgram, CustomRadiusTargeting,
+    FeatureChanges, FeatureType, JobId, JobStatus, ListError, Migration, NewPhoto, PhotoSource,
+    ProgramId, ProgramType, ProjectDetails, ProjectId, RetryPolicy, SecretString, StatusFilter,
 };
 
 /// A server answering every request with the status and body of the current case.
