@@ -764,13 +764,19 @@ impl ReportingClient {
         let mut call = self.http.get(endpoint, &path, &[])?;
         // A failed report may come as a 500 with JOB_FAILED: an answer, not a fault to retry.
         call.error_object_on_500_is_an_answer = true;
-        let reply = self.http.send(call).await?;
+        let mut reply = self.http.send(call).await?;
         if let Some(description) = job_failure(&reply) {
             return Ok(ReportStatus::Failed { description });
         }
+        if reply.status == StatusCode::INTERNAL_SERVER_ERROR {
+            // Another error object: a fault like any other 5xx, asked again as a read is.
+            reply = self.http.send(self.http.get(endpoint, &path, &[])?).await?;
+            if let Some(description) = job_failure(&reply) {
+                return Ok(ReportStatus::Failed { description });
+            }
+        }
         match reply.status {
             StatusCode::ACCEPTED => return Ok(ReportStatus::Pending),
-            StatusCode::INTERNAL_SERVER_ERROR => return Err(Error::Server { status: 500 }),
             s if s.is_success() && !starts_like_json(&reply.body) => {
                 let text = String::from_utf8_lossy(&reply.body);
                 let rows = csv_rows(&text).map_err(|detail| Error::Decode { endpoint, detail })?;

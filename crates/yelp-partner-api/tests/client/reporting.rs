@@ -413,7 +413,11 @@ async fn the_post_is_sent_once_with_the_bearer_key_and_the_get_is_retried_as_a_r
     const JSON: &str = "application/json";
     let (base, seen) = stub(|n, method| match (method.as_str(), n) {
         ("POST", _) => (503, "text/plain", "unavailable".into()),
-        (_, 1) => (503, "text/plain", "unavailable".into()),
+        (_, 1) => (
+            500,
+            JSON,
+            json!({"error": {"code": "INTERNAL_ERROR", "description": "try again"}}).to_string(),
+        ),
         _ => (
             200,
             JSON,
@@ -445,7 +449,7 @@ async fn the_post_is_sent_once_with_the_bearer_key_and_the_get_is_retried_as_a_r
             ("GET".to_owned(), "/v3/reporting/businesses/daily/r-1"),
             ("GET".to_owned(), "/v3/reporting/businesses/daily/r-1"),
         ],
-        "one POST; the GET again after its 503"
+        "one POST; the GET again after its 500"
     );
     assert!(
         seen.iter()
