@@ -9,8 +9,8 @@
 //! A `/_sim` control API, mirrored by methods of [`SimState`], lets tests and demos steer it.
 //!
 //! Every partner request goes through, in order: counting (per route template, plus the in-flight
-//! gauge), the latency sleep, the fault dice, the stall dice, the deep-offset fault, Basic auth, the
-//! handler.
+//! gauge), the latency sleep, the fault dice, the stall dice, the deep-offset fault, Basic auth (Bearer
+//! for the reporting routes), the handler.
 //! A request stopped before its handler changes nothing.
 //!
 //! Jobs complete `job_seconds` after submission. Due jobs are completed, in due order, whenever
