@@ -10,6 +10,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod features;
+pub mod insights;
 pub mod jobs;
 pub mod schedule;
 pub mod secrets;

@@ -16,7 +16,7 @@ use tracing::{debug, warn};
 use url::Url;
 
 use crate::enums::{ProgramType, StatusFilter};
-use crate::error::{Error, Result, body_excerpt, yelp_error_body};
+use crate::error::{Error, Result, body_excerpt, is_daily_quota_spent, yelp_error_body};
 use crate::ids::{BusinessId, JobId, ProgramId};
 use crate::program::{ProgramEntry, ProgramPage, decode_entries};
 use crate::rate_limit::{Limiter, RateLimit};
@@ -189,8 +189,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     base_url: Url,
-    username: String,
-    password: SecretString,
+    auth: Auth,
     retry: RetryPolicy,
     observer: Option<CallObserver>,
     /// Shared by every clone, so one limit covers every caller of this client.
@@ -216,13 +215,25 @@ pub(crate) struct Call<'a> {
     idempotent: bool,
     /// The status endpoint answers 500 with an error object for an expired or unknown job: that is an
     /// answer, not a failure to retry.
-    error_object_on_500_is_an_answer: bool,
+    pub(crate) error_object_on_500_is_an_answer: bool,
 }
 
 /// A final answer that was not turned into an error by the retry loop.
 pub(crate) struct Reply {
-    status: StatusCode,
-    body: Vec<u8>,
+    pub(crate) status: StatusCode,
+    pub(crate) body: Vec<u8>,
+}
+
+/// How a client proves who it is: the partner pair (Basic) for partner-api, or a Fusion API key (Bearer)
+/// for api.yelp.com. Neither is ever logged.
+pub(crate) enum Auth {
+    /// HTTP Basic with the partner username and password.
+    Partner {
+        username: String,
+        password: SecretString,
+    },
+    /// `Authorization: Bearer <key>`.
+    Bearer(SecretString),
 }
 
 /// Installs ring as the process's TLS crypto provider. reqwest is built here without a provider of its own
@@ -236,6 +247,15 @@ pub fn install_crypto_provider() {
 impl Client {
     /// Builds a client. Fails only on a TLS set-up problem.
     pub fn new(config: ClientConfig) -> Result<Self> {
+        let auth = Auth::Partner {
+            username: config.username.clone(),
+            password: config.password.clone(),
+        };
+        Self::with_auth(config, auth)
+    }
+
+    /// A client that signs its requests with `auth` instead of the configuration's partner pair.
+    pub(crate) fn with_auth(config: ClientConfig, auth: Auth) -> Result<Self> {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -247,8 +267,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base_url: config.base_url,
-                username: config.username,
-                password: config.password,
+                auth,
                 retry: config.retry,
                 observer: config.observer,
                 limiter: config.rate_limit.map(Limiter::new),
@@ -661,6 +680,10 @@ impl Client {
                     );
                     match status {
                         StatusCode::UNAUTHORIZED => return Err(Error::Unauthorized),
+                        // A spent daily quota does not come back in seconds: an answer to read, not retried.
+                        StatusCode::TOO_MANY_REQUESTS if is_daily_quota_spent(&reply.body) => {
+                            return Ok(reply);
+                        }
                         StatusCode::TOO_MANY_REQUESTS => {
                             (Error::RateLimited { retry_after }, retry_after)
                         }
@@ -701,12 +724,15 @@ impl Client {
 
     async fn attempt(&self, call: &Call<'_>) -> Result<(Reply, Option<Duration>)> {
         let inner = &self.inner;
-        let mut request = inner
-            .http
-            .request(call.method.clone(), call.url.clone())
-            .basic_auth(&inner.username, Some(inner.password.expose_secret()))
-            .header(ACCEPT, "application/json")
-            .header("X-Correlation-Id", format!("{:032x}", fastrand::u128(..)));
+        let request = inner.http.request(call.method.clone(), call.url.clone());
+        let mut request = match &inner.auth {
+            Auth::Partner { username, password } => {
+                request.basic_auth(username, Some(password.expose_secret()))
+            }
+            Auth::Bearer(key) => request.bearer_auth(key.expose_secret()),
+        }
+        .header(ACCEPT, "application/json")
+        .header("X-Correlation-Id", format!("{:032x}", fastrand::u128(..)));
         if !call.query.is_empty() {
             request = request.query(call.query);
         }

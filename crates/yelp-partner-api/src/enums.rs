@@ -300,6 +300,26 @@ open_enum!(
     }
 );
 
+open_enum!(
+    /// A metric of the Reporting API v3 (contract §13). Metrics are per business and per day or month; money
+    /// (`ad_cost`) is in cents. Yelp names an `ad_driven_*` family of which only `ad_driven_total_leads` is
+    /// spelled out; the others, and any new metric, are kept as `Other`.
+    Metric {
+        /// Billed impressions.
+        BilledImpressions = "billed_impressions",
+        /// Billed clicks.
+        BilledClicks = "billed_clicks",
+        /// Spend, in cents.
+        AdCost = "ad_cost",
+        /// Leads Yelp attributes to the ads.
+        AdDrivenTotalLeads = "ad_driven_total_leads",
+        /// Phone calls.
+        NumCalls = "num_calls",
+        /// Leads of every kind.
+        TotalLeads = "total_leads",
+    }
+);
+
 /// A value a user or caller typed that is not one of the allowed ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{value}' is not a valid {what}; expected one of: {expected}")]
@@ -391,6 +411,24 @@ closed_enum!(
     }
 );
 
+impl FeePeriod {
+    /// Reads a fee period in either of Yelp's spellings: the request's `CALENDAR_MONTH` or the
+    /// `"Calendar Month"` that `program_metrics.fee_period` shows (case, spaces, `_` and `-` ignored).
+    /// `None` for anything else.
+    pub fn from_yelp(label: &str) -> Option<Self> {
+        let normalized: String = label
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        match normalized.as_str() {
+            "CALENDARMONTH" => Some(Self::CalendarMonth),
+            "ROLLINGMONTH" => Some(Self::RollingMonth),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +441,24 @@ mod tests {
         assert_eq!(serde_json::to_string(&status).unwrap(), "\"SOMETHING_NEW\"");
         let t: ProgramType = serde_json::from_str("\"cpc\"").unwrap();
         assert_eq!(t, ProgramType::Cpc);
+    }
+
+    #[test]
+    fn fee_periods_read_both_of_yelps_spellings() {
+        assert_eq!(
+            FeePeriod::from_yelp("Calendar Month"),
+            Some(FeePeriod::CalendarMonth)
+        );
+        assert_eq!(
+            FeePeriod::from_yelp("CALENDAR_MONTH"),
+            Some(FeePeriod::CalendarMonth)
+        );
+        assert_eq!(
+            FeePeriod::from_yelp(" rolling month"),
+            Some(FeePeriod::RollingMonth)
+        );
+        assert_eq!(FeePeriod::from_yelp("Weekly"), None);
+        assert_eq!(FeePeriod::from_yelp(""), None);
     }
 
     #[test]

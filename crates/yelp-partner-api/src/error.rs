@@ -8,8 +8,10 @@ use serde_json::Value;
 /// Everything that can go wrong talking to Yelp.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Yelp refused the partner credentials (HTTP 401).
-    #[error("Yelp rejected the partner credentials (HTTP 401); check the username and password")]
+    /// Yelp refused the credentials (HTTP 401): the partner pair, or the reporting client's API key.
+    #[error(
+        "Yelp rejected the credentials (HTTP 401); check the partner username and password, or the reporting API key"
+    )]
     Unauthorized,
 
     /// Yelp refused the request as invalid or not allowed (HTTP 400, 403, 422 and other 4xx).
@@ -132,6 +134,15 @@ pub(crate) fn yelp_error_body(body: &[u8]) -> Option<(Option<String>, String)> {
         .unwrap_or_default();
     Some((id, description))
 }
+
+/// Whether a 429's body is Fusion's `ACCESS_LIMIT_REACHED`: the daily quota is spent (contract §13), unlike
+/// `TOO_MANY_REQUESTS_PER_SECOND`, which a short wait cures.
+pub(crate) fn is_daily_quota_spent(body: &[u8]) -> bool {
+    yelp_error_body(body).is_some_and(|(id, _)| id.as_deref() == Some(DAILY_QUOTA_SPENT))
+}
+
+/// Fusion's error code of a spent daily quota.
+pub(crate) const DAILY_QUOTA_SPENT: &str = "ACCESS_LIMIT_REACHED";
 
 /// The start of a body that is not a Yelp error object, for the log.
 pub(crate) fn body_excerpt(body: &[u8]) -> String {

@@ -1,4 +1,4 @@
-//! Opaque Yelp identifiers: business, program, job and campaign ids.
+//! Opaque Yelp identifiers: business, program, job, campaign, portfolio and report ids.
 //!
 //! Yelp's ids are 22 URL-safe base64 characters, and a job id can start with `-`. Ids that arrive from Yelp
 //! are kept as sent (a decoder must never fail on an id it did not expect); ids that arrive from a user go
@@ -106,6 +106,11 @@ id_type!(
     /// A photo of a portfolio project.
     PhotoId,
     "photo id"
+);
+id_type!(
+    /// A report asked of the Reporting API v3.
+    ReportId,
+    "report id"
 );
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! A typed async client of Yelp's Partner Advertising API, as described in `shared/yelp-partner-api.md`.
+//! A typed async client of Yelp's Partner Advertising API and of its Reporting API v3, as described in
+//! `shared/yelp-partner-api.md`.
 //!
 //! It knows HTTP, JSON and retries, nothing else: no database, no dashboard. Money is integer [`Cents`],
 //! `9999-12-31` end dates are `None`, status fields are open enums that keep unknown values, and unknown
@@ -16,6 +17,7 @@ mod portfolio;
 mod program;
 mod rate_limit;
 mod receipt;
+mod reporting;
 mod requests;
 mod retry;
 
@@ -28,7 +30,7 @@ pub use client::{
     ClientConfig, ListAllOptions, ListError, install_crypto_provider,
 };
 pub use enums::{
-    AdGoal, FeatureType, FeePeriod, JobStatus, LicenseStatus, PacingMethod, PauseStatus,
+    AdGoal, FeatureType, FeePeriod, JobStatus, LicenseStatus, Metric, PacingMethod, PauseStatus,
     ProgramStatus, ProgramType, ProjectCallToAction, ProjectCost, ProjectDuration, StatusFilter,
     UnknownValue,
 };
@@ -40,7 +42,7 @@ pub use features::{
     MeteredPhone, NegativeKeywordTargeting, ProgramFeatures, ProjectState,
     ServiceOfferingsTargeting, StrictCategoryTargeting, VerifiedLicense, YelpPortfolio,
 };
-pub use ids::{BusinessId, InvalidId, JobId, PhotoId, ProgramId, ProjectId};
+pub use ids::{BusinessId, InvalidId, JobId, PhotoId, ProgramId, ProjectId, ReportId};
 pub use money::{Cents, MoneyError};
 pub use portfolio::{NewPhoto, PhotoSource, PortfolioPhoto, PortfolioProject, ProjectDetails};
 pub use program::{
@@ -49,6 +51,12 @@ pub use program::{
 };
 pub use rate_limit::RateLimit;
 pub use receipt::{BusinessResult, FailureReason, JobOutcome, JobReceipt, ReceiptError, YelpIssue};
+pub use reporting::{
+    DAILY_REPORT_MAX_DAYS, Granularity, MONTHLY_REPORT_MAX_MONTHS, REPORT_MAX_BUSINESSES,
+    REPORT_MAX_LOOK_BACK_DAYS, REPORTING_BASE_URL, Report, ReportProblem, ReportRange,
+    ReportRefusal, ReportRequest, ReportRequestError, ReportRow, ReportStatus, ReportingClient,
+    ReportingConfig, YearMonth,
+};
 pub use requests::{CreateProgram, EditProgram};
 pub use retry::RetryPolicy;
 pub use secrecy::SecretString;

@@ -19,6 +19,9 @@ const DEFAULT_MAX_BID_MIN_CENTS: i64 = 50;
 const DEFAULT_JOB_RETENTION_SECONDS: u64 = 3600;
 const DEFAULT_SUCCESS_STATUS: u16 = 200;
 const DEFAULT_FAULT_SEED: u64 = 7;
+const DEFAULT_REPORTING_API_KEY: &str = "demo-reporting-key";
+const DEFAULT_REPORT_SECONDS: f64 = 2.0;
+const DEFAULT_REPORT_DAILY_QUOTA: u32 = 1000;
 
 /// Everything the simulator needs at start-up. Every flag can also come from `YELP_SIM_<NAME>`.
 ///
@@ -136,6 +139,20 @@ pub struct SimConfig {
     /// Seed of the fault dice, so runs with faults are reproducible.
     #[arg(long, env = "YELP_SIM_FAULT_SEED", default_value_t = DEFAULT_FAULT_SEED)]
     pub fault_seed: u64,
+
+    /// Bearer key of the Reporting API v3 (a Fusion API key at Yelp).
+    #[arg(long, env = "YELP_SIM_REPORTING_API_KEY", default_value = DEFAULT_REPORTING_API_KEY,
+          hide_env_values = true, hide_default_value = true)]
+    pub reporting_api_key: String,
+
+    /// Seconds from a report request until the report is ready (fractions allowed).
+    #[arg(long, env = "YELP_SIM_REPORT_SECONDS", default_value_t = DEFAULT_REPORT_SECONDS,
+          value_parser = parse_seconds)]
+    pub report_seconds: f64,
+
+    /// Report requests accepted per simulated day; more get 429 `ACCESS_LIMIT_REACHED`.
+    #[arg(long, env = "YELP_SIM_REPORT_DAILY_QUOTA", default_value_t = DEFAULT_REPORT_DAILY_QUOTA)]
+    pub report_daily_quota: u32,
 }
 
 impl Default for SimConfig {
@@ -166,6 +183,9 @@ impl Default for SimConfig {
             omit_program_id_rate: 0.0,
             today: None,
             fault_seed: DEFAULT_FAULT_SEED,
+            reporting_api_key: DEFAULT_REPORTING_API_KEY.to_owned(),
+            report_seconds: DEFAULT_REPORT_SECONDS,
+            report_daily_quota: DEFAULT_REPORT_DAILY_QUOTA,
         }
     }
 }
@@ -209,6 +229,9 @@ impl fmt::Debug for SimConfig {
             .field("omit_program_id_rate", &self.omit_program_id_rate)
             .field("today", &self.today)
             .field("fault_seed", &self.fault_seed)
+            .field("reporting_api_key", &"<redacted>")
+            .field("report_seconds", &self.report_seconds)
+            .field("report_daily_quota", &self.report_daily_quota)
             .finish()
     }
 }
@@ -304,6 +327,12 @@ mod tests {
             "2026-03-19",
             "--fault-seed",
             "9",
+            "--reporting-api-key",
+            "k",
+            "--report-seconds",
+            "0.5",
+            "--report-daily-quota",
+            "3",
         ])
         .expect("all flags parse");
         assert_eq!(parsed.job_seconds, 0.2);
@@ -311,6 +340,14 @@ mod tests {
         assert_eq!(parsed.success_status, 202);
         assert_eq!(parsed.today, NaiveDate::from_ymd_opt(2026, 3, 19));
         assert_eq!(parsed.page_size_max, 100);
+        assert_eq!(
+            (
+                parsed.reporting_api_key.as_str(),
+                parsed.report_seconds,
+                parsed.report_daily_quota
+            ),
+            ("k", 0.5, 3)
+        );
         assert_eq!(
             (parsed.malformed_rate, parsed.stall_rate, parsed.stall_ms),
             (0.05, 0.1, 2000)
@@ -328,8 +365,10 @@ mod tests {
     fn debug_output_hides_the_password() {
         let config = SimConfig {
             password: "hunter2".into(),
+            reporting_api_key: "fusion-key-9".into(),
             ..SimConfig::default()
         };
         assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!format!("{config:?}").contains("fusion-key-9"));
     }
 }

@@ -35,6 +35,16 @@ pub(crate) enum ApiError {
     /// 401 with the body and `WWW-Authenticate` header of contract §4.8.
     #[error("unauthorized")]
     Unauthorized,
+    /// An error of the Reporting API, as Fusion writes it: `{"error":{"code","description"}}`.
+    #[error("{code}: {description}")]
+    Fusion {
+        /// HTTP status.
+        status: StatusCode,
+        /// Error code, e.g. `REPORT_GRANULARITY_ERROR`.
+        code: &'static str,
+        /// What is wrong.
+        description: String,
+    },
 }
 
 impl ApiError {
@@ -75,6 +85,15 @@ impl IntoResponse for ApiError {
                     "id": "JOB_NOT_FOUND",
                     "description": format!("Job {job_id} does not exist or has expired."),
                 }})),
+            )
+                .into_response(),
+            ApiError::Fusion {
+                status,
+                code,
+                description,
+            } => (
+                status,
+                axum::Json(json!({"error": {"code": code, "description": description}})),
             )
                 .into_response(),
             ApiError::Unauthorized => {

@@ -3,14 +3,14 @@
 //! It implements the contract in `shared/yelp-partner-api.md`: program listing with its quirks,
 //! asynchronous create/edit/end jobs with live-shaped receipts, pause/resume, program features and
 //! portfolio projects with Yelp's own checks, business info (names, addresses, closed / removed from
-//! search / migrated, categories),
+//! search / migrated, categories), Reporting API v3 reports consistent with the programs' spend (Bearer auth),
 //! Basic auth, and injectable faults (latency, 5xx, 429, dropped connections, truncated JSON, stalls past a client's
 //! timeout, failing deep pages, a partner password changed at run time).
 //! A `/_sim` control API, mirrored by methods of [`SimState`], lets tests and demos steer it.
 //!
 //! Every partner request goes through, in order: counting (per route template, plus the in-flight
-//! gauge), the latency sleep, the fault dice, the stall dice, the deep-offset fault, Basic auth, the
-//! handler.
+//! gauge), the latency sleep, the fault dice, the stall dice, the deep-offset fault, Basic auth (Bearer
+//! for the reporting routes), the handler.
 //! A request stopped before its handler changes nothing.
 //!
 //! Jobs complete `job_seconds` after submission. Due jobs are completed, in due order, whenever
@@ -32,6 +32,9 @@
 //! | `GET /_sim/jobs` | `{"jobs": [`[`JobSummary`]`...]}` |
 //! | `GET` / `DELETE /_sim/stats` | [`Stats`] (DELETE resets, then answers the fresh stats) |
 //! | `GET` / `DELETE /_sim/feature-writes` | `{"writes": [`[`FeatureWriteRecord`]`...]}` in order (DELETE clears: 204) |
+//! | `POST /_sim/advance` [`AdvancePatch`] (`{"days": N}`) | [`Advanced`]: "today" moved N days on, CPC programs spent on each |
+//! | `GET` / `PUT /_sim/reporting` [`ReportingPatch`] | [`ReportingSettings`] (report delay, daily quota, failure rate; the key is write-only) |
+//! | `GET /_sim/reports` | `{"reports": [`[`ReportSummary`]`...]}` in request order |
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -54,7 +57,9 @@ mod middleware;
 mod model;
 mod params;
 mod portfolio;
+mod reporting;
 mod seed;
+mod spend;
 mod state;
 
 use std::net::SocketAddr;
@@ -74,6 +79,8 @@ pub use model::{
     MIN_BUDGET_CENTS, NO_END, PacingMethod, PageUpgradeInfo, ParseEnumError, PauseStatus, Program,
     ProgramStatus, ProgramType, StatusFilter, UNSUPPORTED_CATEGORIES,
 };
+pub use reporting::{Granularity, ReportSummary, ReportingPatch, ReportingSettings};
+pub use spend::{AdvancePatch, Advanced};
 pub use state::{
     AddPrograms, BusinessPatch, Faults, FaultsPatch, JobSummary, ProgramPatch, Settings,
     SettingsPatch, SimState, Stats,

@@ -56,9 +56,21 @@ pub(crate) async fn partner(
         tracing::debug!(%method, route, "injected deep-offset failure");
         return fault_response(Fault::ServerError(500), &faults);
     }
-    if !authorized(&state, request.headers()) {
+    // Reporting takes the Fusion key (Bearer); every other partner route the partner pair (Basic).
+    let reporting = route.starts_with(crate::reporting::ROUTE_PREFIX);
+    let allowed = if reporting {
+        crate::reporting::bearer_authorized(&state, request.headers())
+    } else {
+        authorized(&state, request.headers())
+    };
+    if !allowed {
         tracing::debug!(%method, route, "refused credentials");
-        return ApiError::Unauthorized.into_response();
+        return if reporting {
+            crate::reporting::unauthorized()
+        } else {
+            ApiError::Unauthorized
+        }
+        .into_response();
     }
     let response = next.run(request).await;
     tracing::debug!(%method, route, status = response.status().as_u16(), "partner request");

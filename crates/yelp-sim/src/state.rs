@@ -19,7 +19,9 @@ use crate::jobs::{self, Job, JobKind, JobStatus, Payload};
 use crate::model::{Business, PauseStatus, Program, ProgramStatus, ProgramType, is_alias_syntax};
 use crate::params::RequestedFields;
 use crate::portfolio::Portfolios;
+use crate::reporting::Reports;
 use crate::seed;
+use crate::spend::Spend;
 
 /// Offset between the world seed and the seed of runtime ids (jobs, created programs).
 const RUNTIME_SEED_OFFSET: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -269,6 +271,10 @@ pub(crate) struct World {
     pub(crate) portfolios: Portfolios,
     /// Every features POST and DELETE, in order.
     pub(crate) feature_log: FeatureLog,
+    /// Simulated days (how far "today" was advanced) and the daily figures behind CPC spend.
+    pub(crate) spend: Spend,
+    /// Reporting API v3: its key, settings and reports.
+    pub(crate) reports: Reports,
 }
 
 impl World {
@@ -312,17 +318,20 @@ impl World {
             retention: Duration::from_secs(config.job_retention_seconds),
             portfolios: Portfolios::default(),
             feature_log: FeatureLog::default(),
+            spend: Spend::default(),
+            reports: Reports::new(config),
         }
     }
 
-    /// The simulator's today: pinned, or the current UTC date.
+    /// The simulator's today: pinned, or the current UTC date, moved on by `POST /_sim/advance`.
     pub(crate) fn today(&self) -> NaiveDate {
         self.today_at(Utc::now())
     }
 
     /// The simulator's today at the moment `at`.
     pub(crate) fn today_at(&self, at: DateTime<Utc>) -> NaiveDate {
-        self.today_override.unwrap_or_else(|| at.date_naive())
+        let day = self.today_override.unwrap_or_else(|| at.date_naive());
+        seed::shift(day, self.spend.days_advanced())
     }
 
     pub(crate) fn business(&self, id: &str) -> Option<&Business> {
@@ -973,7 +982,7 @@ impl SimState {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = a.len() ^ b.len();
     for (x, y) in a.iter().zip(b) {
         diff |= usize::from(x ^ y);

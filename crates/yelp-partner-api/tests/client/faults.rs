@@ -1,8 +1,6 @@
 //! Retries under injected faults, and what is never retried or never logged.
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -11,7 +9,7 @@ use yelp_partner_api::{
     BusinessId, Cents, CreateProgram, Error, ListAllOptions, ProgramType, RetryPolicy, StatusFilter,
 };
 
-use crate::helpers::{PASSWORD, TestSim};
+use crate::helpers::{PASSWORD, TestSim, capture_logs};
 
 #[tokio::test]
 async fn a_full_listing_succeeds_through_injected_5xx_and_429() {
@@ -152,29 +150,9 @@ async fn a_slow_answer_times_out_and_is_retried_for_reads() {
     assert_eq!(sim.requests("GET /programs/v1").await, 2);
 }
 
-/// Collects every log line written while it is the default subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_credential_appears_in_any_log_line_or_error_even_at_trace_level() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs();
 
     let sim = TestSim::start(40).await;
     sim.set_faults(json!({"error_rate": 0.3, "rate_limit_rate": 0.2, "drop_rate": 0.1, "retry_after_seconds": 0}))
@@ -197,7 +175,7 @@ async fn no_credential_appears_in_any_log_line_or_error_even_at_trace_level() {
     );
     messages.push(format!("{client:?}"));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("yelp call"), "the client logged its calls");
     let basic = yelp_sim_basic(crate::helpers::USERNAME, PASSWORD);
     for secret in [PASSWORD, "another-secret-pw", basic.as_str(), "Basic "] {

@@ -1,5 +1,6 @@
 //! Spawning the simulator and building clients for it.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -159,4 +160,55 @@ pub fn today() -> chrono::NaiveDate {
 fn test_http_client() -> reqwest::Client {
     yelp_partner_api::install_crypto_provider();
     reqwest::Client::new()
+}
+
+/// Captures every log line of this thread, at TRACE level, while the guard lives.
+pub fn capture_logs() -> (Captured, LogGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // tracing decides once, when a callsite is first hit, whether any subscriber wants it. While only one
+    // dispatcher is registered it asks just the thread that hits it, so a callsite first hit by a test on
+    // another thread (with no subscriber) would stay silent here for good. A second registered dispatcher
+    // makes every such decision ask all of them.
+    let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let default = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+    (
+        captured,
+        LogGuard {
+            _default: default,
+            _second: second,
+        },
+    )
+}
+
+/// Keeps [`capture_logs`] capturing until dropped.
+pub struct LogGuard {
+    _default: tracing::subscriber::DefaultGuard,
+    _second: tracing::Dispatch,
+}
+
+impl Captured {
+    /// Everything captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Collects every log line written while it is the default subscriber.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

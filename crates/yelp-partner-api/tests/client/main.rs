@@ -10,3 +10,4 @@ mod fuzz;
 mod helpers;
 mod jobs;
 mod rate_limit;
+mod reporting;

@@ -13,6 +13,8 @@ use serde_json::json;
 use crate::error::SimError;
 use crate::feature_log::FeatureWriteRecord;
 use crate::model::{Business, Program};
+use crate::reporting::{ReportSummary, ReportingPatch};
+use crate::spend::AdvancePatch;
 use crate::state::{
     AddPrograms, BusinessPatch, FaultsPatch, JobSummary, ProgramPatch, SettingsPatch, SimState,
 };
@@ -38,6 +40,11 @@ struct FeatureWritesBody {
     writes: Vec<FeatureWriteRecord>,
 }
 
+#[derive(Serialize)]
+struct ReportsBody {
+    reports: Vec<ReportSummary>,
+}
+
 /// Routes of the control API.
 pub(crate) fn routes() -> Router<SimState> {
     Router::new()
@@ -58,6 +65,9 @@ pub(crate) fn routes() -> Router<SimState> {
             "/_sim/feature-writes",
             get(list_feature_writes).delete(clear_feature_writes),
         )
+        .route("/_sim/advance", axum::routing::post(advance))
+        .route("/_sim/reporting", get(show_reporting).put(put_reporting))
+        .route("/_sim/reports", get(list_reports))
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, SimError> {
@@ -151,6 +161,25 @@ async fn reset_stats(State(state): State<SimState>) -> Response {
 async fn list_feature_writes(State(state): State<SimState>) -> Response {
     Json(FeatureWritesBody {
         writes: state.feature_writes(),
+    })
+    .into_response()
+}
+
+async fn advance(State(state): State<SimState>, bytes: Bytes) -> Result<Response, SimError> {
+    Ok(Json(state.advance_days(&body::<AdvancePatch>(&bytes)?)?).into_response())
+}
+
+async fn show_reporting(State(state): State<SimState>) -> Response {
+    Json(state.reporting_settings()).into_response()
+}
+
+async fn put_reporting(State(state): State<SimState>, bytes: Bytes) -> Result<Response, SimError> {
+    Ok(Json(state.set_reporting(&body::<ReportingPatch>(&bytes)?)?).into_response())
+}
+
+async fn list_reports(State(state): State<SimState>) -> Response {
+    Json(ReportsBody {
+        reports: state.reports(),
     })
     .into_response()
 }

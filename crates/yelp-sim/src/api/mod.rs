@@ -1,4 +1,5 @@
-//! HTTP front ends over [`SimState`]: the partner API (Basic auth, faults, stats) and `/_sim`.
+//! HTTP front ends over [`SimState`]: the partner API (Basic auth, faults, stats), the Reporting API (Bearer
+//! auth, the same faults and stats) and `/_sim`.
 
 mod business_info;
 pub(crate) mod control;
@@ -7,6 +8,7 @@ mod jobs;
 mod mutations;
 mod portfolio;
 mod programs;
+mod reporting;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -66,6 +68,22 @@ pub(crate) fn partner_routes(state: SimState) -> Router<SimState> {
         .route(
             "/program/{program_id}/portfolio/{project_id}/photos/{photo_id}/v1",
             delete(portfolio::remove_photo),
+        )
+        .route(
+            "/v3/reporting/businesses/daily",
+            post(reporting::request_daily),
+        )
+        .route(
+            "/v3/reporting/businesses/monthly",
+            post(reporting::request_monthly),
+        )
+        .route(
+            "/v3/reporting/businesses/daily/{report_id}",
+            get(reporting::show_daily),
+        )
+        .route(
+            "/v3/reporting/businesses/monthly/{report_id}",
+            get(reporting::show_monthly),
         )
         .route_layer(from_fn_with_state(state, middleware::partner))
 }

@@ -9,4 +9,5 @@ mod features;
 mod jobs;
 mod listing;
 mod pause;
+mod reporting;
 mod robustness;
