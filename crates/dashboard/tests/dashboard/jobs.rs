@@ -115,11 +115,12 @@ async fn sim_requests(app: &TestApp) -> Value {
 
 on_every_backend! {
     async fn a_cpc_create_goes_pending_then_in_progress_then_completed_and_its_program_is_in_the_mirror_at_once(db: TestDb) {
-        // Slow enough that each state lasts long enough to be seen on a loaded machine: PENDING for the
-        // first 0.5 s, then IN_PROGRESS until Yelp finishes at 1.5 s.
-        let options = JobOptions { first_check: Duration::from_millis(500), ..test_job_options() };
+        // Slow enough that each state lasts long enough to be seen on a loaded machine (CI runs two
+        // hundred tests at once on two cores, and 0.5 s of PENDING was once missed there): PENDING for
+        // the first 2 s, then IN_PROGRESS until Yelp finishes at 4 s.
+        let options = JobOptions { first_check: Duration::from_secs(2), ..test_job_options() };
         let app = TestApp::spawn_with(db.store.clone(), 40, options).await;
-        app.sim.control(Method::PUT, "/_sim/settings", Some(json!({"job_seconds": 1.5}))).await;
+        app.sim.control(Method::PUT, "/_sim/settings", Some(json!({"job_seconds": 4.0}))).await;
         let session = synced(&app).await;
         let business = app.sim.good_business().await;
         let job_id = submit(&app, "/api/reseller/program/create", &session, json!({
