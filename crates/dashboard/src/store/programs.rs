@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{FromRow, Row};
-use yelp_partner_api::{Program, ProgramEntry};
+use yelp_partner_api::{PauseStatus, Program, ProgramEntry, ProgramStatus};
 
 use super::{Backend, Store, markers};
 use crate::error::{Error, Result};
@@ -36,9 +36,11 @@ pub struct StoredProgram {
     /// Program type code (CPC, EP, …).
     pub program_type: String,
     /// ACTIVE or INACTIVE.
-    pub program_status: String,
+    #[sqlx(try_from = "String")]
+    pub program_status: ProgramStatus,
     /// PAUSED or NOT_PAUSED.
-    pub pause_status: String,
+    #[sqlx(try_from = "String")]
+    pub pause_status: PauseStatus,
     /// `YYYY-MM-DD`.
     pub start_date: Option<String>,
     /// `YYYY-MM-DD`; `None` for no end.

@@ -76,7 +76,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
         }
         // Read into the target type through axum's reader again, whose errors name the field at fault.
-        let bytes = serde_json::to_vec(&value).map_err(|_| ApiError::Internal)?;
+        let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
         axum::Json::<T>::from_bytes(&bytes)
             .map(|axum::Json(typed)| Self(typed))
             .map_err(|rejection| ApiError::BadRequest {

@@ -3,6 +3,7 @@
 mod accounts;
 mod cli;
 mod compat;
+mod errors;
 mod faults;
 mod fuzz;
 mod hardening;

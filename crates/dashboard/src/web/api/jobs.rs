@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use yelp_partner_api::{Cents, ProgramId};
 
 use crate::jobs::{JobType, SubmissionToken};
-use crate::store::{FAILED, IN_PROGRESS, JobFilter, JobRecord, StoredProgram, now_ms};
+use crate::store::{JobFilter, JobRecord, JobStatus, StoredProgram, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -316,7 +316,7 @@ struct Watch {
     workspace_id: String,
     job_id: String,
     changes: broadcast::Receiver<String>,
-    last_status: Option<String>,
+    last_status: Option<JobStatus>,
     seq: u64,
     done: bool,
 }
@@ -334,7 +334,7 @@ impl Watch {
                 .job(&self.workspace_id, &self.job_id)
                 .await
                 .ok()??;
-            if self.last_status.as_deref() != Some(job.status.as_str()) {
+            if self.last_status != Some(job.status) {
                 let view = one_job_json(&self.state, &job).await.ok()?;
                 self.seq += 1;
                 self.done = job.is_finished();
@@ -440,11 +440,11 @@ pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
         // ALL is the replaced system's "no filter".
         None => (None, None),
         Some(s) if s == "ALL" => (None, None),
-        Some(s) if JOB_STATUSES.contains(&s.as_str()) => (Some(s), None),
+        Some(s) if JobStatus::parse(&s).is_some() => (JobStatus::parse(&s), None),
         // The replaced system's job statuses were Yelp's: PROCESSING is our IN_PROGRESS, and REJECTED
         // the failed jobs that Yelp refused.
-        Some(s) if s == "PROCESSING" => (Some(IN_PROGRESS.to_owned()), None),
-        Some(s) if s == "REJECTED" => (Some(FAILED.to_owned()), Some(s)),
+        Some(s) if s == "PROCESSING" => (Some(JobStatus::InProgress), None),
+        Some(s) if s == "REJECTED" => (Some(JobStatus::Failed), Some(s)),
         Some(s) => {
             return Err(ApiError::field(
                 "status",
@@ -458,8 +458,8 @@ pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
     };
     let job_type = match params.get("job_type") {
         None => None,
-        Some(t) => match JobType::ALL.iter().find(|k| k.as_str() == t) {
-            Some(k) => Some(k.as_str().to_owned()),
+        Some(t) => match JobType::parse(t) {
+            Some(k) => Some(k),
             None => {
                 let known: Vec<&str> = JobType::ALL.iter().map(|k| k.as_str()).collect();
                 return Err(ApiError::field(
@@ -491,6 +491,3 @@ pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
         limit: u32::try_from(limit).unwrap_or(100),
     })
 }
-
-/// Every status a job can have, in the order a job goes through them.
-pub(crate) const JOB_STATUSES: [&str; 4] = ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"];

@@ -13,7 +13,7 @@ use axum::Router;
 
 use super::AppState;
 
-pub(crate) use jobs::{JOB_STATUSES, job_filter};
+pub(crate) use jobs::job_filter;
 pub(crate) use programs::program_query_of;
 pub(crate) use settings::{
     CredentialsInput, change_role, credentials_view, save_credentials, test_connection,

@@ -247,7 +247,7 @@ async fn list(
                 offset: query.offset,
                 limit: query.limit,
             };
-            let bytes = Bytes::from(serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?);
+            let bytes = Bytes::from(serde_json::to_vec(&body).map_err(ApiError::internal)?);
             state.list_bodies.put(key, version, bytes.clone());
             bytes
         }

@@ -108,18 +108,7 @@ pub(crate) async fn save_credentials(
     state
         .store
         .set_workspace_credentials(workspace_id, &base_url, &username, &sealed)
-        .await
-        .map_err(|e| match e {
-            Error::Invalid(message) => ApiError::field(
-                if message.contains("URL") {
-                    "yelp_base_url"
-                } else {
-                    "yelp_username"
-                },
-                message,
-            ),
-            other => other.into(),
-        })?;
+        .await?;
     tracing::info!(user = %admin.username, "changed the workspace's Yelp credentials");
     Ok(())
 }

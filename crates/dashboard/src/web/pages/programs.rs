@@ -182,14 +182,14 @@ impl Row {
                 .as_ref()
                 .and_then(|x| x.program_metrics.as_ref())
                 .and_then(|m| m.billed_clicks),
-            paused: p.pause_status == "PAUSED",
+            paused: p.pause_status == yelp_partner_api::PauseStatus::Paused,
             start: p.start_date.clone().unwrap_or_else(|| "—".into()),
             end: p.end_date.clone().unwrap_or_else(|| "No end".into()),
             removed_at: p.removed_at.map(datetime),
             business_id,
             program_id: p.program_id,
             program_type: p.program_type,
-            program_status: p.program_status,
+            program_status: p.program_status.to_string(),
             budget_cents: p.budget_cents,
             ad_cost_cents: p.ad_cost_cents,
         }
@@ -303,7 +303,7 @@ async fn page(
     let runs = state.store.recent_sync_runs(&ws, 20).await?;
     let last_synced = runs
         .iter()
-        .find(|r| r.status == "synced" || r.status == "up_to_date")
+        .find(|r| r.status.is_success())
         .and_then(|r| r.finished_at)
         .map(datetime);
     let page_view = ProgramsPage {

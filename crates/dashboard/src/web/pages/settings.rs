@@ -117,7 +117,7 @@ async fn page(
 
 /// Shows the page again with why a change was refused; errors that are not the admin's are not.
 async fn refused(state: &AppState, user: &PageUser, e: ApiError) -> PageResult<Response> {
-    if matches!(e, ApiError::Internal) {
+    if e.is_internal() {
         return Err(e.into());
     }
     let outcome = Outcome {
