@@ -9,6 +9,8 @@ pub mod extract;
 pub mod legacy_sign_in;
 pub mod metrics;
 pub mod pages;
+pub mod params;
+pub mod settings;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -12,9 +12,9 @@ use super::{Layout, Page, PageUser};
 use crate::jobs::{JobStatus, JobType};
 use crate::store::{JobRecord, now_ms};
 use crate::web::AppState;
-use crate::web::api::job_filter;
 use crate::web::error::PageResult;
 use crate::web::extract::{Params, PathParam};
+use crate::web::params::job_filter;
 
 /// Finished jobs stay among the active ones this long (ms), as in the active-jobs API.
 const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;

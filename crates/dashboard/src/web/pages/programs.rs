@@ -15,9 +15,9 @@ use super::filters::{self, datetime, thousands};
 use super::{Layout, Page, PageUser};
 use crate::store::{ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
-use crate::web::api::program_query_of;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::Params;
+use crate::web::params::program_query_of;
 
 /// Page sizes offered.
 const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
