@@ -1,12 +1,14 @@
 //! The web face of the dashboard's errors: JSON for the API, with the field at fault named; 5xx bodies say
 //! nothing internal and the detail is logged once, here.
 
+use askama::Template;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::Error;
+use crate::web::view::{Layout, Page, login_url};
 
 /// An API error.
 #[derive(Debug)]
@@ -223,7 +225,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::SignIn { next } => {
-                let location = crate::web::pages::login_url(&next);
+                let location = login_url(&next);
                 let mut response = StatusCode::SEE_OTHER.into_response();
                 if let Ok(value) = HeaderValue::from_str(&location) {
                     response.headers_mut().insert(header::LOCATION, value);
@@ -232,8 +234,28 @@ impl IntoResponse for PageError {
             }
             Self::Api(e) => {
                 e.log();
-                crate::web::pages::error_page(e.status(), e.message())
+                error_page(e.status(), e.message())
             }
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+/// An error as an HTML page with its status.
+pub fn error_page(status: StatusCode, message: String) -> Response {
+    let page = ErrorPage {
+        layout: Layout::signed_out(),
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error"),
+        message,
+    };
+    (status, Page(page)).into_response()
 }

@@ -2,7 +2,7 @@
 //! text enters the server, so they refuse control characters (a NUL among them, which PostgreSQL cannot
 //! store and SQLite's `LIKE` reads as the end of a pattern) with a 400 naming the field, once for every
 //! handler: the query string, JSON bodies, path parameters, and the page forms through
-//! [`crate::web::pages::FormFields`].
+//! the pages' `FormFields`.
 
 use std::collections::HashMap;
 

@@ -2,6 +2,7 @@
 //! extract, parse, call the store or the engine, answer.
 
 pub mod api;
+mod assets;
 pub mod auth;
 mod connections;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod pages;
 pub mod params;
 pub mod settings;
+pub mod view;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -240,7 +242,7 @@ async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
         .is_some_and(|v| v.contains("text/html"));
     let message = "no such page or endpoint".to_owned();
     if wants_html && !uri.path().starts_with("/api/") {
-        pages::error_page(StatusCode::NOT_FOUND, message)
+        error::error_page(StatusCode::NOT_FOUND, message)
     } else {
         ApiError::NotFound(message).into_response()
     }
