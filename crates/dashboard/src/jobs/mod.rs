@@ -187,11 +187,6 @@ impl JobService {
         }
     }
 
-    /// The store jobs are kept in.
-    pub fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
     /// Ids of jobs as their rows change (in this process).
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.inner.changes.subscribe()

@@ -91,6 +91,22 @@ pub(crate) async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &
         );
         let end = want["end_date"].as_str().filter(|d| *d != "9999-12-31");
         assert_eq!(got.end_date.as_deref(), end, "{id}");
+        // The row holds what the table shows, so that no page parses the raw entry again.
+        assert_eq!(
+            got.billed_clicks,
+            want["program_metrics"]["billed_clicks"].as_i64(),
+            "{id}"
+        );
+        assert_eq!(
+            got.billed_impressions,
+            want["program_metrics"]["billed_impressions"].as_i64(),
+            "{id}"
+        );
+        assert_eq!(
+            got.currency.as_deref(),
+            want["program_metrics"]["currency"].as_str(),
+            "{id}"
+        );
     }
 }
 

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use yelp_partner_api::{Program, ProgramType, StatusFilter};
+use yelp_partner_api::{ProgramType, StatusFilter};
 
 use super::filters::{self, datetime, thousands};
 use super::{Layout, Page, PageUser};
@@ -167,7 +167,6 @@ struct Row {
 
 impl Row {
     fn new(p: StoredProgram, names: &HashMap<String, String>) -> Self {
-        let parsed: Option<Program> = serde_json::from_str(&p.raw).ok();
         let business_id = p.business_id.clone().unwrap_or_default();
         Self {
             type_label: ProgramType::from_wire(&p.program_type).label().to_owned(),
@@ -175,13 +174,8 @@ impl Row {
                 .get(&business_id)
                 .cloned()
                 .unwrap_or_else(|| business_id.clone()),
-            partner_business_id: parsed
-                .as_ref()
-                .and_then(|x| x.partner_business_id().map(str::to_owned)),
-            clicks: parsed
-                .as_ref()
-                .and_then(|x| x.program_metrics.as_ref())
-                .and_then(|m| m.billed_clicks),
+            partner_business_id: p.partner_business_id,
+            clicks: p.billed_clicks,
             paused: p.pause_status == yelp_partner_api::PauseStatus::Paused,
             start: p.start_date.clone().unwrap_or_else(|| "—".into()),
             end: p.end_date.clone().unwrap_or_else(|| "No end".into()),
