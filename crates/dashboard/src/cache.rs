@@ -70,9 +70,6 @@ impl BodyCache {
     }
 }
 
-/// Default bound of the program-list body cache: 32 MiB.
-pub const DEFAULT_LIST_CACHE_BYTES: u64 = 32 * 1024 * 1024;
-
 #[cfg(test)]
 mod tests {
     use axum::body::Bytes;

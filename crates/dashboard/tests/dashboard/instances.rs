@@ -14,8 +14,6 @@ use base64::Engine;
 use dashboard::auth::hash_password;
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store, new_id};
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
@@ -65,14 +63,8 @@ async fn workspace(store: &Store, sim: &TestSim) -> String {
 /// (without a job watcher: these tests do not submit jobs). Answers its base URL.
 async fn local_instance(db_url: &str) -> String {
     let store = Store::connect(db_url).await.unwrap();
-    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-    let state = AppState::new(store, engine, SecretBox::from_key_bytes(KEY), false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let url = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
-    url
+    let config = crate::helpers::test_config(KEY);
+    format!("http://{}", crate::helpers::serve(config, store).await)
 }
 
 /// A `yelp-ads serve` process; killed (SIGKILL) when dropped.

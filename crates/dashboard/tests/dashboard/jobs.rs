@@ -5,9 +5,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use dashboard::jobs::JobOptions;
-use dashboard::secrets::SecretBox;
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -417,9 +414,7 @@ on_every_backend! {
         assert_eq!(body["status"], "PENDING", "{body}");
 
         // A new server process over the same database: its watcher resumes the job.
-        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
-        let restarted = AppState::with_job_options(db.store.clone(), engine, SecretBox::from_key_bytes([7; 32]), false, test_job_options());
-        let watcher = restarted.jobs.spawn_watcher();
+        let watcher = app.restarted_watcher().await;
         let (_, body) = wait_for_end(&app, &session, &job).await;
         assert_eq!(body["status"], "COMPLETED", "{body}");
         mirrored(&app, &session, body["program_id"].as_str().unwrap()).await;
@@ -564,9 +559,7 @@ on_every_backend! {
         };
         db.store.insert_job(&job).await.unwrap();
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
-        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
-        let state = AppState::with_job_options(db.store.clone(), engine, app.secrets(), false, test_job_options());
-        let watcher = state.jobs.spawn_watcher();
+        let watcher = app.restarted_watcher().await;
         let (_, body) = wait_for_end(&app, &session, "Unanswered").await;
         watcher.stop().await;
         assert_eq!((body["status"].as_str(), body["program_id"].as_str()), (Some("COMPLETED"), Some(made.as_str())), "{body}");

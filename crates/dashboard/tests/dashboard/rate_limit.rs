@@ -3,15 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use dashboard::jobs::JobOptions;
+use dashboard::app::Application;
 use dashboard::secrets::SecretBox;
-use dashboard::sync::{SyncEngine, SyncEvent, SyncOptions, Trigger};
-use dashboard::web::AppState;
-use dashboard::yelp::YelpSettings;
+use dashboard::sync::{SyncEvent, Trigger};
 use futures::future::join_all;
 use yelp_partner_api::JobId;
 
-use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend};
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, test_config};
 
 on_every_backend! {
     async fn a_sync_and_job_status_checks_of_one_workspace_share_its_rate_limit(db: TestDb) {
@@ -23,19 +21,15 @@ on_every_backend! {
             .await
             .unwrap();
         let (rate, burst) = (20.0, 2);
-        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
-        let state = AppState::with_options(
-            db.store.clone(),
-            engine.clone(),
-            secrets,
-            false,
-            JobOptions::default(),
-            YelpSettings::with_rate(rate, burst).unwrap(),
-        );
+        let mut config = test_config([5; 32]);
+        (config.yelp_rps, config.yelp_burst) = (rate, burst);
+        let app = Application::build_with_store(config, db.store.clone()).await.unwrap();
+        let state = app.state();
+        let engine = state.engine.clone();
         // The sync endpoints take the client from `yelp_client`; the job watcher and the schedule from
-        // `yelp_clients`.
+        // the clients' `source`.
         let for_sync = state.yelp_client(&ws.id).await.unwrap();
-        let for_jobs = (state.yelp_clients())(ws.id.clone()).await.unwrap();
+        let for_jobs = (state.yelp.source())(ws.id.clone()).await.unwrap();
 
         let started = Instant::now();
         let sync = engine.sync(&ws.id, for_sync, Trigger::Api, None).finish();
