@@ -196,12 +196,19 @@ pub struct SyncArgs {
     /// Database location.
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Pages requested from Yelp at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Most pages requested from Yelp at once: the ceiling of the window, which adapts to how many Yelp
+    /// serves at once.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Programs per page (the API accepts up to 40).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Programs per page (the API accepts up to 40; if Yelp refuses it, the sync falls back to 20).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub page_size: u32,
+    /// Requests a second the sync may send to Yelp (0: no limit).
+    #[arg(long, env = "YELP_ADS_YELP_RPS", default_value_t = crate::yelp::DEFAULT_REQUESTS_PER_SECOND)]
+    pub yelp_rps: f64,
+    /// Requests the sync may send to Yelp at once after a quiet spell.
+    #[arg(long, env = "YELP_ADS_YELP_BURST", default_value_t = crate::yelp::DEFAULT_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub yelp_burst: u32,
     /// Print each event as one JSON object per line instead of a progress bar.
     #[arg(long)]
     pub json: bool,
@@ -218,7 +225,7 @@ pub async fn sync(args: SyncArgs) -> Result<bool> {
         .await?;
     let settings = crate::yelp::YelpSettings {
         allow_insecure_url: args.allow_insecure_yelp_url,
-        ..crate::yelp::YelpSettings::default()
+        ..crate::yelp::YelpSettings::with_rate(args.yelp_rps, args.yelp_burst)?
     };
     let client = settings.client(
         &args.yelp_base_url,

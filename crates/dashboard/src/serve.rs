@@ -47,11 +47,12 @@ pub struct ServeArgs {
     /// then travels in the clear); without it, https is required except to 127.0.0.1, ::1 or localhost.
     #[arg(long, env = "YELP_ADS_ALLOW_INSECURE_YELP_URL", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub allow_insecure_yelp_url: bool,
-    /// Pages requested from Yelp at once by a sync.
-    #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Most pages a sync requests from Yelp at once: the ceiling of its window, which adapts to how many
+    /// Yelp serves at once.
+    #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub sync_concurrency: u16,
-    /// Programs per page a sync asks Yelp for.
-    #[arg(long, env = "YELP_ADS_SYNC_PAGE_SIZE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Programs per page a sync asks Yelp for (if Yelp refuses it, the sync falls back to 20).
+    #[arg(long, env = "YELP_ADS_SYNC_PAGE_SIZE", default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub sync_page_size: u32,
     /// Longest wait between two status checks of a job at Yelp, in milliseconds: checks start 1 s after
     /// submission and the interval grows ×1.5 up to this, which bounds how late a finished job is seen.
