@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use dashboard::jobs::JobOptions;
 use dashboard::sync::{SyncOptions, Trigger, sync_to_end};
-use dashboard::web::AppState;
 use serde_json::Value;
 use support::BenchServer;
 
@@ -48,10 +48,7 @@ async fn server(programs: usize, latency_ms: u64, presync: bool) -> BenchServer 
         page_size: 40,
         ..SyncOptions::default()
     };
-    let server = support::start("api", sim, engine, |store, engine, secrets| {
-        AppState::new(store, engine, secrets, false)
-    })
-    .await;
+    let server = support::start("api", sim, engine, JobOptions::default()).await;
     if presync {
         let started = Instant::now();
         let last = sync_to_end(

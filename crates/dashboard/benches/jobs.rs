@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use dashboard::jobs::JobOptions;
 use dashboard::sync::SyncOptions;
-use dashboard::web::AppState;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -60,16 +59,9 @@ async fn run(args: &Args) {
         job_seconds: args.job_seconds,
         ..yelp_sim::SimConfig::default()
     };
-    let server = support::start(
-        "jobs",
-        sim_config,
-        SyncOptions::default(),
-        |store, engine, secrets| {
-            AppState::with_job_options(store, engine, secrets, false, options.clone())
-        },
-    )
-    .await;
-    let watcher = server.state.jobs.spawn_watcher();
+    let mut server =
+        support::start("jobs", sim_config, SyncOptions::default(), options.clone()).await;
+    let watcher = server.watcher.take().expect("the server's watcher");
     let (sim, http, url) = (&server.sim, server.http.clone(), server.url.clone());
     let (cookie, csrf) = (server.cookie.clone(), server.csrf.clone());
     let businesses: Value = http

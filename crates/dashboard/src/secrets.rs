@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand_core::{OsRng, RngCore};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 
@@ -42,11 +42,11 @@ impl fmt::Debug for SecretBox {
 }
 
 impl SecretBox {
-    /// The installation's key: from `YELP_ADS_SECRET_KEY` when that is set, else from
+    /// The installation's key: `key` (the value of `YELP_ADS_SECRET_KEY`) when given, else the one in
     /// `<data_dir>/secret.key` (see [`SecretBox::load_key_file`]).
-    pub fn load(data_dir: &Path) -> Result<Self> {
-        match std::env::var_os(SECRET_KEY_ENV) {
-            Some(value) => Self::from_env_value(&value),
+    pub fn load(data_dir: &Path, key: Option<&SecretString>) -> Result<Self> {
+        match key {
+            Some(value) => Self::from_env_value(OsStr::new(value.expose_secret())),
             None => Self::load_key_file(data_dir),
         }
     }
@@ -237,6 +237,39 @@ fn check_owner_only(path: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn check_owner_only(_path: &Path) -> Result<()> {
     Ok(())
+}
+
+/// The entries of `data_dir` (the directory itself, the SQLite files, the key file) that the group or
+/// other users can read or write: they hold password hashes, sessions and the key of stored credentials.
+pub fn readable_by_others(data_dir: &std::path::Path) -> Vec<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut found = Vec::new();
+        let candidates = std::iter::once(data_dir.to_path_buf()).chain(
+            [
+                "yelp-ads.db",
+                "yelp-ads.db-wal",
+                "yelp-ads.db-shm",
+                KEY_FILE_NAME,
+            ]
+            .iter()
+            .map(|name| data_dir.join(name)),
+        );
+        for path in candidates {
+            if let Ok(meta) = std::fs::metadata(&path) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    found.push(path);
+                }
+            }
+        }
+        found
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = data_dir;
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

@@ -6,15 +6,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64::Engine;
+use dashboard::app::Application;
 use dashboard::auth::hash_password;
 use dashboard::secrets::SecretBox;
 use dashboard::store::Role;
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, router};
+use dashboard::web::router;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::helpers::TestDb;
+use crate::helpers::{TestDb, test_config};
 
 /// What the log received, shared with the subscriber writing it.
 #[derive(Clone, Default)]
@@ -74,13 +74,10 @@ async fn stored_credentials_that_cannot_be_decrypted_answer_500_with_a_generic_b
         .await
         .unwrap();
     // Another key than the one the password was sealed with: YELP_ADS_SECRET_KEY changed.
-    let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
-    let state = AppState::new(
-        db.store.clone(),
-        engine,
-        SecretBox::from_key_bytes([2; 32]),
-        false,
-    );
+    let app = Application::build_with_store(test_config([2; 32]), db.store.clone())
+        .await
+        .unwrap();
+    let state = app.state().clone();
     let log = Log::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(log.clone())

@@ -1,12 +1,7 @@
 //! Sign-in throttling behind a reverse proxy, and HTTP Basic for scripts.
 
-use std::time::Duration;
-
 use dashboard::auth::hash_password;
-use dashboard::secrets::SecretBox;
 use dashboard::store::Role;
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -24,16 +19,9 @@ async fn spawn(store: dashboard::store::Store, trust_forwarded_for: bool) -> Str
             .await
             .unwrap();
     }
-    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-    let mut state = AppState::new(store, engine, SecretBox::from_key_bytes([1; 32]), false);
-    state.trust_forwarded_for = trust_forwarded_for;
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let url = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
-    yelp_partner_api::install_crypto_provider();
-    url
+    let mut config = crate::helpers::test_config([1; 32]);
+    config.trust_forwarded_for = trust_forwarded_for;
+    format!("http://{}", crate::helpers::serve(config, store).await)
 }
 
 async fn login(

@@ -4,16 +4,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use dashboard::app::Application;
 use dashboard::auth::hash_password;
 use dashboard::jobs::{JobOptions, WatcherHandle};
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store};
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend};
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, test_config};
+
+/// The key of the test server's stored credentials.
+const KEY: [u8; 32] = [7; 32];
 
 pub const ALICE: (&str, &str) = ("alice", "alice-password-1");
 pub const OLGA: (&str, &str) = ("olga", "olga-password-1");
@@ -85,7 +87,7 @@ impl TestApp {
         tuning: Tuning,
     ) -> Self {
         let sim = TestSim::start_with(programs, |c| c.latency_ms = tuning.sim_latency_ms).await;
-        let secrets = SecretBox::from_key_bytes([7; 32]);
+        let secrets = SecretBox::from_key_bytes(KEY);
         let ws = store
             .create_workspace(
                 "Agency A",
@@ -134,22 +136,20 @@ impl TestApp {
             .await
             .unwrap();
 
-        let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-        let mut state =
-            AppState::with_job_options(store.clone(), engine, secrets, false, job_options);
-        state.metrics_token = tuning
+        let mut config = test_config(KEY);
+        config.tuning.jobs = Some(job_options);
+        config.tuning.list_cache_bytes = tuning.list_cache_bytes;
+        config.metrics_token = tuning
             .metrics_token
             .map(|t| secrecy::SecretString::from(t.to_owned()));
-        if let Some(bytes) = tuning.list_cache_bytes {
-            state.list_bodies = std::sync::Arc::new(dashboard::cache::BodyCache::of_bodies(bytes));
+        if let Some(limits) = tuning.limits {
+            config.header_read_timeout = limits.header_read;
+            config.idle_timeout = limits.idle;
         }
-        let watcher = state.jobs.spawn_watcher();
-        let mut app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
+        let mut app = Application::build_with_store(config, store.clone())
             .await
             .unwrap();
-        if let Some(limits) = tuning.limits {
-            app = app.with_limits(limits);
-        }
+        let watcher = app.take_watcher();
         let addr = app.local_addr();
         tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
         yelp_partner_api::install_crypto_provider();
@@ -159,7 +159,7 @@ impl TestApp {
             store,
             workspace_id: ws.id,
             other_program: "OtherAgencyProgram0001".into(),
-            watcher: std::sync::Mutex::new(Some(watcher)),
+            watcher: std::sync::Mutex::new(watcher),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -167,9 +167,15 @@ impl TestApp {
         }
     }
 
-    /// The key the server's credentials are encrypted with.
-    pub fn secrets(&self) -> SecretBox {
-        SecretBox::from_key_bytes([7; 32])
+    /// Another instance of the server over the same database (as after a restart), not listening: its job
+    /// watcher picks up the unfinished jobs.
+    pub async fn restarted_watcher(&self) -> WatcherHandle {
+        let mut config = test_config(KEY);
+        config.tuning.jobs = Some(test_job_options());
+        let mut other = Application::build_with_store(config, self.store.clone())
+            .await
+            .unwrap();
+        other.take_watcher().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -526,7 +532,8 @@ on_every_backend! {
         read_sse(app.request(Method::POST, "/api/reseller/programs/sync-stream", Some(&operator)).send().await.unwrap()).await;
         let metrics = app.request(Method::GET, "/metrics", None).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains("yelp_ads_http_requests_total{route=\"/api/auth/login\",status=\"200\"} 1"), "{metrics}");
-        assert!(metrics.contains("yelp_ads_yelp_api_calls_total{endpoint=\"GET /programs/v1\",outcome=\"ok\"} 2"), "{metrics}");
+        // 40 programs: one page of 40.
+        assert!(metrics.contains("yelp_ads_yelp_api_calls_total{endpoint=\"GET /programs/v1\",outcome=\"ok\"} 1"), "{metrics}");
         assert!(metrics.contains("yelp_ads_sync_runs_total{status=\"synced\"} 1"), "{metrics}");
     }
 }
