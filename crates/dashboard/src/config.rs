@@ -165,6 +165,8 @@ pub struct Tuning {
     pub sync: Option<SyncOptions>,
     /// The program-list cache's bound in bytes, instead of `--list-cache-mib`.
     pub list_cache_bytes: Option<u64>,
+    /// How often expired sessions and sign-in failure counts are deleted, instead of every 10 minutes.
+    pub prune_interval: Option<Duration>,
     /// Never fall back to demo mode on a database without a real workspace (tests of an empty database).
     pub no_demo_fallback: bool,
 }
