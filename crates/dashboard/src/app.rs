@@ -101,6 +101,7 @@ impl Application {
             basic_logins: Arc::default(),
             yelp,
             jobs,
+            request_timeout: config.request_timeout,
             list_bodies: Arc::new(BodyCache::of_bodies(config.list_cache_bytes())),
         };
         let listener = TcpListener::bind(config.bind)
