@@ -15,6 +15,7 @@ mod jobs;
 mod pages;
 mod pg_restart;
 mod rate_limit;
+mod router;
 mod schedule;
 mod serve;
 mod signin;
