@@ -71,7 +71,7 @@ pub async fn start(store: &Store, secrets: &SecretBox, options: &DemoOptions) ->
     };
     let sim = yelp_sim::spawn(config)
         .await
-        .map_err(|e| Error::Invalid(format!("cannot start the demo's Yelp simulator: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot start the demo's Yelp simulator: {e}")))?;
     let encrypted = secrets.encrypt(&partner_password);
     let workspace = match store.workspace_by_name(DEMO_WORKSPACE).await? {
         Some(workspace) => {

@@ -81,7 +81,7 @@ impl SecretBox {
             .and_then(decode_key)
             .map(Self::from_key_bytes)
             .ok_or_else(|| {
-                Error::Invalid(format!(
+                Error::Config(format!(
                     "{SECRET_KEY_ENV} must be the base64 of 32 bytes (for example the output of `openssl rand -base64 32`)"
                 ))
             })
@@ -94,7 +94,7 @@ impl SecretBox {
             .and_then(decode_key)
             .map(Self::from_key_bytes)
             .ok_or_else(|| {
-                Error::Invalid(format!(
+                Error::Config(format!(
                     "the key file {} does not hold the base64 of 32 bytes; restore it from a backup \
                      (stored Yelp passwords need the key they were sealed with)",
                     path.display()
@@ -120,7 +120,7 @@ impl SecretBox {
     /// was sealed with or the stored text was altered.
     pub fn decrypt(&self, stored: &str) -> Result<SecretString> {
         let undecryptable = || {
-            Error::Invalid(
+            Error::Config(
                 "stored Yelp credentials cannot be decrypted with this key (was YELP_ADS_SECRET_KEY or \
                  the data directory's secret.key changed?); set the workspace's credentials again"
                     .into(),
@@ -156,7 +156,7 @@ fn decode_key(text: &str) -> Option<[u8; KEY_LEN]> {
 }
 
 fn file_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    Error::Invalid(format!("{what} {}: {e}", path.display()))
+    Error::Config(format!("{what} {}: {e}", path.display()))
 }
 
 /// Writes a new key to a temporary file readable by its owner only, then links it into place, so that two
@@ -224,7 +224,7 @@ fn check_owner_only(path: &Path) -> Result<()> {
         .permissions()
         .mode();
     if mode & 0o077 != 0 {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Config(format!(
             "the key file {} can be read by other users (mode {:o}); refusing to use it: run `chmod 600 {}`",
             path.display(),
             mode & 0o777,
@@ -303,10 +303,7 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         for stored in [STANDARD.encode(&bytes), "not base64!".into(), "AAAA".into()] {
-            assert!(matches!(
-                sealed_box.decrypt(&stored),
-                Err(Error::Invalid(_))
-            ));
+            assert!(matches!(sealed_box.decrypt(&stored), Err(Error::Config(_))));
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{FromRow, Row};
-use yelp_partner_api::{Program, ProgramEntry};
+use yelp_partner_api::{PauseStatus, Program, ProgramEntry, ProgramStatus};
 
 use super::{Backend, Store, markers};
 use crate::error::{Error, Result};
@@ -33,12 +33,16 @@ pub struct StoredProgram {
     pub program_id: String,
     /// Yelp's business id.
     pub business_id: Option<String>,
+    /// The agency's own id of the business, when Yelp sent one.
+    pub partner_business_id: Option<String>,
     /// Program type code (CPC, EP, …).
     pub program_type: String,
     /// ACTIVE or INACTIVE.
-    pub program_status: String,
+    #[sqlx(try_from = "String")]
+    pub program_status: ProgramStatus,
     /// PAUSED or NOT_PAUSED.
-    pub pause_status: String,
+    #[sqlx(try_from = "String")]
+    pub pause_status: PauseStatus,
     /// `YYYY-MM-DD`.
     pub start_date: Option<String>,
     /// `YYYY-MM-DD`; `None` for no end.
@@ -47,6 +51,16 @@ pub struct StoredProgram {
     pub budget_cents: Option<i64>,
     /// Maximum bid, cents.
     pub max_bid_cents: Option<i64>,
+    /// Whether Yelp bids automatically: 1 or 0; `None` when Yelp did not say.
+    pub is_autobid: Option<i64>,
+    /// The budget's currency, as Yelp sent it.
+    pub currency: Option<String>,
+    /// The budget's period (`CALENDAR_MONTH`, …), as Yelp sent it.
+    pub fee_period: Option<String>,
+    /// Impressions billed this period.
+    pub billed_impressions: Option<i64>,
+    /// Clicks billed this period.
+    pub billed_clicks: Option<i64>,
     /// Spend this period, cents.
     pub ad_cost_cents: Option<i64>,
     /// The entry exactly as Yelp sent it.
@@ -59,9 +73,9 @@ pub struct StoredProgram {
     pub removed_at: Option<i64>,
 }
 
-pub(super) const STORED_COLUMNS: &str = "program_id, business_id, program_type, program_status, pause_status, \
-    start_date, end_date, budget_cents, max_bid_cents, ad_cost_cents, raw, first_seen_at, updated_at, \
-    removed_at";
+pub(super) const STORED_COLUMNS: &str = "program_id, business_id, partner_business_id, program_type, \
+    program_status, pause_status, start_date, end_date, budget_cents, max_bid_cents, is_autobid, currency, \
+    fee_period, billed_impressions, billed_clicks, ad_cost_cents, raw, first_seen_at, updated_at, removed_at";
 
 /// The row of one program, flattened from Yelp's object for filtering and sorting.
 struct ProgramColumns {

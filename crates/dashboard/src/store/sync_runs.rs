@@ -2,8 +2,73 @@
 
 use sqlx::FromRow;
 
-use super::Store;
+use super::{Store, UnknownValue};
 use crate::error::Result;
+
+/// How a sync run stands or ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    /// Under way.
+    Running,
+    /// Ended; something changed.
+    Synced,
+    /// Ended; nothing changed.
+    UpToDate,
+    /// Failed; the mirror keeps what was written.
+    Error,
+    /// Its process stopped before it ended.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// Every status.
+    pub const ALL: [RunStatus; 5] = [
+        Self::Running,
+        Self::Synced,
+        Self::UpToDate,
+        Self::Error,
+        Self::Interrupted,
+    ];
+
+    /// The stored name, which clients read.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Synced => "synced",
+            Self::UpToDate => "up_to_date",
+            Self::Error => "error",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// Whether the run ended with the mirror complete (synced or up to date).
+    pub fn is_success(self) -> bool {
+        match self {
+            Self::Synced | Self::UpToDate => true,
+            Self::Running | Self::Error | Self::Interrupted => false,
+        }
+    }
+}
+
+impl TryFrom<String> for RunStatus {
+    type Error = UnknownValue;
+
+    fn try_from(value: String) -> Result<Self, UnknownValue> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == value)
+            .ok_or(UnknownValue {
+                column: "sync run status",
+                value,
+            })
+    }
+}
+
+impl serde::Serialize for RunStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// A recorded sync run.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -20,8 +85,9 @@ pub struct SyncRun {
     pub started_at: i64,
     /// When it ended (unix ms).
     pub finished_at: Option<i64>,
-    /// running, synced, up_to_date, error or interrupted.
-    pub status: String,
+    /// How it stands or ended.
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     /// Programs Yelp reported.
     pub total_api: Option<i64>,
     /// Programs added.
@@ -115,7 +181,7 @@ impl Store {
     pub async fn finish_sync_run(
         &self,
         id: &str,
-        status: &str,
+        status: RunStatus,
         counts: &RunCounts,
         error: Option<&str>,
         finished_at: i64,
@@ -125,7 +191,7 @@ impl Store {
              unchanged = $6, removed = $7, pages = $8, pages_failed = $9, error = $10, settled_window = $11, \
              page_size = $12 WHERE id = $13",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(finished_at)
         .bind(counts.total_api.map(int))
         .bind(int(counts.added))
@@ -350,5 +416,21 @@ impl Store {
                 total_duration_ms: u64::try_from(total.unwrap_or(0)).unwrap_or(0),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_read_back_as_the_same_run_status() {
+        for status in RunStatus::ALL {
+            assert_eq!(
+                RunStatus::try_from(status.as_str().to_owned()).ok(),
+                Some(status)
+            );
+        }
+        assert!(RunStatus::try_from("done".to_owned()).is_err());
     }
 }

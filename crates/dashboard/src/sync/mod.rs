@@ -200,18 +200,6 @@ impl SyncEngine {
         subscription
     }
 
-    /// Joins the workspace's run if one is going (or followed) in this process.
-    pub fn join(&self, workspace_id: &str) -> Option<RunSubscription> {
-        let running = self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        running
-            .get(workspace_id)
-            .map(|log| RunSubscription::new(log.clone(), true))
-    }
-
     /// Subscribes to a run going on in this process, by its id.
     pub fn subscribe_run(&self, run_id: &str) -> Option<RunSubscription> {
         let running = self

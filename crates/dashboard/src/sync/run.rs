@@ -12,7 +12,7 @@ use yelp_partner_api::{AdaptiveWindow, Client, INITIAL_WINDOW, ListAllOptions, S
 
 use super::events::{CompleteStatus, RunLog, SyncEvent};
 use super::{Inner, Trigger};
-use crate::store::{KnownBusinesses, RunCounts, now_ms};
+use crate::store::{KnownBusinesses, RunCounts, RunStatus, now_ms};
 
 /// Most pages written in one transaction (400 programs at 40 a page: a few thousand bound values).
 const MAX_PAGES_PER_WRITE: usize = 10;
@@ -35,7 +35,7 @@ pub(super) struct RunTask {
 
 /// How a run ended, for the record.
 struct Ended {
-    status: &'static str,
+    status: RunStatus,
     counts: RunCounts,
     error: Option<String>,
     event: SyncEvent,
@@ -46,8 +46,8 @@ struct Failed {
     /// For the user: what went wrong and what to do.
     message: String,
     counts: RunCounts,
-    /// Recorded status: `error`, or `interrupted` when the process is stopping.
-    status: &'static str,
+    /// Recorded status: `Error`, or `Interrupted` when the process is stopping.
+    status: RunStatus,
 }
 
 impl Failed {
@@ -55,7 +55,7 @@ impl Failed {
         Self {
             message,
             counts,
-            status: "error",
+            status: RunStatus::Error,
         }
     }
 }
@@ -120,7 +120,7 @@ impl RunTask {
                     .sync_run(ws, &lease.run_id)
                     .await
                     .map_err(unavailable)?
-                    .is_none_or(|run| run.status == "running");
+                    .is_none_or(|run| run.status == RunStatus::Running);
                 if live && going {
                     return Ok(Claim::Follow(lease.run_id));
                 }
@@ -204,7 +204,7 @@ impl RunTask {
             Err(_) => {
                 error!("the sync run panicked");
                 Ended {
-                    status: "error",
+                    status: RunStatus::Error,
                     counts: RunCounts::default(),
                     error: Some("internal error".into()),
                     event: SyncEvent::Error {
@@ -223,7 +223,7 @@ impl RunTask {
             error!(error = %e, "could not record the end of the sync run");
         }
         info!(
-            status = ended.status,
+            status = ended.status.as_str(),
             total_api = c.total_api,
             pages = c.pages,
             pages_failed = c.pages_failed,
@@ -359,7 +359,7 @@ impl RunTask {
                             counts.pages
                         ),
                         counts,
-                        status: "interrupted",
+                        status: RunStatus::Interrupted,
                     });
                 }
                 let mut fetched = Vec::with_capacity(batch.len());
@@ -537,8 +537,8 @@ impl RunTask {
         };
         Ok(Ended {
             status: match status {
-                CompleteStatus::Synced => "synced",
-                CompleteStatus::UpToDate => "up_to_date",
+                CompleteStatus::Synced => RunStatus::Synced,
+                CompleteStatus::UpToDate => RunStatus::UpToDate,
             },
             counts,
             error: warning.clone(),

@@ -2,7 +2,7 @@
 //! text enters the server, so they refuse control characters (a NUL among them, which PostgreSQL cannot
 //! store and SQLite's `LIKE` reads as the end of a pattern) with a 400 naming the field, once for every
 //! handler: the query string, JSON bodies, path parameters, and the page forms through
-//! [`crate::web::pages::FormFields`].
+//! the pages' `FormFields`.
 
 use std::collections::HashMap;
 
@@ -79,7 +79,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
         }
         // Read into the target type through axum's reader again, whose errors name the field at fault.
-        let bytes = serde_json::to_vec(&value).map_err(|_| ApiError::Internal)?;
+        let bytes = serde_json::to_vec(&value).map_err(ApiError::internal)?;
         axum::Json::<T>::from_bytes(&bytes)
             .map(|axum::Json(typed)| Self(typed))
             .map_err(|rejection| ApiError::BadRequest {

@@ -2,6 +2,7 @@
 //! extract, parse, call the store or the engine, answer.
 
 pub mod api;
+mod assets;
 pub mod auth;
 pub(crate) mod connections;
 pub mod error;
@@ -9,6 +10,9 @@ pub mod extract;
 pub mod legacy_sign_in;
 pub mod metrics;
 pub mod pages;
+pub mod params;
+pub mod settings;
+pub mod view;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -113,7 +117,7 @@ async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
         .is_some_and(|v| v.contains("text/html"));
     let message = "no such page or endpoint".to_owned();
     if wants_html && !uri.path().starts_with("/api/") {
-        pages::error_page(StatusCode::NOT_FOUND, message)
+        error::error_page(StatusCode::NOT_FOUND, message)
     } else {
         ApiError::NotFound(message).into_response()
     }

@@ -159,7 +159,7 @@ impl Scene {
                 Outcome::Correct
             }
             SyncEvent::Error { message } => {
-                assert_eq!(run.status, "error", "{run:?}");
+                assert_eq!(run.status.as_str(), "error", "{run:?}");
                 self.assert_intact(before, message).await;
                 Outcome::Error(message.clone())
             }

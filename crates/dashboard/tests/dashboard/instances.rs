@@ -313,7 +313,7 @@ async fn one_run_seen_whole_from_every_instance(instances: usize) {
     }
     let runs = db.store.recent_sync_runs(&ws, 10).await.unwrap();
     assert_eq!(runs.len(), 1, "one run for {} requests", seen.len());
-    assert_eq!(runs[0].status, "synced");
+    assert_eq!(runs[0].status.as_str(), "synced");
     assert_eq!(runs[0].id, first[0].data["run_id"].as_str().unwrap());
     assert!(
         db.store.sync_lease(&ws).await.unwrap().is_none(),
@@ -676,7 +676,7 @@ async fn an_instance_killed_mid_sync_loses_nothing_and_another_instance_complete
     // The database is consistent: the run is recorded interrupted, nothing was marked removed, and the
     // mirror holds whole pages of what Yelp has (old or new), nothing else.
     let run = db.store.sync_run(&ws, &run_id).await.unwrap().unwrap();
-    assert_eq!(run.status, "interrupted", "{run:?}");
+    assert_eq!(run.status.as_str(), "interrupted", "{run:?}");
     assert!(run.finished_at.is_some());
     let mirrored = db.store.all_programs(&ws).await.unwrap();
     assert!(

@@ -6,6 +6,7 @@
 mod accounts;
 mod cli;
 mod compat;
+mod errors;
 mod faults;
 mod fuzz;
 mod hardening;

@@ -124,7 +124,7 @@ on_every_backend! {
             runs.iter().all(|r| matches!(r.status.as_str(), "synced" | "up_to_date" | "interrupted")),
             "{runs:?}"
         );
-        assert_eq!(runs.iter().filter(|r| r.status == "synced").count(), 1, "later runs find the mirror up to date");
+        assert_eq!(runs.iter().filter(|r| r.status.as_str() == "synced").count(), 1, "later runs find the mirror up to date");
     }
 }
 

@@ -65,12 +65,12 @@ pub(crate) async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &
             "{id}"
         );
         assert_eq!(
-            got.program_status,
+            got.program_status.as_str(),
             want["program_status"].as_str().unwrap(),
             "{id}"
         );
         assert_eq!(
-            got.pause_status,
+            got.pause_status.as_str(),
             want["program_pause_status"].as_str().unwrap(),
             "{id}"
         );
@@ -91,6 +91,22 @@ pub(crate) async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &
         );
         let end = want["end_date"].as_str().filter(|d| *d != "9999-12-31");
         assert_eq!(got.end_date.as_deref(), end, "{id}");
+        // The row holds what the table shows, so that no page parses the raw entry again.
+        assert_eq!(
+            got.billed_clicks,
+            want["program_metrics"]["billed_clicks"].as_i64(),
+            "{id}"
+        );
+        assert_eq!(
+            got.billed_impressions,
+            want["program_metrics"]["billed_impressions"].as_i64(),
+            "{id}"
+        );
+        assert_eq!(
+            got.currency.as_deref(),
+            want["program_metrics"]["currency"].as_str(),
+            "{id}"
+        );
     }
 }
 
@@ -226,7 +242,7 @@ on_every_backend! {
         assert!(message.contains("HTTP 500"), "{message}");
         assert_eq!(db.store.count_live_programs(&ws).await.unwrap(), 1000, "pages before offset 1000 kept");
         let runs = db.store.recent_sync_runs(&ws, 5).await.unwrap();
-        assert_eq!(runs[0].status, "error");
+        assert_eq!(runs[0].status.as_str(), "error");
         assert_eq!((runs[0].pages, runs[0].pages_failed), (25, 23));
 
         // With a full mirror, a failing listing must not mark the programs it could not see as removed.
@@ -329,14 +345,14 @@ on_every_backend! {
         let SyncEvent::Error { message } = &followed[2].event else { panic!("{followed:?}") };
         assert!(message.contains("stopped before it ended"), "{message}");
         let run = db.store.sync_run(&ws, "DeadRun").await.unwrap().unwrap();
-        assert_eq!(run.status, "interrupted");
+        assert_eq!(run.status.as_str(), "interrupted");
         assert_eq!(db.store.sync_events("DeadRun", 2).await.unwrap().len(), 1, "the ending is kept for replay");
 
         // The lease is free: the next sync runs here and completes.
         let after = engine.sync(&ws, sim.client(), Trigger::Page, None).finish().await.unwrap();
         assert!(matches!(after, SyncEvent::Complete { added: 40, .. }), "{after:?}");
         let statuses: Vec<String> =
-            db.store.recent_sync_runs(&ws, 10).await.unwrap().into_iter().map(|r| r.status).collect();
+            db.store.recent_sync_runs(&ws, 10).await.unwrap().into_iter().map(|r| r.status.as_str().to_owned()).collect();
         assert_eq!(statuses, ["synced", "interrupted"]);
     }
 }
@@ -358,7 +374,7 @@ on_every_backend! {
         assert!(message.contains("credentials"), "{message}");
         assert!(!message.contains("wrong-password"));
         let runs = db.store.recent_sync_runs(&ws, 1).await.unwrap();
-        assert_eq!(runs[0].status, "error");
+        assert_eq!(runs[0].status.as_str(), "error");
     }
 }
 
@@ -377,7 +393,7 @@ on_every_backend! {
         let SyncEvent::Error { message } = run.finish().await.unwrap() else { panic!("expected an error event") };
         assert!(message.contains("shutting down"), "{message}");
         let runs = db.store.recent_sync_runs(&ws, 1).await.unwrap();
-        assert_eq!(runs[0].status, "interrupted");
+        assert_eq!(runs[0].status.as_str(), "interrupted");
         let kept = db.store.count_live_programs(&ws).await.unwrap();
         assert!(kept > 0 && kept < 1900, "the pages written before the stop are kept ({kept})");
         assert_eq!(kept, runs[0].pages as u64 * 40, "only whole pages");
