@@ -6,6 +6,9 @@
 //! The mirror is filled by a real sync from the simulator; the server runs on port 0 in this process and
 //! the clients talk to it over HTTP, as a browser would.
 
+// Benchmarks stop at a broken set-up; the workspace denies unwrap and expect elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::Arc;

@@ -13,6 +13,9 @@
 //! later sync). Each case runs in a process of its own, so that its peak memory (VmHWM) is its own; the
 //! simulator runs in a child process, so that its memory is not counted.
 
+// Benchmarks stop at a broken set-up; the workspace denies unwrap and expect elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};

@@ -8,15 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_util::task::AbortOnDropHandle;
 use yelp_partner_api::CallObserver;
 
+use crate::auth;
 use crate::cache::BodyCache;
 use crate::config::Config;
 use crate::demo::{self, DEMO_WORKSPACE, Demo, DemoOptions};
 use crate::error::{Error, Result};
 use crate::jobs::{JobService, WatcherHandle};
 use crate::schedule::{Schedule, ScheduleHandle};
-use crate::store::Store;
+use crate::store::{Store, now_ms};
 use crate::sync::SyncEngine;
 use crate::web::{self, AppState, ConnectionLimits};
 use crate::yelp::YelpClients;
@@ -28,8 +30,13 @@ pub struct Application {
     limits: ConnectionLimits,
     watcher: Option<WatcherHandle>,
     schedule: Option<ScheduleHandle>,
+    /// Deletes expired sessions and stale sign-in failure counts; stops when dropped.
+    pruning: AbortOnDropHandle<()>,
     demo: Option<Demo>,
 }
+
+/// How often expired sessions and sign-in failure counts that no longer matter are deleted.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 impl Application {
     /// Opens the database that `config` names (migrating it) and builds the dashboard over it.
@@ -78,6 +85,10 @@ impl Application {
             }
         }
         let schedule = schedule.spawn();
+        let pruning = spawn_pruning(
+            store.clone(),
+            config.tuning.prune_interval.unwrap_or(PRUNE_INTERVAL),
+        );
 
         let state = AppState {
             store,
@@ -90,6 +101,7 @@ impl Application {
             basic_logins: Arc::default(),
             yelp,
             jobs,
+            request_timeout: config.request_timeout,
             list_bodies: Arc::new(BodyCache::of_bodies(config.list_cache_bytes())),
         };
         let listener = TcpListener::bind(config.bind)
@@ -101,6 +113,7 @@ impl Application {
             limits: config.connection_limits(),
             watcher: Some(watcher),
             schedule,
+            pruning,
             demo,
         })
     }
@@ -152,6 +165,7 @@ impl Application {
             limits,
             watcher,
             schedule,
+            pruning,
             demo,
         } = self;
         let engine = state.engine.clone();
@@ -181,9 +195,27 @@ impl Application {
         if let Some(watcher) = watcher {
             watcher.stop().await;
         }
+        drop(pruning);
         drop(demo);
         Ok(())
     }
+}
+
+/// Every `every` (the first time at once), deletes the expired sessions and the sign-in failure counts
+/// that no longer matter, which would otherwise grow for ever. A failure is logged and tried again next
+/// time.
+fn spawn_pruning(store: Store, every: Duration) -> AbortOnDropHandle<()> {
+    AbortOnDropHandle::new(tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match auth::prune_expired(&store, now_ms()).await {
+                Ok(sessions) => tracing::debug!(sessions, "pruned expired sessions"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune expired sessions"),
+            }
+        }
+    }))
 }
 
 /// The sync engine as `config` sets it, over `store`: the one the server builds, and `yelp-ads sync`'s.

@@ -81,6 +81,7 @@ mod defaults {
     pub const LEASE_SECONDS: u64 = 30;
     pub const HEADER_READ_TIMEOUT: &str = "10s";
     pub const IDLE_TIMEOUT: &str = "75s";
+    pub const REQUEST_TIMEOUT: &str = "5m";
     pub const LIST_CACHE_MIB: u64 = 32;
 }
 
@@ -145,6 +146,10 @@ pub struct Config {
     /// (keep-alive between requests); requests being handled and event streams are never cut.
     #[arg(long, env = "YELP_ADS_IDLE_TIMEOUT", default_value = defaults::IDLE_TIMEOUT, value_parser = positive_interval)]
     pub idle_timeout: Duration,
+    /// Longest time a request may take to be answered (then 408), e.g. 5m; a sync started with
+    /// `POST …/programs/sync` goes on past it. Event streams, once open, are never cut.
+    #[arg(long, env = "YELP_ADS_REQUEST_TIMEOUT", default_value = defaults::REQUEST_TIMEOUT, value_parser = positive_interval)]
+    pub request_timeout: Duration,
     /// A bearer token that `GET /metrics` then asks for (`Authorization: Bearer …`); unset, the metrics,
     /// which are aggregate counts only, are public.
     #[arg(long, env = "YELP_ADS_METRICS_TOKEN", hide_env_values = true)]
@@ -166,6 +171,8 @@ pub struct Tuning {
     pub sync: Option<SyncOptions>,
     /// The program-list cache's bound in bytes, instead of `--list-cache-mib`.
     pub list_cache_bytes: Option<u64>,
+    /// How often expired sessions and sign-in failure counts are deleted, instead of every 10 minutes.
+    pub prune_interval: Option<Duration>,
     /// Never fall back to demo mode on a database without a real workspace (tests of an empty database).
     pub no_demo_fallback: bool,
 }
@@ -193,6 +200,7 @@ impl Default for Config {
             lease_seconds: defaults::LEASE_SECONDS,
             header_read_timeout: interval(defaults::HEADER_READ_TIMEOUT),
             idle_timeout: interval(defaults::IDLE_TIMEOUT),
+            request_timeout: interval(defaults::REQUEST_TIMEOUT),
             metrics_token: None,
             list_cache_mib: defaults::LIST_CACHE_MIB,
             tuning: Tuning::default(),

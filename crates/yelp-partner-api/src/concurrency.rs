@@ -164,16 +164,17 @@ impl State {
                 let prompt = rtt <= min.mul_f64(PROMPT_FACTOR) + PROMPT_SLACK;
                 if prompt {
                     let answered = sent + rtt;
-                    // A prompt answer's request was served from its sending on: those answered already that
-                    // were being served then were served alongside it. (A prompt request was sent at most
-                    // about one shortest answer ago, so older ones cannot have overlapped it.)
+                    // A prompt answer's request was being served all along: those answered already that
+                    // were being served at its midpoint were served alongside it. (A prompt request was sent
+                    // at most about one shortest answer ago, so older ones cannot have overlapped it.)
+                    let midpoint = sent + rtt / 2;
                     let horizon = min.saturating_mul(3) + PROMPT_SLACK;
                     self.prompt
                         .retain(|&(_, done)| answered.saturating_duration_since(done) <= horizon);
                     let alongside = self
                         .prompt
                         .iter()
-                        .filter(|&&(from, done)| from <= sent && done >= sent)
+                        .filter(|&&(from, done)| from <= midpoint && done >= midpoint)
                         .count();
                     self.prompt.push_back((sent, answered));
                     let served_at_once = alongside + 1;
@@ -311,6 +312,32 @@ mod tests {
             window.complete(ticket, Outcome::Answered { sent: t0, rtt });
         }
         assert_eq!(window.limit(), 5, "the four slots, plus one");
+    }
+
+    #[tokio::test]
+    async fn a_burst_sent_a_moment_apart_counts_whole_whatever_order_it_comes_back_in() {
+        // Ten sent 0.1 ms apart, all served at once, answered last-sent first.
+        let t0 = Instant::now();
+        let window = AdaptiveWindow::new(10, 64);
+        let mut tickets = Vec::new();
+        for _ in 0..10 {
+            tickets.push(window.acquire().await);
+        }
+        for (i, ticket) in tickets.into_iter().enumerate().rev() {
+            let sent = t0 + Duration::from_micros(100 * i as u64);
+            window.complete(
+                ticket,
+                Outcome::Answered {
+                    sent,
+                    rtt: 250 * MS,
+                },
+            );
+        }
+        assert_eq!(
+            window.limit(),
+            15,
+            "Yelp kept up with the whole window: it grows by half"
+        );
     }
 
     #[tokio::test]

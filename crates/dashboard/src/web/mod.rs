@@ -15,7 +15,7 @@ pub mod settings;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -24,6 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 use yelp_partner_api::Client;
 
@@ -65,6 +67,8 @@ pub struct AppState {
     pub yelp: YelpClients,
     /// Program operations and their jobs.
     pub jobs: JobService,
+    /// Longest time to produce an answer's head (408 past it); an event stream's body is not timed.
+    pub request_timeout: Duration,
     /// Program-list response bodies by workspace, query and mirror version, within a bound of bytes.
     pub list_bodies: Arc<BodyCache>,
 }
@@ -93,6 +97,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Only the wait for the response's head: an event stream, once started, runs as long as it lasts.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
+        ))
+        // HTML and JSON above 32 bytes; never event streams (each event must leave at once) nor images.
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)

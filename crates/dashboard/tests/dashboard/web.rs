@@ -61,6 +61,8 @@ pub struct Tuning {
     pub sim_latency_ms: u64,
     /// The token `/metrics` asks for.
     pub metrics_token: Option<&'static str>,
+    /// The time limit of answers, instead of the default.
+    pub request_timeout: Option<Duration>,
 }
 
 /// A signed-in client: its cookie and CSRF token.
@@ -142,6 +144,9 @@ impl TestApp {
         config.metrics_token = tuning
             .metrics_token
             .map(|t| secrecy::SecretString::from(t.to_owned()));
+        if let Some(timeout) = tuning.request_timeout {
+            config.request_timeout = timeout;
+        }
         if let Some(limits) = tuning.limits {
             config.header_read_timeout = limits.header_read;
             config.idle_timeout = limits.idle;
@@ -535,5 +540,56 @@ on_every_backend! {
         // 40 programs: one page of 40.
         assert!(metrics.contains("yelp_ads_yelp_api_calls_total{endpoint=\"GET /programs/v1\",outcome=\"ok\"} 1"), "{metrics}");
         assert!(metrics.contains("yelp_ads_sync_runs_total{status=\"synced\"} 1"), "{metrics}");
+    }
+}
+
+on_every_backend! {
+    async fn html_and_json_answers_are_gzipped_for_clients_that_accept_it_and_event_streams_never(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 300).await;
+        let session = app.login(OLGA).await;
+        // The stream first: it fills the mirror, and its events must arrive as they are, uncompressed.
+        let stream = app
+            .request(Method::POST, "/api/reseller/programs/sync-stream", Some(&session))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.headers().get("content-encoding"), None);
+        let events = read_sse(stream).await;
+        assert_eq!(events.last().unwrap().data["type"], "complete", "{events:?}");
+
+        for (path, accept) in [("/programs", "text/html"), ("/api/reseller/programs", "application/json")] {
+            let get = |encoding: &'static str| {
+                app.request(Method::GET, path, Some(&session))
+                    .header("accept", accept)
+                    .header("accept-encoding", encoding)
+                    .send()
+            };
+            let plain = get("identity").await.unwrap();
+            assert_eq!(plain.status(), StatusCode::OK);
+            assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+            let plain = plain.bytes().await.unwrap().len();
+            let gzipped = get("gzip").await.unwrap();
+            assert_eq!(gzipped.status(), StatusCode::OK);
+            assert_eq!(gzipped.headers()["content-encoding"], "gzip", "{path}");
+            let gzipped = gzipped.bytes().await.unwrap().len();
+            eprintln!("{path}: {plain} bytes, {gzipped} gzipped");
+            assert!(gzipped < plain / 3, "{path}: {gzipped} of {plain}");
+        }
+    }
+}
+
+on_every_backend! {
+    async fn the_time_limit_cuts_a_slow_answer_but_never_an_event_stream(db: TestDb) {
+        // 600 programs in 30 pages of 300 ms each, 8 at a time: a sync lasts at least 1.2 s.
+        let tuning = Tuning { sim_latency_ms: 300, request_timeout: Some(Duration::from_millis(500)), ..Tuning::default() };
+        let app = TestApp::spawn_tuned(db.store.clone(), 600, test_job_options(), tuning).await;
+        let session = app.login(OLGA).await;
+        let waited = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
+        assert_eq!(waited.status(), StatusCode::REQUEST_TIMEOUT);
+
+        let stream = app.request(Method::POST, "/api/reseller/programs/sync-stream", Some(&session)).send().await.unwrap();
+        let events = read_sse(stream).await;
+        assert_eq!(events.last().unwrap().data["type"], "complete", "{events:?}");
     }
 }
