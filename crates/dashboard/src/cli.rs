@@ -163,12 +163,19 @@ pub struct SyncArgs {
     /// Database location.
     #[command(flatten)]
     pub database: DatabaseConfig,
-    /// Pages requested from Yelp at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Most pages requested from Yelp at once: the ceiling of the window, which adapts to how many Yelp
+    /// serves at once.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Programs per page (the API accepts up to 40).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Programs per page (the API accepts up to 40; if Yelp refuses it, the sync falls back to 20).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub page_size: u32,
+    /// Requests a second the sync may send to Yelp (0: no limit).
+    #[arg(long, env = "YELP_ADS_YELP_RPS", default_value_t = crate::yelp::DEFAULT_REQUESTS_PER_SECOND)]
+    pub yelp_rps: f64,
+    /// Requests the sync may send to Yelp at once after a quiet spell.
+    #[arg(long, env = "YELP_ADS_YELP_BURST", default_value_t = crate::yelp::DEFAULT_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub yelp_burst: u32,
     /// Print each event as one JSON object per line instead of a progress bar.
     #[arg(long)]
     pub json: bool,
@@ -185,8 +192,8 @@ impl SyncArgs {
             allow_insecure_yelp_url: self.allow_insecure_yelp_url,
             sync_concurrency: self.concurrency,
             sync_page_size: self.page_size,
-            // The command's one client, without the server's rate limit.
-            yelp_rps: 0.0,
+            yelp_rps: self.yelp_rps,
+            yelp_burst: self.yelp_burst,
             ..Config::default()
         }
     }

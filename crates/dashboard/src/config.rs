@@ -74,8 +74,8 @@ impl DatabaseConfig {
 /// Defaults shared by the flags and [`Config::default`].
 mod defaults {
     pub const BIND: &str = "127.0.0.1:8080";
-    pub const SYNC_CONCURRENCY: u16 = 8;
-    pub const SYNC_PAGE_SIZE: u32 = 20;
+    pub const SYNC_CONCURRENCY: u16 = 64;
+    pub const SYNC_PAGE_SIZE: u32 = 40;
     pub const JOB_POLL_CAP_MS: u64 = 2_000;
     pub const SYNC_INTERVAL: &str = "15m";
     pub const LEASE_SECONDS: u64 = 30;
@@ -111,10 +111,11 @@ pub struct Config {
     /// then travels in the clear); without it, https is required except to 127.0.0.1, ::1 or localhost.
     #[arg(long, env = "YELP_ADS_ALLOW_INSECURE_YELP_URL", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub allow_insecure_yelp_url: bool,
-    /// Pages requested from Yelp at once by a sync.
-    #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = defaults::SYNC_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Most pages a sync requests from Yelp at once: the ceiling of its window, which adapts to how many
+    /// Yelp serves at once.
+    #[arg(long, env = "YELP_ADS_SYNC_CONCURRENCY", default_value_t = defaults::SYNC_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub sync_concurrency: u16,
-    /// Programs per page a sync asks Yelp for.
+    /// Programs per page a sync asks Yelp for (if Yelp refuses it, the sync falls back to 20).
     #[arg(long, env = "YELP_ADS_SYNC_PAGE_SIZE", default_value_t = defaults::SYNC_PAGE_SIZE, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub sync_page_size: u32,
     /// Longest wait between two status checks of a job at Yelp, in milliseconds: checks start 1 s after

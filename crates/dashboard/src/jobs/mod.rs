@@ -648,7 +648,7 @@ impl JobService {
         let mut durations = self
             .inner
             .store
-            .recent_job_durations(&job.workspace_id, &job.job_type)
+            .recent_job_durations(&job.workspace_id, &job.job_type, &job.id)
             .await?;
         durations.sort_unstable();
         let typical = durations

@@ -123,13 +123,29 @@ fn json_array<T: serde::Serialize>(items: &[T]) -> String {
 
 impl Store {
     /// Writes one page of a listing: new programs are inserted, changed or returning ones updated, and
-    /// unchanged ones not written at all. The page is one transaction.
+    /// unchanged ones not written at all. The page is one transaction, which bumps the mirror version.
     pub async fn write_program_page(
         &self,
         workspace_id: &str,
         entries: &[ProgramEntry],
         known: &mut KnownBusinesses,
         now: i64,
+    ) -> Result<PageWrite> {
+        self.write_listed_programs(workspace_id, entries, known, now, true)
+            .await
+    }
+
+    /// [`Store::write_program_page`] for any number of entries (several pages of a sync at once), in one
+    /// transaction that bumps the mirror version only when `bump_version` says so: a sync bumps it at most
+    /// once a second and at its end ([`Store::bump_mirror_version`]), so that readers do not recompute
+    /// every cached list after every page.
+    pub async fn write_listed_programs(
+        &self,
+        workspace_id: &str,
+        entries: &[ProgramEntry],
+        known: &mut KnownBusinesses,
+        now: i64,
+        bump_version: bool,
     ) -> Result<PageWrite> {
         // The last occurrence of an id in a page wins, as it would in a plain upsert.
         let mut rows: HashMap<String, ProgramColumns> = HashMap::with_capacity(entries.len());
@@ -191,7 +207,9 @@ impl Store {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         if !changed.is_empty() {
             upsert_programs(&mut tx, self.backend, workspace_id, &changed, now).await?;
-            bump_mirror_version(&mut tx, workspace_id).await?;
+            if bump_version {
+                bump_mirror_version(&mut tx, workspace_id).await?;
+            }
         }
         if !businesses.is_empty() {
             upsert_businesses(&mut tx, self.backend, workspace_id, &businesses, now).await?;
@@ -515,6 +533,16 @@ async fn upsert_programs(
     }
     query.execute(&mut **tx).await?;
     Ok(())
+}
+
+impl Store {
+    /// Bumps the workspace's mirror version, so that every cached list of it is recomputed.
+    pub async fn bump_mirror_version(&self, workspace_id: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        bump_mirror_version(&mut tx, workspace_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// Marks the workspace's mirror changed, in the transaction that changed it: list caches key on this.

@@ -38,6 +38,10 @@ pub struct SyncRun {
     pub pages_failed: i64,
     /// Why it failed.
     pub error: Option<String>,
+    /// Pages in flight at once that the run's adaptive window settled on.
+    pub settled_window: Option<i64>,
+    /// Programs per page it listed with.
+    pub page_size: Option<i64>,
 }
 
 /// The counts a run ends with.
@@ -57,6 +61,10 @@ pub struct RunCounts {
     pub pages: u64,
     /// Pages that could not be fetched.
     pub pages_failed: u64,
+    /// Pages in flight at once that the adaptive window settled on, once listing began.
+    pub settled_window: Option<u64>,
+    /// Programs per page listed with, once listing began.
+    pub page_size: Option<u64>,
 }
 
 /// Who holds a workspace's sync lease.
@@ -71,7 +79,7 @@ pub struct SyncLease {
 }
 
 const RUN_COLUMNS: &str = "id, workspace_id, trigger_kind, requested_by, started_at, finished_at, status, \
-    total_api, added, updated, unchanged, removed, pages, pages_failed, error";
+    total_api, added, updated, unchanged, removed, pages, pages_failed, error, settled_window, page_size";
 
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -114,7 +122,8 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "UPDATE sync_runs SET status = $1, finished_at = $2, total_api = $3, added = $4, updated = $5, \
-             unchanged = $6, removed = $7, pages = $8, pages_failed = $9, error = $10 WHERE id = $11",
+             unchanged = $6, removed = $7, pages = $8, pages_failed = $9, error = $10, settled_window = $11, \
+             page_size = $12 WHERE id = $13",
         )
         .bind(status)
         .bind(finished_at)
@@ -126,9 +135,31 @@ impl Store {
         .bind(int(counts.pages))
         .bind(int(counts.pages_failed))
         .bind(error)
+        .bind(counts.settled_window.map(int))
+        .bind(counts.page_size.map(int))
         .bind(id)
         .execute(&self.writer)
         .await?;
+        Ok(())
+    }
+
+    /// The page size the workspace's syncs use, when Yelp refused the default one.
+    pub async fn sync_page_size(&self, workspace_id: &str) -> Result<Option<u32>> {
+        let size: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT sync_page_size FROM workspaces WHERE id = $1")
+                .bind(workspace_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(size.flatten().and_then(|n| u32::try_from(n).ok()))
+    }
+
+    /// Remembers the page size Yelp accepts for the workspace's syncs.
+    pub async fn set_sync_page_size(&self, workspace_id: &str, page_size: u32) -> Result<()> {
+        sqlx::query("UPDATE workspaces SET sync_page_size = $1 WHERE id = $2")
+            .bind(i64::from(page_size))
+            .bind(workspace_id)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 

@@ -255,9 +255,13 @@ async fn one_run_seen_whole_from_every_instance(instances: usize) {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    // 95 pages of 20 at 8 in flight and 200 ms a page: the run lasts about 2.6 s, time for every
+    // 48 pages of 40, 4 served at a time and 200 ms a page: the run lasts about 2.6 s, time for every
     // request to arrive while it goes.
-    let sim = TestSim::start_with(1900, |c| c.latency_ms = 200).await;
+    let sim = TestSim::start_with(1900, |c| {
+        c.latency_ms = 200;
+        c.capacity = 4;
+    })
+    .await;
     let ws = workspace(&db.store, &sim).await;
     let mut urls = Vec::new();
     for _ in 0..instances {
@@ -334,7 +338,12 @@ async fn a_stream_joined_or_resumed_on_another_instance_mid_run_gets_the_events_
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let sim = TestSim::start_with(1900, |c| c.latency_ms = 200).await;
+    // 4 served at a time: the run lasts long enough for the joins to come while it goes.
+    let sim = TestSim::start_with(1900, |c| {
+        c.latency_ms = 200;
+        c.capacity = 4;
+    })
+    .await;
     let ws = workspace(&db.store, &sim).await;
     let (a, b) = (local_instance(&db.url).await, local_instance(&db.url).await);
     let http = http();
@@ -563,7 +572,8 @@ async fn an_instance_killed_mid_sync_loses_nothing_and_another_instance_complete
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let sim = TestSim::start(1900).await;
+    // 4 served at a time, as a slow Yelp would.
+    let sim = TestSim::start_with(1900, |c| c.capacity = 4).await;
     let ws = workspace(&db.store, &sim).await;
     let args = [
         "--yelp-base-url",
@@ -588,7 +598,7 @@ async fn an_instance_killed_mid_sync_loses_nothing_and_another_instance_complete
     assert_eq!(first.status(), StatusCode::OK, "{}", a.log());
 
     // Yelp changes: 30 programs gone, 10 new, 50 with a new budget; and it slows down, so that the next
-    // sync lasts several seconds (95 pages, 8 at a time, 300 ms each).
+    // sync lasts several seconds (48 pages, 4 at a time, 300 ms each).
     let before = at_yelp(&sim).await;
     let gone: Vec<String> = before.keys().step_by(60).take(30).cloned().collect();
     for id in &gone {

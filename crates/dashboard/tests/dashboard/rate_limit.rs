@@ -13,7 +13,7 @@ use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, test_c
 
 on_every_backend! {
     async fn a_sync_and_job_status_checks_of_one_workspace_share_its_rate_limit(db: TestDb) {
-        // 200 programs: 10 pages of 20.
+        // 200 programs: 5 pages of 40.
         let sim = TestSim::start(200).await;
         let secrets = SecretBox::from_key_bytes([5; 32]);
         let ws = db.store
@@ -46,9 +46,9 @@ on_every_backend! {
         let stats = sim.control(reqwest::Method::GET, "/_sim/stats", None).await;
         let pages = stats["requests"]["GET /programs/v1"].as_u64().unwrap();
         let checks = stats["requests"]["GET /v1/reseller/status/{job_id}"].as_u64().unwrap();
-        assert_eq!((pages, checks), (10, 10));
-        // One bucket: 20 requests at 20 a second with a burst of 2 need at least 0.9 s. Two buckets would
-        // let each half through in 0.4 s.
+        assert_eq!((pages, checks), (5, 10));
+        // One bucket: 15 requests at 20 a second with a burst of 2 need at least 0.65 s. Two buckets would
+        // let the ten checks through in 0.4 s.
         let least = Duration::from_secs_f64((pages + checks - u64::from(burst)) as f64 / rate);
         eprintln!("{pages} pages + {checks} status checks at {rate}/s, burst {burst}: {elapsed:?} (floor {least:?})");
         assert!(elapsed >= least, "took {elapsed:?}, less than {least:?}");

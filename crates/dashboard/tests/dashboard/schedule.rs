@@ -96,8 +96,13 @@ on_every_backend! {
 
 on_every_backend! {
     async fn scheduled_runs_never_overlap_even_when_a_run_outlasts_the_interval(db: TestDb) {
-        // 400 programs in 20 pages at 100 ms each, 8 at a time: a run takes about 400 ms, the interval 150.
-        let sim = TestSim::start_with(400, |c| c.latency_ms = 100).await;
+        // 400 programs in 10 pages at 100 ms each, 2 served at a time: a run takes about 600 ms, the
+        // interval 150.
+        let sim = TestSim::start_with(400, |c| {
+            c.latency_ms = 100;
+            c.capacity = 2;
+        })
+        .await;
         let (state, ws, _) = state_with_workspaces(&db.store, &sim).await;
         let schedule = Schedule::new(state.engine.clone(), state.yelp.source(), Duration::from_millis(150))
             .spawn()
