@@ -1,8 +1,7 @@
 //! How the dashboard talks to Yelp: one place that builds its clients and chooses their retry policy, rate
 //! limit and timeout.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use yelp_partner_api::{CallObserver, Client, ClientConfig, RateLimit, RetryPolicy, SecretString};
@@ -111,6 +110,9 @@ pub fn check_base_url(base_url: &str, allow_insecure: bool) -> Result<()> {
     }
 }
 
+/// Clients kept at most (one a workspace).
+const MAX_WORKSPACE_CLIENTS: u64 = 10_000;
+
 /// The Yelp clients of the workspaces, built from their stored (encrypted) credentials and kept while those
 /// do not change: requests, syncs, the job watcher and the schedule share one client, and so one rate
 /// limit, per workspace. Cheap to clone.
@@ -125,7 +127,7 @@ struct Inner {
     observer: Option<CallObserver>,
     settings: YelpSettings,
     /// By workspace: the credentials' fingerprint and the client built from them.
-    clients: Mutex<HashMap<String, (String, Client)>>,
+    clients: moka::sync::Cache<String, (String, Client)>,
 }
 
 impl YelpClients {
@@ -143,7 +145,8 @@ impl YelpClients {
                 secrets,
                 observer,
                 settings,
-                clients: Mutex::new(HashMap::new()),
+                // One entry a workspace; the bound only guards against a runaway.
+                clients: moka::sync::Cache::new(MAX_WORKSPACE_CLIENTS),
             }),
         }
     }
@@ -164,14 +167,9 @@ impl YelpClients {
             "{}\n{}\n{encrypted}",
             workspace.yelp_base_url, workspace.yelp_username
         );
-        if let Some((known, client)) = inner
-            .clients
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(workspace_id)
-        {
-            if *known == fingerprint {
-                return Ok(client.clone());
+        if let Some((known, client)) = inner.clients.get(workspace_id) {
+            if known == fingerprint {
+                return Ok(client);
             }
         }
         let password = inner.secrets.decrypt(&encrypted)?;
@@ -188,8 +186,6 @@ impl YelpClients {
             })?;
         inner
             .clients
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
             .insert(workspace_id.to_owned(), (fingerprint, client.clone()));
         Ok(client)
     }
