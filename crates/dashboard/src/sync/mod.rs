@@ -4,6 +4,7 @@
 //! its events from the start); across processes a lease row in the database decides, and a request reaching
 //! an instance that does not hold it follows the holder's run through the events it stores.
 
+mod enrich;
 mod events;
 mod follow;
 mod run;
