@@ -6,14 +6,17 @@
 //! The mirror is filled by a real sync from the simulator; the server runs on port 0 in this process and
 //! the clients talk to it over HTTP, as a browser would.
 
+// Benchmarks stop at a broken set-up; the workspace denies unwrap and expect elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use dashboard::jobs::JobOptions;
 use dashboard::sync::{SyncOptions, Trigger, sync_to_end};
-use dashboard::web::AppState;
 use serde_json::Value;
 use support::BenchServer;
 
@@ -48,10 +51,7 @@ async fn server(programs: usize, latency_ms: u64, presync: bool) -> BenchServer 
         page_size: 40,
         ..SyncOptions::default()
     };
-    let server = support::start("api", sim, engine, |store, engine, secrets| {
-        AppState::new(store, engine, secrets, false)
-    })
-    .await;
+    let server = support::start("api", sim, engine, JobOptions::default()).await;
     if presync {
         let started = Instant::now();
         let last = sync_to_end(

@@ -1,25 +1,52 @@
-//! Sync benchmark: wall time against the floor that concurrency allows, peak memory, and rows written by a
-//! re-sync. Run `cargo bench -p dashboard --bench sync` for the standard cases, or one case with
-//! `cargo bench -p dashboard --bench sync -- case --programs 1900 --latency-ms 100 [--page-size 20]
-//! [--concurrency 8] [--resync]`.
+//! Sync benchmark: our sync side by side with two baselines on one simulator shape per row, against the
+//! floor that Yelp's capacity allows; peak memory; rows written by a re-sync.
 //!
-//! Each case runs in a process of its own, so that its peak memory (VmHWM) is its own; the simulator runs
-//! in a child process, so that its memory is not counted.
+//! `cargo bench -p dashboard --bench sync` prints the side-by-side table (1,900 and 10,000 programs at
+//! capacity 10 and 250 ms, capacity 10 and 900 ms, capacity 4 and 250 ms, unlimited and 250 ms; one row at
+//! the default rate budget; 100,000 programs at 0 ms). Options: `-- --programs 1900` (only that size),
+//! `--sequential` (also run baseline (a) at 10,000 programs, which takes minutes a row). One case alone:
+//! `-- case --programs 1900 --latency-ms 250 --capacity 10 [--algorithm ours|sequential|flood]
+//! [--page-size 40] [--concurrency 64] [--rate-budget] [--resync]`.
+//!
+//! The baselines: (a) pages of 20 one at a time from offset 0, each written as it comes (the replaced
+//! system's first sync); (b) the first page of 40, then every other page at once, then one bulk write (its
+//! later sync). Each case runs in a process of its own, so that its peak memory (VmHWM) is its own; the
+//! simulator runs in a child process, so that its memory is not counted.
+
+// Benchmarks stop at a broken set-up; the workspace denies unwrap and expect elsewhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use dashboard::store::{Store, new_id, now_ms};
+use dashboard::store::{KnownBusinesses, Store, new_id, now_ms};
 use dashboard::sync::{SyncEngine, SyncEvent, SyncOptions, Trigger, sync_to_end};
 use serde::{Deserialize, Serialize};
-use yelp_partner_api::{Client, ClientConfig, SecretString};
+use yelp_partner_api::{Client, ClientConfig, RateLimit, SecretString, StatusFilter};
 
 #[derive(Parser)]
 struct Bench {
     #[command(subcommand)]
     role: Option<Role>,
+    /// Only rows of this many programs (the 100,000-program row aside).
+    #[arg(long)]
+    programs: Option<u64>,
+    /// Run baseline (a) at 10,000 programs too (500 sequential pages: minutes a row).
+    #[arg(long)]
+    sequential: bool,
+}
+
+/// How a case lists Yelp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+enum Algorithm {
+    /// Our sync engine.
+    Ours,
+    /// Baseline (a): pages of 20, one at a time, each written as it comes.
+    Sequential,
+    /// Baseline (b): the first page of 40, then every other page at once, then one bulk write.
+    Flood,
 }
 
 #[derive(Subcommand)]
@@ -39,10 +66,19 @@ struct CaseArgs {
     programs: u64,
     #[arg(long)]
     latency_ms: u64,
-    #[arg(long, default_value_t = 20)]
+    /// The simulator's parallel slots (0: unlimited).
+    #[arg(long, default_value_t = 0)]
+    capacity: usize,
+    #[arg(long, value_enum, default_value_t = Algorithm::Ours)]
+    algorithm: Algorithm,
+    #[arg(long, default_value_t = 40)]
     page_size: u32,
-    #[arg(long, default_value_t = 8)]
+    /// Our window's ceiling.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// Apply the default rate budget (20 a second, burst 40).
+    #[arg(long)]
+    rate_budget: bool,
     /// Sync a second time with nothing changed and count the rows it wrote.
     #[arg(long)]
     resync: bool,
@@ -57,6 +93,12 @@ struct CaseResult {
     peak_rss_mb: f64,
     resync_ms: Option<f64>,
     resync_rows_written: Option<u64>,
+    /// The window our run settled on.
+    settled_window: Option<i64>,
+    /// The simulator's stats after the run.
+    max_queue: u64,
+    total_queue_wait_ms: u64,
+    max_in_flight: u64,
 }
 
 fn main() -> ExitCode {
@@ -73,97 +115,192 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        None => run_suite(),
+        None => run_suite(bench.programs, bench.sequential),
     }
 }
 
-fn run_suite() -> ExitCode {
-    let cases = [
-        CaseArgs {
-            programs: 1900,
-            latency_ms: 100,
-            page_size: 20,
-            concurrency: 8,
-            resync: false,
+/// Runs one case in a process of its own and reads its result.
+fn run_in_child(case: &CaseArgs) -> Option<CaseResult> {
+    let exe = std::env::current_exe().expect("own path");
+    let mut command = Command::new(exe);
+    command.args([
+        "case",
+        "--programs",
+        &case.programs.to_string(),
+        "--latency-ms",
+        &case.latency_ms.to_string(),
+        "--capacity",
+        &case.capacity.to_string(),
+        "--page-size",
+        &case.page_size.to_string(),
+        "--concurrency",
+        &case.concurrency.to_string(),
+        "--algorithm",
+        match case.algorithm {
+            Algorithm::Ours => "ours",
+            Algorithm::Sequential => "sequential",
+            Algorithm::Flood => "flood",
         },
-        CaseArgs {
-            programs: 1900,
-            latency_ms: 250,
-            page_size: 20,
-            concurrency: 8,
-            resync: false,
-        },
-        CaseArgs {
-            programs: 100_000,
-            latency_ms: 0,
-            page_size: 20,
-            concurrency: 8,
-            resync: true,
-        },
-        CaseArgs {
-            programs: 100_000,
-            latency_ms: 0,
-            page_size: 40,
-            concurrency: 8,
-            resync: true,
-        },
-    ];
-    println!(
-        "| programs | latency | page size | concurrency | pages | floor | wall | wall / floor | peak RSS | no-change re-sync | rows written by re-sync |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for case in cases {
-        let exe = std::env::current_exe().expect("own path");
-        let mut command = Command::new(exe);
-        command.args([
-            "case",
-            "--programs",
-            &case.programs.to_string(),
-            "--latency-ms",
-            &case.latency_ms.to_string(),
-            "--page-size",
-            &case.page_size.to_string(),
-            "--concurrency",
-            &case.concurrency.to_string(),
-        ]);
-        if case.resync {
-            command.arg("--resync");
-        }
-        let output = command
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("case runs");
-        let Ok(result) = serde_json::from_slice::<CaseResult>(&output.stdout) else {
-            eprintln!(
-                "case {case:?} failed: {}",
-                String::from_utf8_lossy(&output.stdout)
-            );
-            return ExitCode::FAILURE;
-        };
-        let ratio = if result.floor_ms > 0.0 {
-            format!("{:.2}×", result.wall_ms / result.floor_ms)
-        } else {
-            "—".into()
-        };
-        println!(
-            "| {} | {} ms | {} | {} | {} | {:.0} ms | {:.0} ms | {ratio} | {:.0} MB | {} | {} |",
-            case.programs,
-            case.latency_ms,
-            case.page_size,
-            case.concurrency,
-            result.pages,
-            result.floor_ms,
-            result.wall_ms,
-            result.peak_rss_mb,
-            result
-                .resync_ms
-                .map_or("—".into(), |ms| format!("{ms:.0} ms")),
-            result
-                .resync_rows_written
-                .map_or("—".into(), |n| n.to_string()),
+    ]);
+    if case.resync {
+        command.arg("--resync");
+    }
+    if case.rate_budget {
+        command.arg("--rate-budget");
+    }
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("case runs");
+    let parsed = serde_json::from_slice::<CaseResult>(&output.stdout).ok();
+    if parsed.is_none() {
+        eprintln!(
+            "case {case:?} failed: {}",
+            String::from_utf8_lossy(&output.stdout)
         );
     }
-    ExitCode::SUCCESS
+    parsed
+}
+
+fn case(programs: u64, latency_ms: u64, capacity: usize, algorithm: Algorithm) -> CaseArgs {
+    CaseArgs {
+        programs,
+        latency_ms,
+        capacity,
+        algorithm,
+        page_size: if algorithm == Algorithm::Sequential {
+            20
+        } else {
+            40
+        },
+        concurrency: 64,
+        rate_budget: false,
+        resync: false,
+    }
+}
+
+/// `(1 + ceil((pages − 1) / capacity)) × latency` with pages of 40; two rounds when the capacity is
+/// unlimited.
+fn floor_ms(programs: u64, latency_ms: u64, capacity: usize) -> f64 {
+    let pages = programs.div_ceil(40).max(1);
+    let rounds = if capacity == 0 {
+        if pages > 1 { 2 } else { 1 }
+    } else {
+        1 + (pages - 1).div_ceil(capacity as u64)
+    };
+    (rounds * latency_ms) as f64
+}
+
+fn ms(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} s", v / 1000.0)
+    } else {
+        format!("{v:.0} ms")
+    }
+}
+
+fn run_suite(only: Option<u64>, sequential_at_10k: bool) -> ExitCode {
+    let shapes = [(10, 250), (10, 900), (4, 250), (0, 250)];
+    println!(
+        "| programs | capacity | latency | (a) sequential 20s | (b) first, then all at once | ours | floor | ours ÷ floor | ours ÷ (b) | window | max queue ours / (b) | queue wait ours / (b) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut failed = false;
+    for programs in [1900u64, 10_000] {
+        if only.is_some_and(|n| n != programs) {
+            continue;
+        }
+        for (capacity, latency) in shapes {
+            let ours = run_in_child(&case(programs, latency, capacity, Algorithm::Ours));
+            let flood = run_in_child(&case(programs, latency, capacity, Algorithm::Flood));
+            let sequential = (programs < 10_000 || sequential_at_10k)
+                .then(|| run_in_child(&case(programs, latency, capacity, Algorithm::Sequential)))
+                .flatten();
+            let (Some(ours), Some(flood)) = (ours, flood) else {
+                failed = true;
+                continue;
+            };
+            let floor = floor_ms(programs, latency, capacity);
+            let sequential = sequential.map_or_else(
+                || {
+                    format!(
+                        "≈ {} (not run)",
+                        ms((programs.div_ceil(20) * latency) as f64)
+                    )
+                },
+                |r| ms(r.wall_ms),
+            );
+            println!(
+                "| {programs} | {} | {latency} ms | {sequential} | {} | **{}** | {} | {:.2}× | {:.2}× | {} | {} / {} | {} / {} |",
+                if capacity == 0 {
+                    "unlimited".to_owned()
+                } else {
+                    capacity.to_string()
+                },
+                ms(flood.wall_ms),
+                ms(ours.wall_ms),
+                ms(floor),
+                ours.wall_ms / floor,
+                ours.wall_ms / flood.wall_ms,
+                ours.settled_window.map_or("—".into(), |w| w.to_string()),
+                ours.max_queue,
+                flood.max_queue,
+                ms(ours.total_queue_wait_ms as f64),
+                ms(flood.total_queue_wait_ms as f64),
+            );
+        }
+    }
+    // Ours alone at the default rate budget: the floor is the capacity's or the budget's, whichever binds.
+    if only.is_none_or(|n| n == 1900) {
+        let mut budget = case(1900, 250, 10, Algorithm::Ours);
+        budget.rate_budget = true;
+        if let Some(r) = run_in_child(&budget) {
+            let pages = 1900u64.div_ceil(40);
+            let by_rate = (pages.saturating_sub(40) as f64 / 20.0) * 1000.0 + 250.0;
+            let floor = floor_ms(1900, 250, 10).max(by_rate);
+            println!(
+                "| 1900, rate budget 20/s burst 40 | 10 | 250 ms | — | — | **{}** | {} | {:.2}× | — | {} | {} / — | {} / — |",
+                ms(r.wall_ms),
+                ms(floor),
+                r.wall_ms / floor,
+                r.settled_window.map_or("—".into(), |w| w.to_string()),
+                r.max_queue,
+                ms(r.total_queue_wait_ms as f64),
+            );
+        } else {
+            failed = true;
+        }
+    }
+    println!();
+    println!(
+        "| 100,000 programs, 0 ms, unlimited, SQLite | wall | peak RSS | no-change re-sync | rows written by re-sync |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for algorithm in [Algorithm::Ours, Algorithm::Flood] {
+        let mut big = case(100_000, 0, 0, algorithm);
+        big.resync = algorithm == Algorithm::Ours;
+        let Some(r) = run_in_child(&big) else {
+            failed = true;
+            continue;
+        };
+        println!(
+            "| {} | {} | {:.0} MB | {} | {} |",
+            match algorithm {
+                Algorithm::Ours => "ours",
+                Algorithm::Flood => "(b) first, then all at once",
+                Algorithm::Sequential => "(a) sequential",
+            },
+            ms(r.wall_ms),
+            r.peak_rss_mb,
+            r.resync_ms.map_or("—".into(), ms),
+            r.resync_rows_written.map_or("—".into(), |n| n.to_string()),
+        );
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The simulator child: serves until its parent closes our stdin.
@@ -220,6 +357,8 @@ fn start_sim(case: &CaseArgs) -> (SimChild, String) {
         .args([
             "--latency-ms",
             &case.latency_ms.to_string(),
+            "--capacity",
+            &case.capacity.to_string(),
             "--page-size-max",
             "100",
         ])
@@ -255,7 +394,10 @@ fn run_case(case: CaseArgs) -> CaseResult {
             .expect("workspace");
         let mut config = ClientConfig::new(&url, "bench", SecretString::from("bench".to_owned()))
             .expect("config");
-        config.timeout = Duration::from_secs(60);
+        config.timeout = Duration::from_secs(120);
+        if case.rate_budget {
+            config.rate_limit = Some(RateLimit::new(20.0, 40).expect("rate"));
+        }
         let client = Client::new(config).expect("client");
         let engine = SyncEngine::new(
             store.clone(),
@@ -267,15 +409,85 @@ fn run_case(case: CaseArgs) -> CaseResult {
         );
 
         let started = Instant::now();
-        let last = sync_to_end(&engine, &workspace.id, client.clone(), Trigger::Cli)
-            .await
-            .expect("sync ends");
+        match case.algorithm {
+            Algorithm::Ours => {
+                let last = sync_to_end(&engine, &workspace.id, client.clone(), Trigger::Cli)
+                    .await
+                    .expect("sync ends");
+                assert!(
+                    matches!(last, SyncEvent::Complete { added, .. } if added == case.programs),
+                    "{last:?}"
+                );
+            }
+            Algorithm::Sequential => {
+                let mut known = KnownBusinesses::default();
+                let mut offset = 0;
+                loop {
+                    let page = client
+                        .list_programs(StatusFilter::All, offset, case.page_size)
+                        .await
+                        .expect("page");
+                    store
+                        .write_program_page(&workspace.id, &page.programs, &mut known, now_ms())
+                        .await
+                        .expect("write");
+                    offset += u64::from(case.page_size);
+                    if offset >= page.total {
+                        break;
+                    }
+                }
+            }
+            Algorithm::Flood => {
+                let size = case.page_size;
+                let first = client
+                    .list_programs(StatusFilter::All, 0, size)
+                    .await
+                    .expect("first page");
+                let rest = (u64::from(size)..first.total)
+                    .step_by(size as usize)
+                    .map(|offset| {
+                        let client = client.clone();
+                        tokio::spawn(async move {
+                            client.list_programs(StatusFilter::All, offset, size).await
+                        })
+                    })
+                    .collect::<Vec<_>>();
+                let mut entries = first.programs;
+                for page in futures::future::join_all(rest).await {
+                    entries.extend(page.expect("task").expect("page").programs);
+                }
+                // One bulk write, in statements of 400 rows (SQLite's limit on bound values).
+                let mut known = KnownBusinesses::default();
+                for chunk in entries.chunks(400) {
+                    store
+                        .write_listed_programs(&workspace.id, chunk, &mut known, now_ms(), false)
+                        .await
+                        .expect("write");
+                }
+                store
+                    .bump_mirror_version(&workspace.id)
+                    .await
+                    .expect("bump");
+            }
+        }
         let wall = started.elapsed();
-        assert!(
-            matches!(last, SyncEvent::Complete { added, .. } if added == case.programs),
-            "{last:?}"
-        );
         let mut peak = peak_rss_mb();
+        let stats: serde_json::Value = reqwest::get(format!("{url}/_sim/stats"))
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("stats JSON");
+        let settled_window = if case.algorithm == Algorithm::Ours {
+            store
+                .recent_sync_runs(&workspace.id, 1)
+                .await
+                .expect("runs")
+                .first()
+                .and_then(|r| r.settled_window)
+        } else {
+            None
+        };
 
         let (resync_ms, resync_rows_written) = if case.resync {
             let since = now_ms();
@@ -298,14 +510,17 @@ fn run_case(case: CaseArgs) -> CaseResult {
         let _ = std::fs::remove_dir_all(&dir);
 
         let pages = case.programs.div_ceil(u64::from(case.page_size));
-        let rounds = 1 + (pages.saturating_sub(1)).div_ceil(case.concurrency as u64);
         CaseResult {
-            floor_ms: (rounds * case.latency_ms) as f64,
+            floor_ms: floor_ms(case.programs, case.latency_ms, case.capacity),
             pages,
             wall_ms: wall.as_secs_f64() * 1000.0,
             peak_rss_mb: peak,
             resync_ms,
             resync_rows_written,
+            settled_window,
+            max_queue: stats["max_queue"].as_u64().unwrap_or(0),
+            total_queue_wait_ms: stats["total_queue_wait_ms"].as_u64().unwrap_or(0),
+            max_in_flight: stats["max_in_flight"].as_u64().unwrap_or(0),
             case,
         }
     })

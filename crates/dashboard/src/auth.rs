@@ -64,7 +64,7 @@ pub fn hash_password_unchecked(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| Error::Invalid(format!("cannot hash the password: {e}")))
+        .map_err(|e| Error::Internal(format!("cannot hash the password: {e}")))
 }
 
 /// Whether `password` matches the PHC string `phc` (false, too, when `phc` is not one). Constant-time in
@@ -200,7 +200,9 @@ pub async fn login(
     let matches =
         tokio::task::spawn_blocking(move || verify_password(password.expose_secret(), &phc))
             .await
-            .map_err(|_| Error::Invalid("the password check stopped before it ended".into()))?;
+            .map_err(|e| {
+                Error::Internal(format!("the password check stopped before it ended: {e}"))
+            })?;
     match user {
         Some(user) if matches => {
             store.clear_login_failures(&user_key).await?;

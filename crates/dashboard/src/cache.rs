@@ -2,8 +2,9 @@
 //!
 //! Every value is stored with the mirror version it was computed at and is answered only at that version:
 //! every write to a workspace's programs bumps its version in the same transaction, so a cached answer is
-//! never stale, on any instance. The bound is by weight (bytes, as the cache's `weigh` function counts
-//! them), not by entries: one viewer paging a 100,000-program mirror 500 at a time makes hundreds of
+//! never stale, on any instance; a sync's writes are the exception, bumping it at most once a second and at
+//! the run's end, so that a list may be up to a second old while a sync writes. The bound is by weight
+//! (bytes, as the cache's `weigh` function counts them), not by entries: one viewer paging a 100,000-program mirror 500 at a time makes hundreds of
 //! distinct bodies of hundreds of kilobytes each, and an entry count let them take most of a GiB. moka
 //! evicts what is least likely to be asked again once the weight is over the bound.
 
@@ -69,9 +70,6 @@ impl BodyCache {
         Self::new(max_bytes, axum::body::Bytes::len)
     }
 }
-
-/// Default bound of the program-list body cache: 32 MiB.
-pub const DEFAULT_LIST_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {

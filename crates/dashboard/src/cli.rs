@@ -1,7 +1,6 @@
 //! The `yelp-ads` command line.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,10 +8,10 @@ use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::hash_password;
+use crate::config::{Config, DatabaseConfig};
 use crate::error::{Error, Result};
-use crate::secrets::SecretBox;
 use crate::store::{Role, Store, Workspace};
-use crate::sync::{SyncEngine, SyncEvent, SyncOptions, Trigger};
+use crate::sync::{SyncEvent, Trigger};
 
 /// Yelp Ads reseller dashboard. Without a subcommand it serves the dashboard (see `serve`).
 #[derive(Debug, Parser)]
@@ -28,19 +27,21 @@ pub struct Cli {
     pub command: Option<Command>,
     /// The options of `serve`, for `yelp-ads` alone.
     #[command(flatten)]
-    pub serve: crate::serve::ServeArgs,
+    pub serve: Config,
 }
 
 /// The subcommands.
+// Parsed once per process: the size of `Serve`'s configuration does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the dashboard (web pages and API). In demo mode (--demo, or a database with no workspace and
     /// no --yelp-base-url) Yelp is simulated and the sign-in is demo / demo.
-    Serve(crate::serve::ServeArgs),
+    Serve(Config),
     /// Sync the programs of the workspace of the given Yelp credentials (created if new) into the mirror.
     Sync(SyncArgs),
     /// Bring the database schema up to date.
-    Migrate(DatabaseArgs),
+    Migrate(DatabaseConfig),
     /// Manage workspaces and their Yelp partner credentials.
     Workspace {
         /// What to do with workspaces.
@@ -63,7 +64,7 @@ pub enum WorkspaceCommand {
     /// Replace a workspace's Yelp partner credentials.
     SetCredentials(SetCredentialsArgs),
     /// List the workspaces (never their passwords).
-    List(DatabaseArgs),
+    List(DatabaseConfig),
 }
 
 /// `yelp-ads workspace add`.
@@ -82,7 +83,7 @@ pub struct WorkspaceAddArgs {
     pub yelp_password_stdin: bool,
     /// Database location (the key file is kept in the data directory too).
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: DatabaseConfig,
 }
 
 /// `yelp-ads workspace set-credentials`.
@@ -101,7 +102,7 @@ pub struct SetCredentialsArgs {
     pub yelp_password_stdin: bool,
     /// Database location (the key file is kept in the data directory too).
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: DatabaseConfig,
 }
 
 /// `yelp-ads user …`.
@@ -112,7 +113,7 @@ pub enum UserCommand {
     /// Set a user's password (ending their sessions).
     Passwd(PasswdArgs),
     /// List the users of every workspace.
-    List(DatabaseArgs),
+    List(DatabaseConfig),
 }
 
 /// `yelp-ads user add`.
@@ -131,7 +132,7 @@ pub struct UserAddArgs {
     pub password_stdin: bool,
     /// Database location.
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub database: DatabaseConfig,
 }
 
 /// `yelp-ads user passwd`.
@@ -144,41 +145,7 @@ pub struct PasswdArgs {
     pub password_stdin: bool,
     /// Database location.
     #[command(flatten)]
-    pub database: DatabaseArgs,
-}
-
-/// Where the database is.
-#[derive(Debug, Clone, Args)]
-pub struct DatabaseArgs {
-    /// Directory for the SQLite file and the key file that encrypts stored Yelp passwords.
-    #[arg(long, env = "YELP_ADS_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
-    /// Database URL: `sqlite://FILE` or `postgres://…`; default a SQLite file in the data directory.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
-}
-
-impl DatabaseArgs {
-    /// Connects and migrates. For the default SQLite file, creates the data directory (mode 700) and the
-    /// file (600, which SQLite gives its `-wal` and `-shm` files too) when they are missing, and warns of
-    /// existing ones that other users can read.
-    pub async fn open(&self) -> Result<Store> {
-        let url = match &self.database_url {
-            Some(url) => url.clone(),
-            None => {
-                crate::secrets::create_owner_only_dir(&self.data_dir)?;
-                let file = self.data_dir.join("yelp-ads.db");
-                crate::secrets::create_owner_only_file(&file)?;
-                for path in readable_by_others(&self.data_dir) {
-                    tracing::warn!(path = %path.display(), "readable by other users: it holds password hashes and sessions; chmod 700 the data directory and 600 its files");
-                }
-                format!("sqlite://{}", file.display())
-            }
-        };
-        let store = Store::connect(&url).await?;
-        store.migrate().await?;
-        Ok(store)
-    }
+    pub database: DatabaseConfig,
 }
 
 /// `yelp-ads sync`.
@@ -195,13 +162,20 @@ pub struct SyncArgs {
     pub yelp_password: SecretString,
     /// Database location.
     #[command(flatten)]
-    pub database: DatabaseArgs,
-    /// Pages requested from Yelp at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub database: DatabaseConfig,
+    /// Most pages requested from Yelp at once: the ceiling of the window, which adapts to how many Yelp
+    /// serves at once.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Programs per page (the API accepts up to 40).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Programs per page (the API accepts up to 40; if Yelp refuses it, the sync falls back to 20).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub page_size: u32,
+    /// Requests a second the sync may send to Yelp (0: no limit).
+    #[arg(long, env = "YELP_ADS_YELP_RPS", default_value_t = crate::yelp::DEFAULT_REQUESTS_PER_SECOND)]
+    pub yelp_rps: f64,
+    /// Requests the sync may send to Yelp at once after a quiet spell.
+    #[arg(long, env = "YELP_ADS_YELP_BURST", default_value_t = crate::yelp::DEFAULT_BURST, value_parser = clap::value_parser!(u32).range(1..))]
+    pub yelp_burst: u32,
     /// Print each event as one JSON object per line instead of a progress bar.
     #[arg(long)]
     pub json: bool,
@@ -210,30 +184,35 @@ pub struct SyncArgs {
     pub allow_insecure_yelp_url: bool,
 }
 
+impl SyncArgs {
+    /// The dashboard's configuration as this command sets it.
+    pub fn config(&self) -> Config {
+        Config {
+            database: self.database.clone(),
+            allow_insecure_yelp_url: self.allow_insecure_yelp_url,
+            sync_concurrency: self.concurrency,
+            sync_page_size: self.page_size,
+            yelp_rps: self.yelp_rps,
+            yelp_burst: self.yelp_burst,
+            ..Config::default()
+        }
+    }
+}
+
 /// Runs `yelp-ads sync`; answers whether the run completed.
 pub async fn sync(args: SyncArgs) -> Result<bool> {
-    let store = args.database.open().await?;
+    let config = args.config();
+    let store = config.database.open().await?;
     let workspace = store
         .workspace_for_credentials(&args.yelp_base_url, &args.yelp_username)
         .await?;
-    let settings = crate::yelp::YelpSettings {
-        allow_insecure_url: args.allow_insecure_yelp_url,
-        ..crate::yelp::YelpSettings::default()
-    };
-    let client = settings.client(
+    let client = config.yelp_settings()?.client(
         &args.yelp_base_url,
         &args.yelp_username,
         args.yelp_password.clone(),
         None,
     )?;
-    let engine = SyncEngine::new(
-        store.clone(),
-        SyncOptions {
-            concurrency: usize::from(args.concurrency),
-            page_size: args.page_size,
-            ..SyncOptions::default()
-        },
-    );
+    let engine = crate::app::sync_engine(&config, &store);
     let mut events = engine.sync(&workspace.id, client, Trigger::Cli, None);
     let mut bar = (!args.json).then(new_bar);
     let mut completed = false;
@@ -301,7 +280,7 @@ pub async fn workspace(command: WorkspaceCommand) -> Result<()> {
         WorkspaceCommand::Add(args) => {
             let password_enc = if args.yelp_password_stdin {
                 let password = read_secret_line("the Yelp partner password")?;
-                let sealed = SecretBox::load(&args.database.data_dir)?;
+                let sealed = args.database.secrets()?;
                 Some(sealed.encrypt(password.expose_secret()))
             } else {
                 None
@@ -324,8 +303,7 @@ pub async fn workspace(command: WorkspaceCommand) -> Result<()> {
         }
         WorkspaceCommand::SetCredentials(args) => {
             let password = read_secret_line("the Yelp partner password")?;
-            let password_enc =
-                SecretBox::load(&args.database.data_dir)?.encrypt(password.expose_secret());
+            let password_enc = args.database.secrets()?.encrypt(password.expose_secret());
             let store = args.database.open().await?;
             let result = async {
                 let workspace = workspace_named(&store, &args.name).await?;
@@ -486,38 +464,5 @@ impl Output {
     fn line(&mut self, line: &str) -> Result<()> {
         writeln!(self.0.lock(), "{line}")
             .map_err(|e| Error::Invalid(format!("cannot write output: {e}")))
-    }
-}
-
-/// The entries of `data_dir` (the directory itself, the SQLite files, the key file) that the group or
-/// other users can read or write: they hold password hashes, sessions and the key of stored credentials.
-pub fn readable_by_others(data_dir: &std::path::Path) -> Vec<PathBuf> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mut found = Vec::new();
-        let candidates = std::iter::once(data_dir.to_path_buf()).chain(
-            [
-                "yelp-ads.db",
-                "yelp-ads.db-wal",
-                "yelp-ads.db-shm",
-                crate::secrets::KEY_FILE_NAME,
-            ]
-            .iter()
-            .map(|name| data_dir.join(name)),
-        );
-        for path in candidates {
-            if let Ok(meta) = std::fs::metadata(&path) {
-                if meta.permissions().mode() & 0o077 != 0 {
-                    found.push(path);
-                }
-            }
-        }
-        found
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = data_dir;
-        Vec::new()
     }
 }

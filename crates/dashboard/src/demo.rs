@@ -23,6 +23,9 @@ pub struct Demo {
     pub sim: SimHandle,
 }
 
+/// Partner requests the demo's simulator serves at once, as Yelp does for one account.
+pub const DEMO_CAPACITY: usize = 10;
+
 /// Shape of the demo: what the simulator holds and how slow it is.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -57,6 +60,8 @@ pub async fn start(store: &Store, secrets: &SecretBox, options: &DemoOptions) ->
         programs: options.programs,
         businesses: options.businesses,
         latency_ms: options.latency_ms,
+        // The live API's shape (§13): about ten requests of an account served at once.
+        capacity: DEMO_CAPACITY,
         job_seconds: options.job_seconds,
         username: PARTNER_USERNAME.into(),
         password: partner_password.clone(),
@@ -66,7 +71,7 @@ pub async fn start(store: &Store, secrets: &SecretBox, options: &DemoOptions) ->
     };
     let sim = yelp_sim::spawn(config)
         .await
-        .map_err(|e| Error::Invalid(format!("cannot start the demo's Yelp simulator: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot start the demo's Yelp simulator: {e}")))?;
     let encrypted = secrets.encrypt(&partner_password);
     let workspace = match store.workspace_by_name(DEMO_WORKSPACE).await? {
         Some(workspace) => {

@@ -13,9 +13,17 @@ pub enum Error {
     /// Yelp's API failed or refused a request.
     #[error(transparent)]
     Yelp(#[from] yelp_partner_api::Error),
-    /// Input or configuration that cannot be right; the message names what is wrong.
+    /// A user's input that cannot be right; the message, shown to them, names what is wrong.
     #[error("{0}")]
     Invalid(String),
+    /// A user's input with one field wrong: the field and what is wrong with it.
+    #[error("{message}")]
+    InvalidField {
+        /// The parameter or field at fault.
+        field: String,
+        /// What is wrong with it, for the user.
+        message: String,
+    },
     /// Input with one or more fields wrong: every `(field, message)` found.
     #[error("{}", .0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; "))]
     InvalidFields(Vec<(String, String)>),
@@ -34,6 +42,23 @@ pub enum Error {
         /// The earlier job.
         job_id: String,
     },
+    /// The dashboard is set up wrong (a key, a file, an address): an operator's fault, not the user's.
+    /// The message is for the operator's log, never for a browser.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// A fault of ours (a task that stopped, a hash that could not be made). For the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A user's mistake in one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 /// `Result` with the dashboard's error.

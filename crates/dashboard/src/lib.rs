@@ -4,9 +4,11 @@
 //! Layers point one way: `web` uses `sync`, `jobs`, `auth` and `store`; `sync` and `jobs` use `store`
 //! and the `yelp_partner_api` client; the store knows nothing of HTTP and the client nothing of the database.
 
+pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod error;
 pub mod features;

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand_core::{OsRng, RngCore};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 
@@ -42,11 +42,11 @@ impl fmt::Debug for SecretBox {
 }
 
 impl SecretBox {
-    /// The installation's key: from `YELP_ADS_SECRET_KEY` when that is set, else from
+    /// The installation's key: `key` (the value of `YELP_ADS_SECRET_KEY`) when given, else the one in
     /// `<data_dir>/secret.key` (see [`SecretBox::load_key_file`]).
-    pub fn load(data_dir: &Path) -> Result<Self> {
-        match std::env::var_os(SECRET_KEY_ENV) {
-            Some(value) => Self::from_env_value(&value),
+    pub fn load(data_dir: &Path, key: Option<&SecretString>) -> Result<Self> {
+        match key {
+            Some(value) => Self::from_env_value(OsStr::new(value.expose_secret())),
             None => Self::load_key_file(data_dir),
         }
     }
@@ -81,7 +81,7 @@ impl SecretBox {
             .and_then(decode_key)
             .map(Self::from_key_bytes)
             .ok_or_else(|| {
-                Error::Invalid(format!(
+                Error::Config(format!(
                     "{SECRET_KEY_ENV} must be the base64 of 32 bytes (for example the output of `openssl rand -base64 32`)"
                 ))
             })
@@ -94,7 +94,7 @@ impl SecretBox {
             .and_then(decode_key)
             .map(Self::from_key_bytes)
             .ok_or_else(|| {
-                Error::Invalid(format!(
+                Error::Config(format!(
                     "the key file {} does not hold the base64 of 32 bytes; restore it from a backup \
                      (stored Yelp passwords need the key they were sealed with)",
                     path.display()
@@ -120,7 +120,7 @@ impl SecretBox {
     /// was sealed with or the stored text was altered.
     pub fn decrypt(&self, stored: &str) -> Result<SecretString> {
         let undecryptable = || {
-            Error::Invalid(
+            Error::Config(
                 "stored Yelp credentials cannot be decrypted with this key (was YELP_ADS_SECRET_KEY or \
                  the data directory's secret.key changed?); set the workspace's credentials again"
                     .into(),
@@ -156,7 +156,7 @@ fn decode_key(text: &str) -> Option<[u8; KEY_LEN]> {
 }
 
 fn file_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    Error::Invalid(format!("{what} {}: {e}", path.display()))
+    Error::Config(format!("{what} {}: {e}", path.display()))
 }
 
 /// Writes a new key to a temporary file readable by its owner only, then links it into place, so that two
@@ -224,7 +224,7 @@ fn check_owner_only(path: &Path) -> Result<()> {
         .permissions()
         .mode();
     if mode & 0o077 != 0 {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Config(format!(
             "the key file {} can be read by other users (mode {:o}); refusing to use it: run `chmod 600 {}`",
             path.display(),
             mode & 0o777,
@@ -237,6 +237,39 @@ fn check_owner_only(path: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn check_owner_only(_path: &Path) -> Result<()> {
     Ok(())
+}
+
+/// The entries of `data_dir` (the directory itself, the SQLite files, the key file) that the group or
+/// other users can read or write: they hold password hashes, sessions and the key of stored credentials.
+pub fn readable_by_others(data_dir: &std::path::Path) -> Vec<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut found = Vec::new();
+        let candidates = std::iter::once(data_dir.to_path_buf()).chain(
+            [
+                "yelp-ads.db",
+                "yelp-ads.db-wal",
+                "yelp-ads.db-shm",
+                KEY_FILE_NAME,
+            ]
+            .iter()
+            .map(|name| data_dir.join(name)),
+        );
+        for path in candidates {
+            if let Ok(meta) = std::fs::metadata(&path) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    found.push(path);
+                }
+            }
+        }
+        found
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = data_dir;
+        Vec::new()
+    }
 }
 
 #[cfg(test)]
@@ -270,10 +303,7 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         for stored in [STANDARD.encode(&bytes), "not base64!".into(), "AAAA".into()] {
-            assert!(matches!(
-                sealed_box.decrypt(&stored),
-                Err(Error::Invalid(_))
-            ));
+            assert!(matches!(sealed_box.decrypt(&stored), Err(Error::Config(_))));
         }
     }
 

@@ -1,11 +1,16 @@
 //! How the dashboard talks to Yelp: one place that builds its clients and chooses their retry policy, rate
 //! limit and timeout.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use yelp_partner_api::{CallObserver, Client, ClientConfig, RateLimit, RetryPolicy, SecretString};
 
 use crate::error::{Error, Result};
+use crate::jobs::ClientSource;
+use crate::secrets::SecretBox;
+use crate::store::Store;
 
 /// Attempts for idempotent reads (listing pages, status polls): a sync reads a hundred pages, and with three
 /// attempts a patch of 15 % failing requests would end one sync in four in error.
@@ -103,6 +108,99 @@ pub fn check_base_url(base_url: &str, allow_insecure: bool) -> Result<()> {
         _ => Err(Error::Invalid(
             "the Yelp base URL must start with https://".into(),
         )),
+    }
+}
+
+/// The Yelp clients of the workspaces, built from their stored (encrypted) credentials and kept while those
+/// do not change: requests, syncs, the job watcher and the schedule share one client, and so one rate
+/// limit, per workspace. Cheap to clone.
+#[derive(Clone)]
+pub struct YelpClients {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    secrets: Arc<SecretBox>,
+    observer: Option<CallObserver>,
+    settings: YelpSettings,
+    /// By workspace: the credentials' fingerprint and the client built from them.
+    clients: Mutex<HashMap<String, (String, Client)>>,
+}
+
+impl YelpClients {
+    /// Clients of `store`'s workspaces, their passwords opened with `secrets`, built as `settings` says,
+    /// each call of theirs reported to `observer`.
+    pub fn new(
+        store: Store,
+        secrets: Arc<SecretBox>,
+        settings: YelpSettings,
+        observer: Option<CallObserver>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                observer,
+                settings,
+                clients: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// How the clients are built.
+    pub fn settings(&self) -> &YelpSettings {
+        &self.inner.settings
+    }
+
+    /// The workspace's client, built from its stored credentials (again when they changed).
+    pub async fn client(&self, workspace_id: &str) -> Result<Client> {
+        let inner = &self.inner;
+        let workspace = inner.store.workspace(workspace_id).await?;
+        let encrypted = inner.store.workspace_password_enc(workspace_id).await?.ok_or_else(|| {
+            Error::Conflict("This workspace has no Yelp partner password yet; an admin sets it in Settings.".into())
+        })?;
+        let fingerprint = format!(
+            "{}\n{}\n{encrypted}",
+            workspace.yelp_base_url, workspace.yelp_username
+        );
+        if let Some((known, client)) = inner
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(workspace_id)
+        {
+            if *known == fingerprint {
+                return Ok(client.clone());
+            }
+        }
+        let password = inner.secrets.decrypt(&encrypted)?;
+        let client = inner
+            .settings
+            .client(
+                &workspace.yelp_base_url,
+                &workspace.yelp_username,
+                password,
+                inner.observer.clone(),
+            )
+            .map_err(|e| {
+                Error::Conflict(format!("The workspace's Yelp settings are wrong: {e}"))
+            })?;
+        inner
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(workspace_id.to_owned(), (fingerprint, client.clone()));
+        Ok(client)
+    }
+
+    /// The same clients as a source for background work (the job watcher, the schedule).
+    pub fn source(&self) -> ClientSource {
+        let clients = self.clone();
+        Arc::new(move |workspace_id: String| {
+            let clients = clients.clone();
+            Box::pin(async move { clients.client(&workspace_id).await })
+        })
     }
 }
 

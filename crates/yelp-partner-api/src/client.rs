@@ -15,6 +15,7 @@ use serde_json::Value;
 use tracing::{debug, warn};
 use url::Url;
 
+use crate::concurrency::{AdaptiveWindow, Outcome as WindowOutcome};
 use crate::enums::{ProgramType, StatusFilter};
 use crate::error::{Error, Result, body_excerpt, is_daily_quota_spent, yelp_error_body};
 use crate::ids::{BusinessId, JobId, ProgramId};
@@ -29,6 +30,13 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// Yelp's plain-text answer to a route it does not serve (its contract, §6).
 const NO_ROUTE: &str = "The requested route does not exist";
+
+/// Window of a listing's first requests: the ten parallel slots per account that Yelp's own measurements
+/// show (contract §13); it grows from there while Yelp keeps up, and shrinks when requests queue.
+pub const INITIAL_WINDOW: usize = 10;
+
+/// Page size a listing falls back to when Yelp refuses a larger one with a 400 (its default, §13).
+pub const FALLBACK_PAGE_SIZE: u32 = 20;
 
 /// Page size of `GET /v1/programs/list/{business_id}`, which caps it there.
 pub const BUSINESS_PAGE_SIZE: u32 = 40;
@@ -128,7 +136,7 @@ pub struct ListAllOptions {
     pub status: StatusFilter,
     /// Programs per page.
     pub page_size: u32,
-    /// Pages in flight at once.
+    /// Most pages in flight at once: the ceiling of the adaptive window.
     pub concurrency: usize,
 }
 
@@ -136,8 +144,8 @@ impl Default for ListAllOptions {
     fn default() -> Self {
         Self {
             status: StatusFilter::All,
-            page_size: 20,
-            concurrency: 8,
+            page_size: 40,
+            concurrency: 64,
         }
     }
 }
@@ -216,6 +224,32 @@ pub(crate) struct Call<'a> {
     /// The status endpoint answers 500 with an error object for an expired or unknown job: that is an
     /// answer, not a failure to retry.
     pub(crate) error_object_on_500_is_an_answer: bool,
+    /// Told how each attempt went, for an adaptive window.
+    signals: Option<&'a CallSignals>,
+}
+
+/// What the attempts of one call showed about Yelp's load.
+#[derive(Debug, Default)]
+struct CallSignals {
+    /// When the last attempt answered other than 429 or 5xx went out, and how long Yelp took.
+    answered: std::sync::Mutex<Option<(Instant, Duration)>>,
+    /// Some attempt was answered 429 or 5xx.
+    overloaded: std::sync::atomic::AtomicBool,
+}
+
+impl CallSignals {
+    fn outcome(&self) -> WindowOutcome {
+        if self.overloaded.load(std::sync::atomic::Ordering::Relaxed) {
+            return WindowOutcome::Overloaded;
+        }
+        let answered = *self
+            .answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        answered.map_or(WindowOutcome::Ignored, |(sent, rtt)| {
+            WindowOutcome::Answered { sent, rtt }
+        })
+    }
 }
 
 /// A final answer that was not turned into an error by the retry loop.
@@ -287,15 +321,25 @@ impl Client {
         offset: u64,
         limit: u32,
     ) -> Result<ProgramPage> {
+        self.list_programs_noting(status, offset, limit, None).await
+    }
+
+    async fn list_programs_noting(
+        &self,
+        status: StatusFilter,
+        offset: u64,
+        limit: u32,
+        signals: Option<&CallSignals>,
+    ) -> Result<ProgramPage> {
         const ENDPOINT: &str = "GET /programs/v1";
         let query = [
             ("offset", offset.to_string()),
             ("limit", limit.to_string()),
             ("program_status", status.to_string()),
         ];
-        let reply = self
-            .send(self.get(ENDPOINT, &["programs", "v1"], &query)?)
-            .await?;
+        let mut call = self.get(ENDPOINT, &["programs", "v1"], &query)?;
+        call.signals = signals;
+        let reply = self.send(call).await?;
         let value: Value = ok_json(ENDPOINT, reply, || "program listing".into())?;
         #[derive(Deserialize)]
         struct Page {
@@ -313,12 +357,46 @@ impl Client {
         })
     }
 
-    /// Every page of `GET /programs/v1`, as they arrive. The first page is fetched alone to learn the total;
-    /// the rest go out with at most `concurrency` in flight. A page that fails after retries is yielded as an
-    /// error and the others still come, so the caller decides whether the listing was complete.
+    /// One page fetched inside `window`, which learns from how long Yelp took and whether it was overloaded.
+    async fn list_page_in(
+        &self,
+        window: &AdaptiveWindow,
+        status: StatusFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<ProgramPage> {
+        let ticket = window.acquire().await;
+        let signals = CallSignals::default();
+        let page = self
+            .list_programs_noting(status, offset, limit, Some(&signals))
+            .await;
+        window.complete(ticket, signals.outcome());
+        page
+    }
+
+    /// Every page of `GET /programs/v1`, as they arrive, within a fresh [`AdaptiveWindow`] whose ceiling is
+    /// `options.concurrency`; see [`Client::list_all_programs_in`].
     pub fn list_all_programs(
         &self,
         options: ListAllOptions,
+    ) -> BoxStream<'static, Result<ProgramPage, ListError>> {
+        let window = Arc::new(AdaptiveWindow::new(
+            INITIAL_WINDOW,
+            options.concurrency.max(1),
+        ));
+        self.list_all_programs_in(options, window)
+    }
+
+    /// Every page of `GET /programs/v1`, as they arrive. The first page is fetched alone to learn the total;
+    /// the rest go out with at most `window.limit()` in flight (the window adapts to how fast Yelp answers;
+    /// `options.concurrency` only bounds the pages fetched ahead of the caller). If Yelp refuses the first
+    /// page's size with a 400, the listing goes on at [`FALLBACK_PAGE_SIZE`]: each page's `limit` says the
+    /// size used. A page that fails after retries is yielded as an error and the others still come, so the
+    /// caller decides whether the listing was complete.
+    pub fn list_all_programs_in(
+        &self,
+        options: ListAllOptions,
+        window: Arc<AdaptiveWindow>,
     ) -> BoxStream<'static, Result<ProgramPage, ListError>> {
         let client = self.clone();
         let ListAllOptions {
@@ -328,23 +406,39 @@ impl Client {
         } = options;
         let page_size = page_size.max(1);
         let first = {
-            let client = client.clone();
-            async move { client.list_programs(status, 0, page_size).await }
+            let (client, window) = (client.clone(), window.clone());
+            async move {
+                match client.list_page_in(&window, status, 0, page_size).await {
+                    Err(Error::Rejected { status: 400, .. }) if page_size > FALLBACK_PAGE_SIZE => {
+                        warn!(
+                            page_size,
+                            fallback = FALLBACK_PAGE_SIZE,
+                            "Yelp refused the page size; listing at the smaller one"
+                        );
+                        client
+                            .list_page_in(&window, status, 0, FALLBACK_PAGE_SIZE)
+                            .await
+                    }
+                    other => other,
+                }
+            }
         };
         stream::once(first)
             .flat_map(move |first| match first {
                 Err(source) => stream::iter([Err(ListError { offset: 0, source })]).boxed(),
                 Ok(page) => {
                     let client = client.clone();
-                    let rest = (u64::from(page_size)..page.total).step_by(page_size as usize);
+                    let window = window.clone();
+                    let size = page.limit.max(1);
+                    let rest = (u64::from(size)..page.total).step_by(size as usize);
                     let rest = stream::iter(rest)
                         .map(move |offset| {
-                            let client = client.clone();
+                            let (client, window) = (client.clone(), window.clone());
                             // Spawned, so pages keep downloading and decoding while the caller is busy with
                             // the previous one; aborted if the caller drops the stream.
                             AbortOnDrop(tokio::spawn(async move {
                                 client
-                                    .list_programs(status, offset, page_size)
+                                    .list_page_in(&window, status, offset, size)
                                     .await
                                     .map_err(|source| ListError { offset, source })
                             }))
@@ -637,6 +731,7 @@ impl Client {
             body,
             idempotent,
             error_object_on_500_is_an_answer: false,
+            signals: None,
         })
     }
 
@@ -667,6 +762,20 @@ impl Client {
                     outcome: outcome_of(&result),
                     elapsed,
                 });
+            }
+            if let (Some(signals), Ok((reply, _))) = (call.signals, &result) {
+                let status = reply.status;
+                if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                    signals
+                        .overloaded
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                } else {
+                    *signals
+                        .answered
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some((started, elapsed));
+                }
             }
             let (error, retry_after) = match result {
                 Ok((reply, retry_after)) => {

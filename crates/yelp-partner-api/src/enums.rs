@@ -42,6 +42,18 @@ macro_rules! open_enum {
             }
         }
 
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self::from_wire(&s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::from_wire(s)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())

@@ -8,6 +8,7 @@
 
 mod business;
 mod client;
+mod concurrency;
 mod enums;
 mod error;
 mod features;
@@ -27,8 +28,10 @@ pub use business::{
 };
 pub use client::{
     BUSINESS_PAGE_SIZE, BusinessListing, BusinessProgramsPage, CallObserver, CallRecord, Client,
-    ClientConfig, ListAllOptions, ListError, install_crypto_provider,
+    ClientConfig, FALLBACK_PAGE_SIZE, INITIAL_WINDOW, ListAllOptions, ListError,
+    install_crypto_provider,
 };
+pub use concurrency::{AdaptiveWindow, Outcome as WindowOutcome, Ticket as WindowTicket};
 pub use enums::{
     AdGoal, FeatureType, FeePeriod, JobStatus, LicenseStatus, Metric, PacingMethod, PauseStatus,
     ProgramStatus, ProgramType, ProjectCallToAction, ProjectCost, ProjectDuration, StatusFilter,

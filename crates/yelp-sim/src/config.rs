@@ -59,6 +59,16 @@ pub struct SimConfig {
     #[arg(long, env = "YELP_SIM_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
 
+    /// Partner requests of the account served at once (Yelp's parallel slots, §13); the others wait in
+    /// arrival order. 0: no limit.
+    #[arg(long, env = "YELP_SIM_CAPACITY", default_value_t = 0)]
+    pub capacity: usize,
+
+    /// Requests that may wait for a slot when `--capacity` is set; one more is answered 429 with
+    /// `Retry-After: 1`. Absent: the queue is unbounded.
+    #[arg(long, env = "YELP_SIM_QUEUE_MAX")]
+    pub queue_max: Option<usize>,
+
     /// Largest `limit` that `GET /programs/v1` accepts; larger values get 400.
     #[arg(long, env = "YELP_SIM_PAGE_SIZE_MAX", default_value_t = DEFAULT_PAGE_SIZE_MAX,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -164,6 +174,8 @@ impl Default for SimConfig {
             seed: DEFAULT_SEED,
             runtime_seed: None,
             latency_ms: 0,
+            capacity: 0,
+            queue_max: None,
             page_size_max: DEFAULT_PAGE_SIZE_MAX,
             job_seconds: DEFAULT_JOB_SECONDS,
             username: DEFAULT_USERNAME.to_owned(),
@@ -210,6 +222,8 @@ impl fmt::Debug for SimConfig {
             .field("seed", &self.seed)
             .field("runtime_seed", &self.runtime_seed)
             .field("latency_ms", &self.latency_ms)
+            .field("capacity", &self.capacity)
+            .field("queue_max", &self.queue_max)
             .field("page_size_max", &self.page_size_max)
             .field("job_seconds", &self.job_seconds)
             .field("username", &self.username)
@@ -289,6 +303,10 @@ mod tests {
             "1",
             "--latency-ms",
             "5",
+            "--capacity",
+            "10",
+            "--queue-max",
+            "50",
             "--page-size-max",
             "100",
             "--job-seconds",
@@ -340,6 +358,7 @@ mod tests {
         assert_eq!(parsed.success_status, 202);
         assert_eq!(parsed.today, NaiveDate::from_ymd_opt(2026, 3, 19));
         assert_eq!(parsed.page_size_max, 100);
+        assert_eq!((parsed.capacity, parsed.queue_max), (10, Some(50)));
         assert_eq!(
             (
                 parsed.reporting_api_key.as_str(),

@@ -9,7 +9,8 @@
 //! A `/_sim` control API, mirrored by methods of [`SimState`], lets tests and demos steer it.
 //!
 //! Every partner request goes through, in order: counting (per route template, plus the in-flight
-//! gauge), the latency sleep, the fault dice, the stall dice, the deep-offset fault, Basic auth (Bearer
+//! gauge), a wait in arrival order for one of the account's `--capacity` slots (held until the answer;
+//! beyond `--queue-max` waiting, 429 with `Retry-After: 1`; reporting routes excepted), the latency sleep, the fault dice, the stall dice, the deep-offset fault, Basic auth (Bearer
 //! for the reporting routes), the handler.
 //! A request stopped before its handler changes nothing.
 //!

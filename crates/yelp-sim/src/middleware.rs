@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::params::QueryParams;
-use crate::state::{Fault, Faults, SimState};
+use crate::state::{Fault, Faults, QueueFull, SimState};
 
 /// Route of the list-all endpoint, the one `fail_offsets_from` applies to.
 const LIST_ALL: &str = "/programs/v1";
@@ -26,7 +26,8 @@ const SUBMISSIONS: [&str; 4] = [
     "/program/{program_id}/features/v1",
 ];
 
-/// Stats, in-flight gauge, latency, fault dice, then Basic auth; in that order (see the crate docs).
+/// Stats, in-flight gauge, a slot of the account's capacity, latency, fault dice, then Basic auth; in that
+/// order (see the crate docs).
 pub(crate) async fn partner(
     State(state): State<SimState>,
     request: Request,
@@ -39,6 +40,26 @@ pub(crate) async fn partner(
     let method = request.method().clone();
     state.count_request(&format!("{method} {route}"));
     let _in_flight = state.enter();
+    // Reporting is another API (api.yelp.com) with limits of its own; the slots are the partner API's.
+    let reporting = route.starts_with(crate::reporting::ROUTE_PREFIX);
+    // The slot is held while the request is served, its latency included, as Yelp's are.
+    let _slot = if reporting {
+        None
+    } else {
+        match state.take_slot().await {
+            Ok(slot) => slot,
+            Err(QueueFull) => {
+                tracing::debug!(%method, route, "queue full");
+                return fault_response(
+                    Fault::RateLimited,
+                    &Faults {
+                        retry_after_seconds: 1,
+                        ..state.faults()
+                    },
+                );
+            }
+        }
+    };
 
     let faults = state.faults();
     if faults.latency_ms > 0 {
@@ -57,7 +78,6 @@ pub(crate) async fn partner(
         return fault_response(Fault::ServerError(500), &faults);
     }
     // Reporting takes the Fusion key (Bearer); every other partner route the partner pair (Basic).
-    let reporting = route.starts_with(crate::reporting::ROUTE_PREFIX);
     let allowed = if reporting {
         crate::reporting::bearer_authorized(&state, request.headers())
     } else {

@@ -4,13 +4,14 @@
 //! the same whether or not anyone polled. The mutex is never held across an `.await`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use fastrand::Rng;
 use serde::{Deserialize, Deserializer, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::SimConfig;
 use crate::error::SimError;
@@ -162,8 +163,16 @@ pub struct Stats {
     pub requests: BTreeMap<String, u64>,
     /// Partner requests in flight now.
     pub in_flight: usize,
-    /// Most partner requests in flight at once since start or the last reset.
+    /// Most partner requests in flight at once since start or the last reset, queued ones included.
     pub max_in_flight: usize,
+    /// Most partner requests waiting for a slot at once (always 0 without `--capacity`).
+    pub max_queue: usize,
+    /// Time requests spent waiting for a slot, summed over requests, in milliseconds.
+    pub total_queue_wait_ms: u64,
+    /// Longest wait of one request for a slot, in milliseconds.
+    pub max_queue_wait_ms: u64,
+    /// Requests answered 429 because the queue was full (`--queue-max`).
+    pub queue_full: u64,
 }
 
 /// One job as the control API lists it.
@@ -497,6 +506,27 @@ struct Inner {
     requests: Mutex<BTreeMap<String, u64>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The account's slots (`--capacity`); `None` when unlimited. tokio's semaphore is fair: waiters are
+    /// served in arrival order, as Yelp's queue is.
+    slots: Option<Arc<Semaphore>>,
+    queued: AtomicUsize,
+    max_queue: AtomicUsize,
+    queue_wait_total_us: AtomicU64,
+    queue_wait_max_us: AtomicU64,
+    queue_full: AtomicU64,
+}
+
+/// A request refused because too many wait for a slot already.
+#[derive(Debug)]
+pub(crate) struct QueueFull;
+
+/// Leaves the queue gauge when dropped (also when the client goes away while waiting).
+struct Queued<'a>(&'a Inner);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.queued.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Shared handle on the simulator's state; cheap to clone.
@@ -534,7 +564,6 @@ impl SimState {
         let password = Mutex::new(config.password.clone());
         Self {
             inner: Arc::new(Inner {
-                config,
                 world: Mutex::new(world),
                 faults: Mutex::new(faults),
                 fault_rng: Mutex::new(fault_rng),
@@ -542,6 +571,13 @@ impl SimState {
                 requests: Mutex::new(BTreeMap::new()),
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: AtomicUsize::new(0),
+                slots: (config.capacity > 0).then(|| Arc::new(Semaphore::new(config.capacity))),
+                queued: AtomicUsize::new(0),
+                max_queue: AtomicUsize::new(0),
+                queue_wait_total_us: AtomicU64::new(0),
+                queue_wait_max_us: AtomicU64::new(0),
+                queue_full: AtomicU64::new(0),
+                config,
             }),
         }
     }
@@ -910,6 +946,10 @@ impl SimState {
             requests: lock(&self.inner.requests).clone(),
             in_flight: self.inner.in_flight.load(Ordering::SeqCst),
             max_in_flight: self.inner.max_in_flight.load(Ordering::SeqCst),
+            max_queue: self.inner.max_queue.load(Ordering::SeqCst),
+            total_queue_wait_ms: self.inner.queue_wait_total_us.load(Ordering::SeqCst) / 1000,
+            max_queue_wait_ms: self.inner.queue_wait_max_us.load(Ordering::SeqCst) / 1000,
+            queue_full: self.inner.queue_full.load(Ordering::SeqCst),
         }
     }
 
@@ -918,6 +958,41 @@ impl SimState {
         lock(&self.inner.requests).clear();
         let now = self.inner.in_flight.load(Ordering::SeqCst);
         self.inner.max_in_flight.store(now, Ordering::SeqCst);
+        let queued = self.inner.queued.load(Ordering::SeqCst);
+        self.inner.max_queue.store(queued, Ordering::SeqCst);
+        self.inner.queue_wait_total_us.store(0, Ordering::SeqCst);
+        self.inner.queue_wait_max_us.store(0, Ordering::SeqCst);
+        self.inner.queue_full.store(0, Ordering::SeqCst);
+    }
+
+    /// Waits, in arrival order, for one of the account's slots (`--capacity`), held until the permit
+    /// drops; at once when the capacity is unlimited. Refused when `--queue-max` requests wait already.
+    pub(crate) async fn take_slot(&self) -> Result<Option<OwnedSemaphorePermit>, QueueFull> {
+        let inner = &*self.inner;
+        let Some(slots) = &inner.slots else {
+            return Ok(None);
+        };
+        if let Ok(permit) = Arc::clone(slots).try_acquire_owned() {
+            return Ok(Some(permit));
+        }
+        let waiting = inner.queued.fetch_add(1, Ordering::SeqCst) + 1;
+        let queued = Queued(inner);
+        if inner.config.queue_max.is_some_and(|max| waiting > max) {
+            drop(queued);
+            inner.queue_full.fetch_add(1, Ordering::SeqCst);
+            return Err(QueueFull);
+        }
+        inner.max_queue.fetch_max(waiting, Ordering::SeqCst);
+        let started = Instant::now();
+        // The semaphore is never closed.
+        let permit = Arc::clone(slots).acquire_owned().await.ok();
+        drop(queued);
+        let waited = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        inner
+            .queue_wait_total_us
+            .fetch_add(waited, Ordering::SeqCst);
+        inner.queue_wait_max_us.fetch_max(waited, Ordering::SeqCst);
+        Ok(permit)
     }
 
     /// Counts one request under `key` (`"GET /programs/v1"`, `"OTHER"`).

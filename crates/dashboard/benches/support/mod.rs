@@ -7,11 +7,15 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use base64::Engine as _;
+use dashboard::app::Application;
 use dashboard::auth::hash_password;
+use dashboard::config::Config;
+use dashboard::jobs::{JobOptions, WatcherHandle};
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store, new_id};
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
+use dashboard::sync::SyncOptions;
+use dashboard::web::AppState;
 use serde_json::{Value, json};
 use yelp_partner_api::{Client, SecretString};
 use yelp_sim::{SimConfig, SimHandle};
@@ -44,6 +48,8 @@ pub struct BenchServer {
     pub state: AppState,
     /// The benchmark workspace.
     pub workspace_id: String,
+    /// The server's job watcher.
+    pub watcher: Option<WatcherHandle>,
     _dir: TempDir,
 }
 
@@ -61,13 +67,15 @@ impl BenchServer {
 }
 
 /// Starts the simulator (`sim`, with the partner credentials set here), a workspace wired to it with an
-/// operator `bench`, and a server whose state `make_state` builds; signs the operator in.
+/// operator `bench`, and a server built by `Application::build` with `engine_options` and `job_options`
+/// (no rate limit, no schedule); signs the operator in.
 pub async fn start(
     name: &str,
     sim: SimConfig,
     engine_options: SyncOptions,
-    make_state: impl FnOnce(Store, SyncEngine, SecretBox) -> AppState,
+    job_options: JobOptions,
 ) -> BenchServer {
+    const KEY: [u8; 32] = [9; 32];
     let dir = TempDir(std::env::temp_dir().join(format!("yelp-ads-{name}-bench-{}", new_id())));
     std::fs::create_dir_all(&dir.0).expect("temp dir");
     let store = Store::connect(&format!("sqlite://{}", dir.0.join("bench.db").display()))
@@ -82,7 +90,7 @@ pub async fn start(
     })
     .await
     .expect("simulator");
-    let secrets = SecretBox::from_key_bytes([9; 32]);
+    let secrets = SecretBox::from_key_bytes(KEY);
     let ws = store
         .create_workspace(
             "Bench",
@@ -97,11 +105,20 @@ pub async fn start(
         .create_user(&ws.id, "bench", &hash, Role::Operator)
         .await
         .expect("user");
-    let engine = SyncEngine::new(store.clone(), engine_options);
-    let state = make_state(store, engine, secrets);
-    let app = Application::bind("127.0.0.1:0".parse().expect("addr"), state.clone())
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        yelp_rps: 0.0,
+        sync_interval: Duration::ZERO,
+        ..Config::default()
+    };
+    config.database.secret_key = Some(base64::engine::general_purpose::STANDARD.encode(KEY).into());
+    config.tuning.sync = Some(engine_options);
+    config.tuning.jobs = Some(job_options);
+    let mut app = Application::build_with_store(config, store)
         .await
-        .expect("bind");
+        .expect("build");
+    let state = app.state().clone();
+    let watcher = app.take_watcher();
     let url = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
     yelp_partner_api::install_crypto_provider();
@@ -133,6 +150,7 @@ pub async fn start(
         sim,
         state,
         workspace_id: ws.id,
+        watcher,
         _dir: dir,
     }
 }

@@ -87,7 +87,7 @@ impl WebhookSecret {
     fn mac(&self) -> Result<HmacSha256> {
         // HMAC takes keys of every length, so this does not fail; the error is kept rather than a panic.
         <HmacSha256 as Mac>::new_from_slice(self.0.expose_secret().as_bytes())
-            .map_err(|e| Error::Invalid(format!("the webhook secret cannot key HMAC-SHA256: {e}")))
+            .map_err(|e| Error::Internal(format!("the webhook secret cannot key HMAC-SHA256: {e}")))
     }
 }
 
@@ -162,7 +162,7 @@ pub fn sign(
         alert: alert.clone(),
     };
     let body = serde_json::to_vec(&delivery)
-        .map_err(|e| Error::Invalid(format!("an alert could not be written as JSON: {e}")))?;
+        .map_err(|e| Error::Internal(format!("an alert could not be written as JSON: {e}")))?;
     let signature = signature(secret, &body)?;
     Ok(SignedDelivery { body, signature })
 }

@@ -16,9 +16,9 @@ use yelp_partner_api::{Client, CreateProgram, EditProgram, JobId, PauseStatus, P
 
 use crate::error::{Error, Result};
 use crate::store::{
-    COMPLETED, FAILED, JobRecord, KnownBusinesses, PENDING, Store, StoredProgram, UNKNOWN_OUTCOME,
-    User, new_id, now_ms,
+    JobRecord, KnownBusinesses, Store, StoredProgram, UNKNOWN_OUTCOME, User, new_id, now_ms,
 };
+pub use crate::store::{JobStatus, JobType};
 
 /// How long an identical create needs the user's confirmation (ms): 10 minutes.
 pub const DUPLICATE_WINDOW_MS: i64 = 10 * 60 * 1000;
@@ -116,47 +116,6 @@ impl JobOptions {
     }
 }
 
-/// The kinds of job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobType {
-    /// A new program.
-    Create,
-    /// A change to a program.
-    Edit,
-    /// A new program like an existing one.
-    Duplicate,
-    /// Ending a program.
-    Terminate,
-    /// Pausing a CPC program.
-    Pause,
-    /// Resuming a paused CPC program.
-    Resume,
-}
-
-impl JobType {
-    /// Every kind.
-    pub const ALL: [JobType; 6] = [
-        Self::Create,
-        Self::Edit,
-        Self::Duplicate,
-        Self::Terminate,
-        Self::Pause,
-        Self::Resume,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Edit => "edit",
-            Self::Duplicate => "duplicate",
-            Self::Terminate => "terminate",
-            Self::Pause => "pause",
-            Self::Resume => "resume",
-        }
-    }
-}
-
 /// Where an unfinished job stands against the typical duration of its kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobProgress {
@@ -226,11 +185,6 @@ impl JobService {
                 creating: tokio::sync::Mutex::new(()),
             }),
         }
-    }
-
-    /// The store jobs are kept in.
-    pub fn store(&self) -> &Store {
-        &self.inner.store
     }
 
     /// Ids of jobs as their rows change (in this process).
@@ -449,7 +403,7 @@ impl JobService {
                 .job_by_submission_token(&user.workspace_id, token.as_str())
                 .await?
                 .ok_or_else(|| Error::NotFound("the submission's job".into()))?;
-            let being_sent = job.status == PENDING && job.next_poll_at.is_none();
+            let being_sent = job.status == JobStatus::Pending && job.next_poll_at.is_none();
             if !being_sent || tokio::time::Instant::now() >= deadline {
                 return Ok(job.id);
             }
@@ -503,7 +457,7 @@ impl JobService {
                     // Yelp made the change; the next sync brings the mirror up to date.
                     tracing::warn!(error = %e, program_id = %id, "could not refresh the program after {}", job_type.as_str());
                 }
-                job.status = COMPLETED.into();
+                job.status = JobStatus::Completed;
                 job.yelp_status = Some("COMPLETED".into());
             }
             Err(e) if outcome_unknown(&e) => {
@@ -538,7 +492,7 @@ impl JobService {
                 };
                 job.yelp_status = Some(UNKNOWN_OUTCOME.into());
                 if now_is == Some(wanted) {
-                    job.status = COMPLETED.into();
+                    job.status = JobStatus::Completed;
                 } else {
                     let (code, message) = match now_is {
                         Some(_) => ("NOT_APPLIED", format!(
@@ -547,14 +501,14 @@ impl JobService {
                         )),
                         None => ("OUTCOME_UNKNOWN", "Yelp did not answer and the program could not be read back, so the outcome is unknown; check the program before trying again".to_owned()),
                     };
-                    job.status = FAILED.into();
+                    job.status = JobStatus::Failed;
                     job.errors = Some(
                         json!([{"field": null, "code": code, "message": message}]).to_string(),
                     );
                 }
             }
             Err(e) => {
-                job.status = FAILED.into();
+                job.status = JobStatus::Failed;
                 job.errors = Some(submission_errors(&e).to_string());
             }
         }
@@ -577,12 +531,12 @@ impl JobService {
             workspace_id: user.workspace_id.clone(),
             user_id: Some(user.id.clone()),
             username: Some(user.username.clone()),
-            job_type: job_type.as_str().to_owned(),
+            job_type,
             program_id,
             business_id,
             request: request.to_string(),
             yelp_job_id: None,
-            status: PENDING.into(),
+            status: JobStatus::Pending,
             yelp_status: None,
             receipt: None,
             errors: None,
@@ -615,7 +569,7 @@ impl JobService {
             }
             Err(e) if outcome_unknown(&e) => {
                 // Yelp may have taken it: look at the program instead of sending it again.
-                tracing::warn!(error = %e, job_type = job.job_type, "submission unanswered; reconciling");
+                tracing::warn!(error = %e, job_type = job.job_type.as_str(), "submission unanswered; reconciling");
                 let next = now + ms(self.inner.options.reconcile_interval);
                 self.inner
                     .store
@@ -624,11 +578,20 @@ impl JobService {
                 job.id
             }
             Err(e) => {
-                tracing::warn!(error = %e, job_type = job.job_type, "submission to Yelp failed");
+                tracing::warn!(error = %e, job_type = job.job_type.as_str(), "submission to Yelp failed");
                 let errors = submission_errors(&e).to_string();
                 self.inner
                     .store
-                    .finish_job(&job.id, None, FAILED, None, None, Some(&errors), None, now)
+                    .finish_job(
+                        &job.id,
+                        None,
+                        JobStatus::Failed,
+                        None,
+                        None,
+                        Some(&errors),
+                        None,
+                        now,
+                    )
                     .await?;
                 job.id
             }
@@ -648,7 +611,7 @@ impl JobService {
         let mut durations = self
             .inner
             .store
-            .recent_job_durations(&job.workspace_id, &job.job_type)
+            .recent_job_durations(&job.workspace_id, job.job_type, &job.id)
             .await?;
         durations.sort_unstable();
         let typical = durations

@@ -5,7 +5,8 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 use yelp_partner_api::{
-    BusinessId, Cents, CreateProgram, EditProgram, FeePeriod, PacingMethod, Program, ProgramType,
+    BusinessId, Cents, CreateProgram, EditProgram, FeePeriod, PacingMethod, PauseStatus, Program,
+    ProgramStatus, ProgramType,
 };
 
 use crate::error::{Error, Result};
@@ -542,7 +543,7 @@ fn has_ended(program: &StoredProgram, today: NaiveDate) -> bool {
     let end = date_of(program.end_date.as_deref());
     let start = date_of(program.start_date.as_deref());
     end.is_some_and(|e| e < today)
-        || (program.program_status == "INACTIVE"
+        || (program.program_status == ProgramStatus::Inactive
             && start.is_some_and(|s| s <= today)
             && end.is_some_and(|e| e <= today))
 }
@@ -570,11 +571,11 @@ pub fn pause(program: &StoredProgram, today: NaiveDate) -> Result<()> {
             program.program_type
         ));
     }
-    if program.pause_status == "PAUSED" {
+    if program.pause_status == PauseStatus::Paused {
         return refuse("The program is already paused");
     }
     let started = date_of(program.start_date.as_deref()).is_none_or(|s| s <= today);
-    if program.program_status != "ACTIVE" || !started || has_ended(program, today) {
+    if program.program_status != ProgramStatus::Active || !started || has_ended(program, today) {
         return refuse("Only a running program can be paused; this one is not running");
     }
     Ok(())
@@ -588,7 +589,7 @@ pub fn resume(program: &StoredProgram) -> Result<()> {
             program.program_type
         ));
     }
-    if program.pause_status != "PAUSED" {
+    if program.pause_status != PauseStatus::Paused {
         return refuse("Only a paused program can be resumed; this one is not paused");
     }
     Ok(())
@@ -624,13 +625,19 @@ mod tests {
         StoredProgram {
             program_id: "p1".into(),
             business_id: Some("b1".into()),
+            partner_business_id: None,
             program_type: "CPC".into(),
-            program_status: "ACTIVE".into(),
-            pause_status: "NOT_PAUSED".into(),
+            program_status: ProgramStatus::Active,
+            pause_status: PauseStatus::NotPaused,
             start_date: Some("2030-01-01".into()),
             end_date: None,
             budget_cents: Some(30000),
             max_bid_cents: None,
+            is_autobid: None,
+            currency: None,
+            fee_period: None,
+            billed_impressions: None,
+            billed_clicks: None,
             ad_cost_cents: Some(0),
             raw: "{}".into(),
             first_seen_at: 0,

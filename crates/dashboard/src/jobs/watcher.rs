@@ -14,7 +14,7 @@ use yelp_partner_api::{
 
 use super::{Inner, ms, refresh_program};
 use crate::error::Result;
-use crate::store::{COMPLETED, FAILED, IN_PROGRESS, JobRecord, PENDING, UNKNOWN_OUTCOME, now_ms};
+use crate::store::{JobRecord, JobStatus as Status, JobType, UNKNOWN_OUTCOME, now_ms};
 
 pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     tracing::info!(instance_id = inner.instance_id, "job watcher started");
@@ -47,7 +47,11 @@ pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
         {
             Ok(jobs) => {
                 let checks = jobs.into_iter().map(|job| {
-                    let span = tracing::info_span!("job", job_id = job.id, job_type = job.job_type);
+                    let span = tracing::info_span!(
+                        "job",
+                        job_id = job.id,
+                        job_type = job.job_type.as_str()
+                    );
                     check(&inner, job).instrument(span)
                 });
                 futures::future::join_all(checks).await;
@@ -71,7 +75,7 @@ async fn check(inner: &Inner, job: JobRecord) {
         // The database failed: look again later (the lease expires if even this fails).
         tracing::warn!(error = %e, "job check failed");
         let next = now_ms() + inner.options.interval_ms(job.poll_count);
-        let _ = progress(inner, &job, &job.status, None, None, next, now_ms()).await;
+        let _ = progress(inner, &job, job.status, None, None, next, now_ms()).await;
     }
     let _ = inner.changes.send(job.id.clone());
 }
@@ -88,7 +92,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
         Ok(client) => client,
         Err(e) => {
             tracing::warn!(error = %e, "no Yelp client for the job's workspace");
-            return progress(inner, job, &job.status, None, None, later(job), now_ms()).await;
+            return progress(inner, job, job.status, None, None, later(job), now_ms()).await;
         }
     };
     let receipt = match client.job_status(&JobId::from_yelp(yelp_job_id)).await {
@@ -105,7 +109,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
         Err(e) => {
             // Reading a status is safe to repeat: try again at the next interval.
             tracing::warn!(error = %e, "job status check failed");
-            return progress(inner, job, &job.status, None, None, later(job), now_ms()).await;
+            return progress(inner, job, job.status, None, None, later(job), now_ms()).await;
         }
     };
     let yelp_status = receipt.status.as_str().to_owned();
@@ -113,9 +117,9 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
     match receipt.outcome() {
         JobOutcome::InProgress => {
             let status = match receipt.status {
-                JobStatus::Processing | JobStatus::InProgress => IN_PROGRESS,
-                _ if job.status == IN_PROGRESS => IN_PROGRESS,
-                _ => PENDING,
+                JobStatus::Processing | JobStatus::InProgress => Status::InProgress,
+                _ if job.status == Status::InProgress => Status::InProgress,
+                _ => Status::Pending,
             };
             progress(
                 inner,
@@ -133,7 +137,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
                 finish(
                     inner,
                     job,
-                    COMPLETED,
+                    Status::Completed,
                     Some(&yelp_status),
                     Some(&raw),
                     None,
@@ -148,7 +152,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
                 progress(
                     inner,
                     job,
-                    IN_PROGRESS,
+                    Status::InProgress,
                     Some(&yelp_status),
                     Some(&raw),
                     later(job),
@@ -182,7 +186,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
             finish(
                 inner,
                 job,
-                FAILED,
+                Status::Failed,
                 Some(&yelp_status),
                 Some(&raw),
                 Some(&errors),
@@ -199,7 +203,7 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
 async fn progress(
     inner: &Inner,
     job: &JobRecord,
-    status: &str,
+    status: Status,
     yelp_status: Option<&str>,
     receipt: Option<&str>,
     next_poll_at: i64,
@@ -229,7 +233,7 @@ async fn fail(inner: &Inner, job: &JobRecord, code: &str, message: &str) -> Resu
     finish(
         inner,
         job,
-        FAILED,
+        Status::Failed,
         None,
         None,
         Some(&errors),
@@ -245,7 +249,7 @@ async fn fail(inner: &Inner, job: &JobRecord, code: &str, message: &str) -> Resu
 async fn finish(
     inner: &Inner,
     job: &JobRecord,
-    status: &str,
+    status: Status,
     yelp_status: Option<&str>,
     receipt: Option<&str>,
     errors: Option<&str>,
@@ -266,7 +270,7 @@ async fn finish(
         )
         .await?;
     if ended {
-        tracing::info!(status, "job ended");
+        tracing::info!(status = status.as_str(), "job ended");
     } else {
         tracing::info!("another watcher took this job over; its end is theirs to record");
     }
@@ -285,12 +289,13 @@ async fn reconcile(
     job: &JobRecord,
     receipt: &JobReceipt,
 ) -> Result<Option<ProgramId>> {
-    let program_id = match job.job_type.as_str() {
-        "create" | "duplicate" => match receipt.new_program_id() {
+    let program_id = if job.job_type.creates_program() {
+        match receipt.new_program_id() {
             Some(id) => Some(id),
             None => find_created(inner, client, job).await?,
-        },
-        _ => job.program_id.clone().map(ProgramId::from_yelp),
+        }
+    } else {
+        job.program_id.clone().map(ProgramId::from_yelp)
     };
     match &program_id {
         Some(id) => refresh_program(&inner.store, client, &job.workspace_id, id).await?,
@@ -347,13 +352,13 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
         Ok(client) => client,
         Err(e) => {
             tracing::warn!(error = %e, "no Yelp client for the job's workspace");
-            return progress(inner, job, IN_PROGRESS, None, None, later, now).await;
+            return progress(inner, job, Status::InProgress, None, None, later, now).await;
         }
     };
-    let seen = match job.job_type.as_str() {
-        "create" | "duplicate" => created_since(inner, &client, job).await,
-        "edit" | "terminate" => changed(inner, &client, job).await,
-        other => Ok(Seen::Undecidable(
+    let seen = match job.job_type {
+        JobType::Create | JobType::Duplicate => created_since(inner, &client, job).await,
+        JobType::Edit | JobType::Terminate => changed(inner, &client, job).await,
+        other @ (JobType::Pause | JobType::Resume) => Ok(Seen::Undecidable(
             "OUTCOME_UNKNOWN",
             format!(
                 "Yelp did not answer this {other}, so its outcome is unknown; check the program"
@@ -367,7 +372,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
             finish(
                 inner,
                 job,
-                COMPLETED,
+                Status::Completed,
                 None,
                 None,
                 None,
@@ -378,7 +383,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
         }
         Ok(Seen::Undecidable(code, message)) => fail(inner, job, code, &message).await,
         Ok(Seen::NotYet) if window_over => {
-            let message = if matches!(job.job_type.as_str(), "create" | "duplicate") {
+            let message = if job.job_type.creates_program() {
                 format!(
                     "Yelp did not answer, and no new program appeared within {window}: it was not \
                      created. You can submit it again"
@@ -391,7 +396,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
             };
             fail(inner, job, "NOT_APPLIED", &message).await
         }
-        Ok(Seen::NotYet) => progress(inner, job, IN_PROGRESS, None, None, later, now).await,
+        Ok(Seen::NotYet) => progress(inner, job, Status::InProgress, None, None, later, now).await,
         Err(e) if now >= job.created_at + 2 * ms(inner.options.reconcile_window) => {
             tracing::warn!(error = %e, "cannot reconcile an unanswered submission; giving up");
             fail(
@@ -405,7 +410,7 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot reconcile an unanswered submission yet");
-            progress(inner, job, IN_PROGRESS, None, None, later, now).await
+            progress(inner, job, Status::InProgress, None, None, later, now).await
         }
     }
 }
@@ -484,7 +489,7 @@ async fn changed(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen
         .await?;
     let request: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
     let today = chrono::Utc::now().date_naive();
-    let shown = if job.job_type == "terminate" {
+    let shown = if job.job_type == JobType::Terminate {
         Some(entry.program.end_date.is_some_and(|end| end <= today))
     } else {
         edit_shown(&request, &entry.program)

@@ -6,16 +6,167 @@ use sqlx::FromRow;
 use super::{Store, is_unique_violation, markers};
 use crate::error::Result;
 
-/// A job's status as clients read it.
-pub const PENDING: &str = "PENDING";
-/// Yelp is working on it.
-pub const IN_PROGRESS: &str = "IN_PROGRESS";
-/// Done; the mirror shows the change.
-pub const COMPLETED: &str = "COMPLETED";
-/// Refused, partly refused, expired, or not submitted.
-pub const FAILED: &str = "FAILED";
 /// Yelp's status of a job whose submission went unanswered, while it is reconciled.
 pub const UNKNOWN_OUTCOME: &str = "UNKNOWN";
+
+/// A stored value that is none of the values its column takes: the row was written by something else.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {column} '{value}' in the database")]
+pub struct UnknownValue {
+    /// The column.
+    pub column: &'static str,
+    /// What it held.
+    pub value: String,
+}
+
+/// A job's status as clients read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// Recorded; not yet taken up by Yelp.
+    Pending,
+    /// Yelp is working on it.
+    InProgress,
+    /// Done; the mirror shows the change.
+    Completed,
+    /// Refused, partly refused, expired, or not submitted.
+    Failed,
+}
+
+/// The SQL condition of an unfinished job: the statuses of which [`JobStatus::is_unfinished`] holds.
+const UNFINISHED: &str = "status IN ('PENDING', 'IN_PROGRESS')";
+
+impl JobStatus {
+    /// Every status, in the order a job goes through them.
+    pub const ALL: [JobStatus; 4] = [
+        Self::Pending,
+        Self::InProgress,
+        Self::Completed,
+        Self::Failed,
+    ];
+
+    /// The stored name, which clients read.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    /// Whether the watcher still has work on it (PENDING or IN_PROGRESS).
+    pub fn is_unfinished(self) -> bool {
+        match self {
+            Self::Pending | Self::InProgress => true,
+            Self::Completed | Self::Failed => false,
+        }
+    }
+
+    /// The status of this stored name, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl TryFrom<String> for JobStatus {
+    type Error = UnknownValue;
+
+    fn try_from(value: String) -> Result<Self, UnknownValue> {
+        Self::parse(&value).ok_or(UnknownValue {
+            column: "job status",
+            value,
+        })
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for JobStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// What a job does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobType {
+    /// A new program.
+    Create,
+    /// A change to a program.
+    Edit,
+    /// A new program like an existing one.
+    Duplicate,
+    /// Ending a program.
+    Terminate,
+    /// Pausing a CPC program.
+    Pause,
+    /// Resuming a paused CPC program.
+    Resume,
+}
+
+impl JobType {
+    /// Every kind.
+    pub const ALL: [JobType; 6] = [
+        Self::Create,
+        Self::Edit,
+        Self::Duplicate,
+        Self::Terminate,
+        Self::Pause,
+        Self::Resume,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Edit => "edit",
+            Self::Duplicate => "duplicate",
+            Self::Terminate => "terminate",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+        }
+    }
+
+    /// The kind of this stored name, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether the job makes a new program (create or duplicate).
+    pub fn creates_program(self) -> bool {
+        match self {
+            Self::Create | Self::Duplicate => true,
+            Self::Edit | Self::Terminate | Self::Pause | Self::Resume => false,
+        }
+    }
+}
+
+impl TryFrom<String> for JobType {
+    type Error = UnknownValue;
+
+    fn try_from(value: String) -> Result<Self, UnknownValue> {
+        Self::parse(&value).ok_or(UnknownValue {
+            column: "job type",
+            value,
+        })
+    }
+}
+
+impl std::fmt::Display for JobType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for JobType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// The number of jobs of one type in one status.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +190,9 @@ pub struct JobRecord {
     pub user_id: Option<String>,
     /// Their username at the time.
     pub username: Option<String>,
-    /// create, edit, duplicate, terminate, pause or resume.
-    pub job_type: String,
+    /// What it does.
+    #[sqlx(try_from = "String")]
+    pub job_type: JobType,
     /// The program changed (or created, once known).
     pub program_id: Option<String>,
     /// The business concerned.
@@ -49,8 +201,9 @@ pub struct JobRecord {
     pub request: String,
     /// Yelp's job id, for jobs Yelp tracks.
     pub yelp_job_id: Option<String>,
-    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
-    pub status: String,
+    /// Where it stands.
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
     /// Yelp's last raw status.
     pub yelp_status: Option<String>,
     /// Yelp's last receipt, as JSON.
@@ -76,7 +229,7 @@ pub struct JobRecord {
 impl JobRecord {
     /// Whether the job has ended (COMPLETED or FAILED).
     pub fn is_finished(&self) -> bool {
-        self.status == COMPLETED || self.status == FAILED
+        !self.status.is_unfinished()
     }
 }
 
@@ -90,11 +243,11 @@ pub struct JobFilter {
     /// Jobs created at or after this (unix ms).
     pub since: i64,
     /// Only this status.
-    pub status: Option<String>,
+    pub status: Option<JobStatus>,
     /// Only jobs whose last status from Yelp is this.
     pub yelp_status: Option<String>,
     /// Only this type.
-    pub job_type: Option<String>,
+    pub job_type: Option<JobType>,
     /// Only jobs on this program.
     pub program_id: Option<String>,
     /// At most this many, newest first.
@@ -114,12 +267,12 @@ impl Store {
         .bind(&job.workspace_id)
         .bind(&job.user_id)
         .bind(&job.username)
-        .bind(&job.job_type)
+        .bind(job.job_type.as_str())
         .bind(&job.program_id)
         .bind(&job.business_id)
         .bind(&job.request)
         .bind(&job.yelp_job_id)
-        .bind(&job.status)
+        .bind(job.status.as_str())
         .bind(&job.yelp_status)
         .bind(&job.receipt)
         .bind(&job.errors)
@@ -192,10 +345,10 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<JobRecord>> {
-        let candidates: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM jobs WHERE status IN ('PENDING', 'IN_PROGRESS') AND next_poll_at <= $1 \
-             AND (lease_owner IS NULL OR lease_expires_at < $1) ORDER BY next_poll_at LIMIT $2",
-        )
+        let candidates: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM jobs WHERE {UNFINISHED} AND next_poll_at <= $1 \
+                 AND (lease_owner IS NULL OR lease_expires_at < $1) ORDER BY next_poll_at LIMIT $2"
+        ))
         .bind(now)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -203,10 +356,10 @@ impl Store {
         let mut claimed = Vec::with_capacity(candidates.len());
         for id in candidates {
             // The condition is checked again by the UPDATE itself: of two watchers racing, one wins.
-            let done = sqlx::query(
+            let done = sqlx::query(&format!(
                 "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 \
-                 AND status IN ('PENDING', 'IN_PROGRESS') AND (lease_owner IS NULL OR lease_expires_at < $4)",
-            )
+                 AND {UNFINISHED} AND (lease_owner IS NULL OR lease_expires_at < $4)"
+            ))
             .bind(owner)
             .bind(lease_until)
             .bind(&id)
@@ -235,19 +388,19 @@ impl Store {
         &self,
         job_id: &str,
         owner: &str,
-        status: &str,
+        status: JobStatus,
         yelp_status: Option<&str>,
         receipt: Option<&str>,
         next_poll_at: i64,
         now: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "UPDATE jobs SET status = $1, yelp_status = COALESCE($2, yelp_status), \
              receipt = COALESCE($3, receipt), next_poll_at = $4, updated_at = $5, \
              poll_count = poll_count + 1, lease_owner = NULL, lease_expires_at = NULL WHERE id = $6 \
-             AND lease_owner = $7 AND status IN ('PENDING', 'IN_PROGRESS')",
-        )
-        .bind(status)
+             AND lease_owner = $7 AND {UNFINISHED}"
+        ))
+        .bind(status.as_str())
         .bind(yelp_status)
         .bind(receipt)
         .bind(next_poll_at)
@@ -267,7 +420,7 @@ impl Store {
         &self,
         job_id: &str,
         owner: Option<&str>,
-        status: &str,
+        status: JobStatus,
         yelp_status: Option<&str>,
         receipt: Option<&str>,
         errors: Option<&str>,
@@ -285,10 +438,10 @@ impl Store {
              receipt = COALESCE($3, receipt), errors = $4, program_id = COALESCE($5, program_id), \
              completed_at = $6, updated_at = $6, next_poll_at = NULL, poll_count = poll_count + 1, \
              lease_owner = NULL, lease_expires_at = NULL WHERE id = $7 \
-             AND status IN ('PENDING', 'IN_PROGRESS') AND {held}"
+             AND {UNFINISHED} AND {held}"
         );
         let mut query = sqlx::query(&sql)
-            .bind(status)
+            .bind(status.as_str())
             .bind(yelp_status)
             .bind(receipt)
             .bind(errors)
@@ -394,7 +547,7 @@ impl Store {
     ) -> Result<Vec<JobRecord>> {
         Ok(sqlx::query_as(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 \
-             AND (status IN ('PENDING', 'IN_PROGRESS') OR completed_at >= $2) \
+             AND ({UNFINISHED} OR completed_at >= $2) \
              ORDER BY created_at DESC LIMIT 500"
         ))
         .bind(workspace_id)
@@ -412,12 +565,13 @@ impl Store {
         let mut sql =
             format!("SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 AND created_at >= $2");
         let mut next = 3;
-        for (column, value) in [
-            ("status", &filter.status),
-            ("yelp_status", &filter.yelp_status),
-            ("job_type", &filter.job_type),
-            ("program_id", &filter.program_id),
-        ] {
+        let values = [
+            ("status", filter.status.map(JobStatus::as_str)),
+            ("yelp_status", filter.yelp_status.as_deref()),
+            ("job_type", filter.job_type.map(JobType::as_str)),
+            ("program_id", filter.program_id.as_deref()),
+        ];
+        for (column, value) in values {
             if value.is_some() {
                 sql.push_str(&format!(" AND {column} = ${next}"));
                 next += 1;
@@ -425,15 +579,7 @@ impl Store {
         }
         sql.push_str(&format!(" ORDER BY created_at DESC LIMIT ${next}"));
         let mut query = sqlx::query_as(&sql).bind(workspace_id).bind(filter.since);
-        for value in [
-            &filter.status,
-            &filter.yelp_status,
-            &filter.job_type,
-            &filter.program_id,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for value in values.into_iter().filter_map(|(_, v)| v) {
             query = query.bind(value);
         }
         Ok(query
@@ -442,18 +588,23 @@ impl Store {
             .await?)
     }
 
-    /// How long the workspace's last 20 completed jobs of `job_type` took (ms), newest first.
+    /// How long the workspace's last 20 completed jobs of `job_type` other than `except` took (ms), newest
+    /// first. The job being measured is left out: it may complete between the read of its record and this
+    /// one, and would then measure itself as overdue (95 %, no time left) while its record says unfinished.
     pub async fn recent_job_durations(
         &self,
         workspace_id: &str,
-        job_type: &str,
+        job_type: JobType,
+        except: &str,
     ) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT completed_at - created_at FROM jobs WHERE workspace_id = $1 AND job_type = $2 \
-             AND status = 'COMPLETED' AND completed_at IS NOT NULL ORDER BY completed_at DESC LIMIT 20",
+             AND status = 'COMPLETED' AND completed_at IS NOT NULL AND id <> $3 \
+             ORDER BY completed_at DESC LIMIT 20",
         )
         .bind(workspace_id)
-        .bind(job_type)
+        .bind(job_type.as_str())
+        .bind(except)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -492,5 +643,33 @@ impl Store {
                 count: u64::try_from(count).unwrap_or(0),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_of_unfinished_names_exactly_the_unfinished_statuses() {
+        for status in JobStatus::ALL {
+            let named = UNFINISHED.contains(&format!("'{}'", status.as_str()));
+            assert_eq!(named, status.is_unfinished(), "{status}");
+        }
+    }
+
+    #[test]
+    fn stored_names_read_back_as_the_same_status_and_type() {
+        for status in JobStatus::ALL {
+            assert_eq!(
+                JobStatus::try_from(status.as_str().to_owned()).ok(),
+                Some(status)
+            );
+        }
+        for kind in JobType::ALL {
+            assert_eq!(JobType::try_from(kind.as_str().to_owned()).ok(), Some(kind));
+        }
+        assert!(JobStatus::try_from("DONE".to_owned()).is_err());
+        assert!(JobType::try_from("rename".to_owned()).is_err());
     }
 }

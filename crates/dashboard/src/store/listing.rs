@@ -320,7 +320,8 @@ impl Store {
         q: &ProgramQuery,
     ) -> Result<Arc<Vec<String>>> {
         // A list is recomputed only when the mirror changed: every write bumps the version in its own
-        // transaction, on whichever instance made it, so a cached answer is never stale.
+        // transaction, on whichever instance made it, so a cached answer is never stale (a sync's writes
+        // bump it at most once a second and at the run's end: up to a second old while a sync writes).
         let version = self.mirror_version(workspace_id).await?;
         let view = ProgramQuery {
             offset: 0,

@@ -21,16 +21,14 @@ use sqlx::{AnyPool, Executor};
 use crate::error::{Error, Result};
 
 pub use businesses::{BusinessProfile, OptionalFlag, search_form};
-pub use jobs::{
-    COMPLETED, FAILED, IN_PROGRESS, JobCount, JobFilter, JobRecord, PENDING, UNKNOWN_OUTCOME,
-};
+pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};
 pub use labels::{MAX_CUSTOM_NAME_CHARS, ProgramLabels};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::{LoginTurn, ThrottleState};
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram, could_be_mirrored};
 pub use schedule::SyncActivity;
 pub use sessions::SessionRecord;
-pub use sync_runs::{RunCounts, RunStats, SyncLease, SyncRun};
+pub use sync_runs::{RunCounts, RunStats, RunStatus, SyncLease, SyncRun};
 pub use users::{MAX_USERNAME_LEN, Role, User, validate_username};
 pub use workspaces::Workspace;
 
@@ -170,7 +168,7 @@ fn normalize_url(url: &str) -> Result<(Backend, String)> {
         return Ok((Backend::Sqlite, url));
     }
     // Never echo the URL: a PostgreSQL URL can hold a password.
-    Err(Error::Invalid(
+    Err(Error::Config(
         "the database URL must start with sqlite:// or postgres://".into(),
     ))
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{FromRow, Row};
-use yelp_partner_api::{Program, ProgramEntry};
+use yelp_partner_api::{PauseStatus, Program, ProgramEntry, ProgramStatus};
 
 use super::{Backend, Store, markers};
 use crate::error::{Error, Result};
@@ -33,12 +33,16 @@ pub struct StoredProgram {
     pub program_id: String,
     /// Yelp's business id.
     pub business_id: Option<String>,
+    /// The agency's own id of the business, when Yelp sent one.
+    pub partner_business_id: Option<String>,
     /// Program type code (CPC, EP, …).
     pub program_type: String,
     /// ACTIVE or INACTIVE.
-    pub program_status: String,
+    #[sqlx(try_from = "String")]
+    pub program_status: ProgramStatus,
     /// PAUSED or NOT_PAUSED.
-    pub pause_status: String,
+    #[sqlx(try_from = "String")]
+    pub pause_status: PauseStatus,
     /// `YYYY-MM-DD`.
     pub start_date: Option<String>,
     /// `YYYY-MM-DD`; `None` for no end.
@@ -47,6 +51,16 @@ pub struct StoredProgram {
     pub budget_cents: Option<i64>,
     /// Maximum bid, cents.
     pub max_bid_cents: Option<i64>,
+    /// Whether Yelp bids automatically: 1 or 0; `None` when Yelp did not say.
+    pub is_autobid: Option<i64>,
+    /// The budget's currency, as Yelp sent it.
+    pub currency: Option<String>,
+    /// The budget's period (`CALENDAR_MONTH`, …), as Yelp sent it.
+    pub fee_period: Option<String>,
+    /// Impressions billed this period.
+    pub billed_impressions: Option<i64>,
+    /// Clicks billed this period.
+    pub billed_clicks: Option<i64>,
     /// Spend this period, cents.
     pub ad_cost_cents: Option<i64>,
     /// The entry exactly as Yelp sent it.
@@ -59,9 +73,9 @@ pub struct StoredProgram {
     pub removed_at: Option<i64>,
 }
 
-pub(super) const STORED_COLUMNS: &str = "program_id, business_id, program_type, program_status, pause_status, \
-    start_date, end_date, budget_cents, max_bid_cents, ad_cost_cents, raw, first_seen_at, updated_at, \
-    removed_at";
+pub(super) const STORED_COLUMNS: &str = "program_id, business_id, partner_business_id, program_type, \
+    program_status, pause_status, start_date, end_date, budget_cents, max_bid_cents, is_autobid, currency, \
+    fee_period, billed_impressions, billed_clicks, ad_cost_cents, raw, first_seen_at, updated_at, removed_at";
 
 /// The row of one program, flattened from Yelp's object for filtering and sorting.
 struct ProgramColumns {
@@ -123,13 +137,29 @@ fn json_array<T: serde::Serialize>(items: &[T]) -> String {
 
 impl Store {
     /// Writes one page of a listing: new programs are inserted, changed or returning ones updated, and
-    /// unchanged ones not written at all. The page is one transaction.
+    /// unchanged ones not written at all. The page is one transaction, which bumps the mirror version.
     pub async fn write_program_page(
         &self,
         workspace_id: &str,
         entries: &[ProgramEntry],
         known: &mut KnownBusinesses,
         now: i64,
+    ) -> Result<PageWrite> {
+        self.write_listed_programs(workspace_id, entries, known, now, true)
+            .await
+    }
+
+    /// [`Store::write_program_page`] for any number of entries (several pages of a sync at once), in one
+    /// transaction that bumps the mirror version only when `bump_version` says so: a sync bumps it at most
+    /// once a second and at its end ([`Store::bump_mirror_version`]), so that readers do not recompute
+    /// every cached list after every page.
+    pub async fn write_listed_programs(
+        &self,
+        workspace_id: &str,
+        entries: &[ProgramEntry],
+        known: &mut KnownBusinesses,
+        now: i64,
+        bump_version: bool,
     ) -> Result<PageWrite> {
         // The last occurrence of an id in a page wins, as it would in a plain upsert.
         let mut rows: HashMap<String, ProgramColumns> = HashMap::with_capacity(entries.len());
@@ -191,7 +221,9 @@ impl Store {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         if !changed.is_empty() {
             upsert_programs(&mut tx, self.backend, workspace_id, &changed, now).await?;
-            bump_mirror_version(&mut tx, workspace_id).await?;
+            if bump_version {
+                bump_mirror_version(&mut tx, workspace_id).await?;
+            }
         }
         if !businesses.is_empty() {
             upsert_businesses(&mut tx, self.backend, workspace_id, &businesses, now).await?;
@@ -515,6 +547,16 @@ async fn upsert_programs(
     }
     query.execute(&mut **tx).await?;
     Ok(())
+}
+
+impl Store {
+    /// Bumps the workspace's mirror version, so that every cached list of it is recomputed.
+    pub async fn bump_mirror_version(&self, workspace_id: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        bump_mirror_version(&mut tx, workspace_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// Marks the workspace's mirror changed, in the transaction that changed it: list caches key on this.

@@ -114,6 +114,13 @@ impl Store {
         Ok(())
     }
 
+    /// The sessions stored, expired ones that are not yet pruned included.
+    pub async fn session_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Removes the sessions expired by `now`; answers how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")

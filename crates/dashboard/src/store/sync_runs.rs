@@ -2,8 +2,73 @@
 
 use sqlx::FromRow;
 
-use super::Store;
+use super::{Store, UnknownValue};
 use crate::error::Result;
+
+/// How a sync run stands or ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    /// Under way.
+    Running,
+    /// Ended; something changed.
+    Synced,
+    /// Ended; nothing changed.
+    UpToDate,
+    /// Failed; the mirror keeps what was written.
+    Error,
+    /// Its process stopped before it ended.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// Every status.
+    pub const ALL: [RunStatus; 5] = [
+        Self::Running,
+        Self::Synced,
+        Self::UpToDate,
+        Self::Error,
+        Self::Interrupted,
+    ];
+
+    /// The stored name, which clients read.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Synced => "synced",
+            Self::UpToDate => "up_to_date",
+            Self::Error => "error",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// Whether the run ended with the mirror complete (synced or up to date).
+    pub fn is_success(self) -> bool {
+        match self {
+            Self::Synced | Self::UpToDate => true,
+            Self::Running | Self::Error | Self::Interrupted => false,
+        }
+    }
+}
+
+impl TryFrom<String> for RunStatus {
+    type Error = UnknownValue;
+
+    fn try_from(value: String) -> Result<Self, UnknownValue> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == value)
+            .ok_or(UnknownValue {
+                column: "sync run status",
+                value,
+            })
+    }
+}
+
+impl serde::Serialize for RunStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// A recorded sync run.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -20,8 +85,9 @@ pub struct SyncRun {
     pub started_at: i64,
     /// When it ended (unix ms).
     pub finished_at: Option<i64>,
-    /// running, synced, up_to_date, error or interrupted.
-    pub status: String,
+    /// How it stands or ended.
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     /// Programs Yelp reported.
     pub total_api: Option<i64>,
     /// Programs added.
@@ -38,6 +104,10 @@ pub struct SyncRun {
     pub pages_failed: i64,
     /// Why it failed.
     pub error: Option<String>,
+    /// Pages in flight at once that the run's adaptive window settled on.
+    pub settled_window: Option<i64>,
+    /// Programs per page it listed with.
+    pub page_size: Option<i64>,
 }
 
 /// The counts a run ends with.
@@ -57,6 +127,10 @@ pub struct RunCounts {
     pub pages: u64,
     /// Pages that could not be fetched.
     pub pages_failed: u64,
+    /// Pages in flight at once that the adaptive window settled on, once listing began.
+    pub settled_window: Option<u64>,
+    /// Programs per page listed with, once listing began.
+    pub page_size: Option<u64>,
 }
 
 /// Who holds a workspace's sync lease.
@@ -71,7 +145,7 @@ pub struct SyncLease {
 }
 
 const RUN_COLUMNS: &str = "id, workspace_id, trigger_kind, requested_by, started_at, finished_at, status, \
-    total_api, added, updated, unchanged, removed, pages, pages_failed, error";
+    total_api, added, updated, unchanged, removed, pages, pages_failed, error, settled_window, page_size";
 
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -107,16 +181,17 @@ impl Store {
     pub async fn finish_sync_run(
         &self,
         id: &str,
-        status: &str,
+        status: RunStatus,
         counts: &RunCounts,
         error: Option<&str>,
         finished_at: i64,
     ) -> Result<()> {
         sqlx::query(
             "UPDATE sync_runs SET status = $1, finished_at = $2, total_api = $3, added = $4, updated = $5, \
-             unchanged = $6, removed = $7, pages = $8, pages_failed = $9, error = $10 WHERE id = $11",
+             unchanged = $6, removed = $7, pages = $8, pages_failed = $9, error = $10, settled_window = $11, \
+             page_size = $12 WHERE id = $13",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(finished_at)
         .bind(counts.total_api.map(int))
         .bind(int(counts.added))
@@ -126,9 +201,31 @@ impl Store {
         .bind(int(counts.pages))
         .bind(int(counts.pages_failed))
         .bind(error)
+        .bind(counts.settled_window.map(int))
+        .bind(counts.page_size.map(int))
         .bind(id)
         .execute(&self.writer)
         .await?;
+        Ok(())
+    }
+
+    /// The page size the workspace's syncs use, when Yelp refused the default one.
+    pub async fn sync_page_size(&self, workspace_id: &str) -> Result<Option<u32>> {
+        let size: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT sync_page_size FROM workspaces WHERE id = $1")
+                .bind(workspace_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(size.flatten().and_then(|n| u32::try_from(n).ok()))
+    }
+
+    /// Remembers the page size Yelp accepts for the workspace's syncs.
+    pub async fn set_sync_page_size(&self, workspace_id: &str, page_size: u32) -> Result<()> {
+        sqlx::query("UPDATE workspaces SET sync_page_size = $1 WHERE id = $2")
+            .bind(i64::from(page_size))
+            .bind(workspace_id)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -319,5 +416,21 @@ impl Store {
                 total_duration_ms: u64::try_from(total.unwrap_or(0)).unwrap_or(0),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_read_back_as_the_same_run_status() {
+        for status in RunStatus::ALL {
+            assert_eq!(
+                RunStatus::try_from(status.as_str().to_owned()).ok(),
+                Some(status)
+            );
+        }
+        assert!(RunStatus::try_from("done".to_owned()).is_err());
     }
 }

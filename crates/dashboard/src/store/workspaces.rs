@@ -219,26 +219,32 @@ fn check_credentials(yelp_base_url: &str, yelp_username: &str) -> Result<()> {
         .strip_prefix("https://")
         .or_else(|| yelp_base_url.strip_prefix("http://"));
     let Some(rest) = rest else {
-        return Err(Error::Invalid(
-            "the Yelp base URL must start with http:// or https://".into(),
+        return Err(Error::field(
+            "yelp_base_url",
+            "the Yelp base URL must start with http:// or https://",
         ));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     if authority.is_empty() || authority.contains('@') {
-        return Err(Error::Invalid(
-            "the Yelp base URL must name a host and hold no username or password".into(),
+        return Err(Error::field(
+            "yelp_base_url",
+            "the Yelp base URL must name a host and hold no username or password",
         ));
     }
     if yelp_username.trim().is_empty() {
-        return Err(Error::Invalid("the Yelp username must not be empty".into()));
+        return Err(Error::field(
+            "yelp_username",
+            "the Yelp username must not be empty",
+        ));
     }
     if yelp_base_url
         .chars()
         .chain(yelp_username.chars())
         .any(char::is_control)
     {
-        return Err(Error::Invalid(
-            "the Yelp base URL and username must not contain control characters".into(),
+        return Err(Error::field(
+            "yelp_base_url",
+            "the Yelp base URL and username must not contain control characters",
         ));
     }
     Ok(())

@@ -22,12 +22,20 @@ use crate::store::{Store, new_id};
 use events::RunLog;
 pub use events::{CompleteStatus, RunSubscription, SequencedEvent, SyncEvent};
 
+/// The default ceiling of a run's window: high enough that Yelp's capacity, not the ceiling, binds.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// The default page size: Yelp's documented maximum (§13).
+pub const DEFAULT_PAGE_SIZE: u32 = 40;
+
 /// How runs list Yelp.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncOptions {
-    /// Pages in flight at once.
+    /// Most pages in flight at once: the ceiling of the adaptive window, which finds how many Yelp serves
+    /// at once.
     pub concurrency: usize,
-    /// Programs per page (Yelp's list-all accepts 20 to 40, depending on whom you ask).
+    /// Programs per page (Yelp's documented maximum is 40; a workspace whose Yelp refuses it falls back to
+    /// 20 and remembers that).
     pub page_size: u32,
     /// Listings of one run at most, when Yelp's total changes while we read it.
     pub max_passes: u32,
@@ -38,8 +46,8 @@ pub struct SyncOptions {
 impl Default for SyncOptions {
     fn default() -> Self {
         Self {
-            concurrency: 8,
-            page_size: 20,
+            concurrency: DEFAULT_CONCURRENCY,
+            page_size: DEFAULT_PAGE_SIZE,
             max_passes: 3,
             lease_ttl: Duration::from_secs(30),
         }
@@ -145,6 +153,7 @@ impl SyncEngine {
             requested_by: requested_by.map(str::to_owned),
             log,
             last_kept_percentage: std::sync::atomic::AtomicU8::new(u8::MAX),
+            unversioned_writes: std::sync::atomic::AtomicBool::new(false),
         };
         tokio::spawn(task.run().instrument(span));
         subscription
@@ -190,18 +199,6 @@ impl SyncEngine {
             .instrument(span),
         );
         subscription
-    }
-
-    /// Joins the workspace's run if one is going (or followed) in this process.
-    pub fn join(&self, workspace_id: &str) -> Option<RunSubscription> {
-        let running = self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        running
-            .get(workspace_id)
-            .map(|log| RunSubscription::new(log.clone(), true))
     }
 
     /// Subscribes to a run going on in this process, by its id.

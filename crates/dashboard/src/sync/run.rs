@@ -8,11 +8,17 @@ use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
 use tracing::{error, info, warn};
-use yelp_partner_api::{Client, ListAllOptions, StatusFilter};
+use yelp_partner_api::{AdaptiveWindow, Client, INITIAL_WINDOW, ListAllOptions, StatusFilter};
 
 use super::events::{CompleteStatus, RunLog, SyncEvent};
 use super::{Inner, Trigger};
-use crate::store::{KnownBusinesses, RunCounts, now_ms};
+use crate::store::{KnownBusinesses, RunCounts, RunStatus, now_ms};
+
+/// Most pages written in one transaction (400 programs at 40 a page: a few thousand bound values).
+const MAX_PAGES_PER_WRITE: usize = 10;
+
+/// How often a run's writes bump the mirror version, which makes readers recompute their cached lists.
+const VERSION_BUMP_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(super) struct RunTask {
     pub(super) engine: Arc<Inner>,
@@ -23,11 +29,13 @@ pub(super) struct RunTask {
     pub(super) log: Arc<RunLog>,
     /// The percentage of the last progress event stored, so that the database keeps one per point.
     pub(super) last_kept_percentage: AtomicU8,
+    /// Programs were written since the mirror version was last bumped: the run bumps it when it ends.
+    pub(super) unversioned_writes: AtomicBool,
 }
 
 /// How a run ended, for the record.
 struct Ended {
-    status: &'static str,
+    status: RunStatus,
     counts: RunCounts,
     error: Option<String>,
     event: SyncEvent,
@@ -38,8 +46,8 @@ struct Failed {
     /// For the user: what went wrong and what to do.
     message: String,
     counts: RunCounts,
-    /// Recorded status: `error`, or `interrupted` when the process is stopping.
-    status: &'static str,
+    /// Recorded status: `Error`, or `Interrupted` when the process is stopping.
+    status: RunStatus,
 }
 
 impl Failed {
@@ -47,7 +55,7 @@ impl Failed {
         Self {
             message,
             counts,
-            status: "error",
+            status: RunStatus::Error,
         }
     }
 }
@@ -112,7 +120,7 @@ impl RunTask {
                     .sync_run(ws, &lease.run_id)
                     .await
                     .map_err(unavailable)?
-                    .is_none_or(|run| run.status == "running");
+                    .is_none_or(|run| run.status == RunStatus::Running);
                 if live && going {
                     return Ok(Claim::Follow(lease.run_id));
                 }
@@ -177,6 +185,12 @@ impl RunTask {
         // A panic must not leave subscribers waiting for a final event that never comes.
         let result = AssertUnwindSafe(self.execute(&lost)).catch_unwind().await;
         renewer.abort();
+        // However the run ended, what it wrote is shown to readers from now on.
+        if self.unversioned_writes.swap(false, Ordering::Relaxed) {
+            if let Err(e) = store.bump_mirror_version(ws).await {
+                error!(error = %e, "could not bump the mirror version after the sync");
+            }
+        }
         let ended = match result {
             Ok(Ok(ended)) => ended,
             Ok(Err(failed)) => Ended {
@@ -190,7 +204,7 @@ impl RunTask {
             Err(_) => {
                 error!("the sync run panicked");
                 Ended {
-                    status: "error",
+                    status: RunStatus::Error,
                     counts: RunCounts::default(),
                     error: Some("internal error".into()),
                     event: SyncEvent::Error {
@@ -209,7 +223,7 @@ impl RunTask {
             error!(error = %e, "could not record the end of the sync run");
         }
         info!(
-            status = ended.status,
+            status = ended.status.as_str(),
             total_api = c.total_api,
             pages = c.pages,
             pages_failed = c.pages_failed,
@@ -217,6 +231,8 @@ impl RunTask {
             updated = c.updated,
             unchanged = c.unchanged,
             removed = c.removed,
+            settled_window = c.settled_window,
+            page_size = c.page_size,
             duration_ms = started.elapsed().as_millis() as u64,
             error = ended.error.as_deref(),
             "sync run ended"
@@ -288,18 +304,45 @@ impl RunTask {
         let mut known_businesses = KnownBusinesses::default();
         let mut warning = None;
         let mut complete_listing = None;
+        // A size Yelp refused before is not asked again.
+        let page_size = match store.sync_page_size(ws).await {
+            Ok(remembered) => remembered
+                .unwrap_or(options.page_size)
+                .min(options.page_size),
+            Err(e) => return Err(self.store_failure(&e, counts)),
+        };
+        let mut last_bump: Option<Instant> = None;
         for pass in 1..=options.max_passes.max(1) {
             let mut pass_seen: HashSet<String> = HashSet::new();
             let mut totals = BTreeSet::new();
             let mut failures = Vec::new();
             let mut malformed = 0usize;
             let mut total = None;
-            let mut pages = self.client.list_all_programs(ListAllOptions {
-                status: StatusFilter::All,
-                page_size: options.page_size,
-                concurrency: options.concurrency,
-            });
-            while let Some(page) = pages.next().await {
+            let window = Arc::new(AdaptiveWindow::new(
+                INITIAL_WINDOW,
+                options.concurrency.max(1),
+            ));
+            let mut pages = self
+                .client
+                .list_all_programs_in(
+                    ListAllOptions {
+                        status: StatusFilter::All,
+                        page_size,
+                        concurrency: options.concurrency,
+                    },
+                    window.clone(),
+                )
+                .fuse();
+            while let Some(first) = pages.next().await {
+                // Pages that came while the last write was committing go into one transaction: at Yelp's
+                // speed that is one page, at a local simulator's, several.
+                let mut batch = vec![first];
+                while batch.len() < MAX_PAGES_PER_WRITE {
+                    match pages.next().now_or_never() {
+                        Some(Some(page)) => batch.push(page),
+                        _ => break,
+                    }
+                }
                 if lease_lost.load(Ordering::Relaxed) {
                     return Err(Failed::error(
                         "The sync lost its lock on this workspace (the database was unreachable for too \
@@ -316,62 +359,110 @@ impl RunTask {
                             counts.pages
                         ),
                         counts,
-                        status: "interrupted",
+                        status: RunStatus::Interrupted,
                     });
                 }
-                let page = match page {
-                    Ok(page) => page,
-                    Err(e) => {
-                        warn!(offset = e.offset, error = %e.source, "page failed");
-                        counts.pages_failed += 1;
-                        if matches!(e.source, yelp_partner_api::Error::Unauthorized)
-                            || total.is_none()
-                        {
-                            // Nothing else can be listed: stop now rather than fail page after page.
-                            return Err(Failed::error(describe_yelp_error(&e.source), counts));
+                let mut fetched = Vec::with_capacity(batch.len());
+                for page in batch {
+                    let page = match page {
+                        Ok(page) => page,
+                        Err(e) => {
+                            warn!(offset = e.offset, error = %e.source, "page failed");
+                            counts.pages_failed += 1;
+                            if matches!(e.source, yelp_partner_api::Error::Unauthorized)
+                                || total.is_none()
+                            {
+                                // Nothing else can be listed: stop now rather than fail page after page.
+                                return Err(Failed::error(describe_yelp_error(&e.source), counts));
+                            }
+                            failures.push(e);
+                            continue;
                         }
-                        failures.push(e);
-                        continue;
+                    };
+                    let total_api = *total.get_or_insert(page.total);
+                    if page.offset == 0 {
+                        counts.page_size = Some(u64::from(page.limit));
+                        if page.limit < page_size {
+                            warn!(
+                                asked = page_size,
+                                used = page.limit,
+                                "Yelp refused the page size; this workspace's syncs use the smaller one"
+                            );
+                            if let Err(e) = store.set_sync_page_size(ws, page.limit).await {
+                                warn!(error = %e, "could not remember the page size");
+                            }
+                        }
                     }
+                    if pass == 1 && counts.total_api.is_none() {
+                        counts.total_api = Some(total_api);
+                        self.emit(SyncEvent::Info {
+                            total_api,
+                            total_db,
+                            to_sync: total_api,
+                        })
+                        .await;
+                    }
+                    totals.insert(page.total);
+                    malformed += page.malformed.len();
+                    for bad in &page.malformed {
+                        warn!(offset = page.offset, index = bad.index, program_id = bad.program_id.as_deref(), error = %bad.error, "unreadable program entry");
+                    }
+                    fetched.push(page);
+                }
+                let Some(total_api) = total else {
+                    continue;
                 };
-                let total_api = *total.get_or_insert(page.total);
-                if pass == 1 && counts.total_api.is_none() {
-                    counts.total_api = Some(total_api);
-                    self.emit(SyncEvent::Info {
-                        total_api,
-                        total_db,
-                        to_sync: total_api,
-                    })
-                    .await;
+                if fetched.is_empty() {
+                    continue;
                 }
-                totals.insert(page.total);
-                malformed += page.malformed.len();
-                for bad in &page.malformed {
-                    warn!(offset = page.offset, index = bad.index, program_id = bad.program_id.as_deref(), error = %bad.error, "unreadable program entry");
-                }
+                let entries: Vec<_> = fetched
+                    .iter()
+                    .flat_map(|page| page.programs.iter().cloned())
+                    .collect();
+                // Readers' cached lists are recomputed at most once a second during a run, and at its end.
+                let bump = last_bump.is_none_or(|at| at.elapsed() >= VERSION_BUMP_INTERVAL);
                 let written = store
-                    .write_program_page(ws, &page.programs, &mut known_businesses, now_ms())
+                    .write_listed_programs(ws, &entries, &mut known_businesses, now_ms(), bump)
                     .await
                     .map_err(|e| self.store_failure(&e, counts))?;
-                counts.pages += 1;
+                let wrote = written.added + written.updated + written.restored > 0;
+                if wrote && bump {
+                    last_bump = Some(Instant::now());
+                    self.unversioned_writes.store(false, Ordering::Relaxed);
+                } else if wrote {
+                    self.unversioned_writes.store(true, Ordering::Relaxed);
+                }
+                counts.pages += fetched.len() as u64;
                 counts.added += written.added + written.restored;
                 counts.updated += written.updated;
                 restored += written.restored;
-                pass_seen.extend(
-                    page.programs
-                        .iter()
-                        .map(|p| p.program.program_id.to_string()),
-                );
-                let synced = (pass_seen.len() as u64).min(total_api);
-                self.emit(SyncEvent::Progress {
-                    synced,
-                    total: total_api,
-                    added: counts.added,
-                    updated: counts.updated,
-                    percentage: percentage(synced, total_api),
-                })
-                .await;
+                // One progress event per page, as the replaced system sent them.
+                for page in &fetched {
+                    pass_seen.extend(
+                        page.programs
+                            .iter()
+                            .map(|p| p.program.program_id.to_string()),
+                    );
+                    let synced = (pass_seen.len() as u64).min(total_api);
+                    self.emit(SyncEvent::Progress {
+                        synced,
+                        total: total_api,
+                        added: counts.added,
+                        updated: counts.updated,
+                        percentage: percentage(synced, total_api),
+                    })
+                    .await;
+                }
             }
+            counts.settled_window = Some(window.limit() as u64);
+            info!(
+                pass,
+                settled_window = window.limit(),
+                max_in_flight = window.max_in_flight(),
+                min_rtt_ms = window.min_rtt().map(|d| d.as_millis() as u64),
+                page_size = counts.page_size,
+                "listing ended"
+            );
             drop(pages);
             if !failures.is_empty() {
                 let message = format!(
@@ -446,8 +537,8 @@ impl RunTask {
         };
         Ok(Ended {
             status: match status {
-                CompleteStatus::Synced => "synced",
-                CompleteStatus::UpToDate => "up_to_date",
+                CompleteStatus::Synced => RunStatus::Synced,
+                CompleteStatus::UpToDate => RunStatus::UpToDate,
             },
             counts,
             error: warning.clone(),

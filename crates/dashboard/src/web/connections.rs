@@ -53,7 +53,7 @@ impl Default for ConnectionLimits {
 
 /// Serves `router` on `listener` until `shutdown` resolves; then accepts no more connections, lets each
 /// finish the request it is handling, and returns once every connection has closed.
-pub(super) async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,

@@ -1,12 +1,14 @@
 //! The web face of the dashboard's errors: JSON for the API, with the field at fault named; 5xx bodies say
 //! nothing internal and the detail is logged once, here.
 
+use askama::Template;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::Error;
+use crate::web::view::{Layout, Page, login_url};
 
 /// An API error.
 #[derive(Debug)]
@@ -42,8 +44,8 @@ pub enum ApiError {
         /// Seconds until trying again makes sense.
         retry_after_secs: u64,
     },
-    /// 500: logged, never shown.
-    Internal,
+    /// 500: the detail is logged once, when the response is made, and never shown.
+    Internal(String),
 }
 
 /// `Result` for handlers.
@@ -66,6 +68,10 @@ impl From<Error> for ApiError {
                 field: None,
                 message,
             },
+            Error::InvalidField { field, message } => Self::BadRequest {
+                field: Some(field),
+                message,
+            },
             Error::InvalidFields(fields) => Self::Fields(fields),
             Error::NotFound(what) => Self::NotFound(format!("{what} not found")),
             Error::Conflict(message) => Self::Conflict(message),
@@ -73,15 +79,33 @@ impl From<Error> for ApiError {
                 job_id: job_id.clone(),
                 message: e.to_string(),
             },
-            other => {
-                tracing::error!(error = %other, "request failed");
-                Self::Internal
-            }
+            Error::Database(_)
+            | Error::Migrate(_)
+            | Error::Yelp(_)
+            | Error::Config(_)
+            | Error::Internal(_) => Self::Internal(e.to_string()),
         }
     }
 }
 
 impl ApiError {
+    /// A 500 whose `detail` goes to the log.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    /// Whether this is a fault of ours (a 500).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Internal(_))
+    }
+
+    /// Logs what a 500 hides from the client; called once, as the response is made.
+    pub(crate) fn log(&self) {
+        if let Self::Internal(detail) = self {
+            tracing::error!(error = %detail, "request failed");
+        }
+    }
+
     /// The status this error answers with; the same for the JSON and the HTML face.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -92,7 +116,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Duplicate { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -114,11 +138,12 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many failed sign-ins; try again in {retry_after_secs} seconds.")
             }
-            Self::Internal => "Something went wrong on our side; it has been logged.".into(),
+            Self::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The machine-readable kind, in JSON bodies.
+    pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } | Self::Fields(_) => "invalid",
             Self::Unauthenticated => "unauthenticated",
@@ -128,7 +153,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::Duplicate { .. } => "duplicate",
             Self::TooManyRequests { .. } => "throttled",
-            Self::Internal => "internal",
+            Self::Internal(_) => "internal",
         }
     }
 }
@@ -136,6 +161,7 @@ impl ApiError {
 /// The JSON face.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        self.log();
         let status = self.status();
         let message = self.message();
         // `detail` is the replaced system's name (Django REST framework's) for the same message: its
@@ -199,14 +225,37 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::SignIn { next } => {
-                let location = crate::web::pages::login_url(&next);
+                let location = login_url(&next);
                 let mut response = StatusCode::SEE_OTHER.into_response();
                 if let Ok(value) = HeaderValue::from_str(&location) {
                     response.headers_mut().insert(header::LOCATION, value);
                 }
                 response
             }
-            Self::Api(e) => crate::web::pages::error_page(e.status(), e.message()),
+            Self::Api(e) => {
+                e.log();
+                error_page(e.status(), e.message())
+            }
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+/// An error as an HTML page with its status.
+pub fn error_page(status: StatusCode, message: String) -> Response {
+    let page = ErrorPage {
+        layout: Layout::signed_out(),
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error"),
+        message,
+    };
+    (status, Page(page)).into_response()
 }

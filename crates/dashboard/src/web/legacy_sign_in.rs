@@ -73,6 +73,7 @@ impl Refusal {
             }
             LoginError::Store(e) => {
                 let e = ApiError::from(e);
+                e.log();
                 (e.status(), "internal", e.message(), None)
             }
         };

@@ -2,18 +2,19 @@
 //! extract, parse, call the store or the engine, answer.
 
 pub mod api;
+mod assets;
 pub mod auth;
-mod connections;
+pub(crate) mod connections;
 pub mod error;
 pub mod extract;
 pub mod legacy_sign_in;
 pub mod metrics;
 pub mod pages;
+pub mod params;
+pub mod settings;
+pub mod view;
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -23,17 +24,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 use yelp_partner_api::Client;
 
-use crate::cache::{BodyCache, DEFAULT_LIST_CACHE_BYTES};
-use crate::error::{Error, Result};
-use crate::jobs::{ClientSource, JobOptions, JobService};
+use crate::cache::BodyCache;
+use crate::jobs::JobService;
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use crate::sync::SyncEngine;
-use crate::yelp::YelpSettings;
+use crate::yelp::YelpClients;
 use error::{ApiError, ApiResult};
 use metrics::Metrics;
 
@@ -63,79 +64,16 @@ pub struct AppState {
     /// Recently verified HTTP Basic sign-ins, so that scripts do not pay a password hash per request.
     pub basic_logins: Arc<auth::BasicLogins>,
     /// A Yelp client per workspace, rebuilt when its credentials change.
-    yelp: Arc<YelpClients>,
+    pub yelp: YelpClients,
     /// Program operations and their jobs.
     pub jobs: JobService,
+    /// Longest time to produce an answer's head (408 past it); an event stream's body is not timed.
+    pub request_timeout: Duration,
     /// Program-list response bodies by workspace, query and mirror version, within a bound of bytes.
     pub list_bodies: Arc<BodyCache>,
 }
 
 impl AppState {
-    /// State over a store and engine.
-    pub fn new(store: Store, engine: SyncEngine, secrets: SecretBox, secure_cookies: bool) -> Self {
-        Self::with_job_options(
-            store,
-            engine,
-            secrets,
-            secure_cookies,
-            JobOptions::default(),
-        )
-    }
-
-    /// State whose job watcher polls as `job_options` says (tests poll faster). The watcher is not
-    /// started here: call `jobs.spawn_watcher()`.
-    pub fn with_job_options(
-        store: Store,
-        engine: SyncEngine,
-        secrets: SecretBox,
-        secure_cookies: bool,
-        job_options: JobOptions,
-    ) -> Self {
-        Self::with_options(
-            store,
-            engine,
-            secrets,
-            secure_cookies,
-            job_options,
-            YelpSettings::default(),
-        )
-    }
-
-    /// State whose Yelp clients (one per workspace, shared by its syncs, job checks and changes) are
-    /// built with `yelp`: its rate limit and timeout.
-    pub fn with_options(
-        store: Store,
-        engine: SyncEngine,
-        secrets: SecretBox,
-        secure_cookies: bool,
-        job_options: JobOptions,
-        yelp: YelpSettings,
-    ) -> Self {
-        let secrets = Arc::new(secrets);
-        let metrics = Arc::new(Metrics::default());
-        let yelp = Arc::new(YelpClients {
-            store: store.clone(),
-            secrets: secrets.clone(),
-            metrics: metrics.clone(),
-            settings: yelp,
-            clients: Mutex::new(HashMap::new()),
-        });
-        let clients = yelp.clone().source();
-        Self {
-            jobs: JobService::new(store.clone(), clients, job_options),
-            store,
-            engine,
-            secrets,
-            metrics,
-            secure_cookies,
-            trust_forwarded_for: false,
-            metrics_token: None,
-            basic_logins: Arc::default(),
-            yelp,
-            list_bodies: Arc::new(BodyCache::of_bodies(DEFAULT_LIST_CACHE_BYTES)),
-        }
-    }
-
     /// The workspace's Yelp client, built from its stored (encrypted) credentials.
     pub async fn yelp_client(&self, workspace_id: &str) -> ApiResult<Client> {
         Ok(self.yelp.client(workspace_id).await?)
@@ -143,73 +81,7 @@ impl AppState {
 
     /// Whether a workspace's Yelp base URL may be plain http beyond loopback (`--allow-insecure-yelp-url`).
     pub fn allow_insecure_yelp_url(&self) -> bool {
-        self.yelp.settings.allow_insecure_url
-    }
-
-    /// The workspaces' Yelp clients as a source for background work (the schedule): the same clients,
-    /// and so the same rate limits, as requests and jobs use.
-    pub fn yelp_clients(&self) -> ClientSource {
-        self.yelp.clone().source()
-    }
-}
-
-/// The Yelp clients of the workspaces, built from their stored (encrypted) credentials and kept while
-/// those do not change.
-struct YelpClients {
-    store: Store,
-    secrets: Arc<SecretBox>,
-    metrics: Arc<Metrics>,
-    settings: YelpSettings,
-    clients: Mutex<HashMap<String, (String, Client)>>,
-}
-
-impl YelpClients {
-    fn source(self: Arc<Self>) -> ClientSource {
-        Arc::new(move |workspace_id: String| {
-            let clients = self.clone();
-            Box::pin(async move { clients.client(&workspace_id).await })
-        })
-    }
-
-    async fn client(&self, workspace_id: &str) -> Result<Client> {
-        let workspace = self.store.workspace(workspace_id).await?;
-        let encrypted = self.store.workspace_password_enc(workspace_id).await?.ok_or_else(|| {
-            Error::Conflict("This workspace has no Yelp partner password yet; an admin sets it in Settings.".into())
-        })?;
-        let fingerprint = format!(
-            "{}\n{}\n{encrypted}",
-            workspace.yelp_base_url, workspace.yelp_username
-        );
-        if let Some((known, client)) = self
-            .clients
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(workspace_id)
-        {
-            if *known == fingerprint {
-                return Ok(client.clone());
-            }
-        }
-        let password = self.secrets.decrypt(&encrypted)?;
-        let metrics = self.metrics.clone();
-        let observer: yelp_partner_api::CallObserver =
-            Arc::new(move |call| metrics.yelp_call(call));
-        let client = self
-            .settings
-            .client(
-                &workspace.yelp_base_url,
-                &workspace.yelp_username,
-                password,
-                Some(observer),
-            )
-            .map_err(|e| {
-                Error::Conflict(format!("The workspace's Yelp settings are wrong: {e}"))
-            })?;
-        self.clients
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(workspace_id.to_owned(), (fingerprint, client.clone()));
-        Ok(client)
+        self.yelp.settings().allow_insecure_url
     }
 }
 
@@ -225,6 +97,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Only the wait for the response's head: an event stream, once started, runs as long as it lasts.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
+        ))
+        // HTML and JSON above 32 bytes; never event streams (each event must leave at once) nor images.
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -238,7 +117,7 @@ async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
         .is_some_and(|v| v.contains("text/html"));
     let message = "no such page or endpoint".to_owned();
     if wants_html && !uri.path().starts_with("/api/") {
-        pages::error_page(StatusCode::NOT_FOUND, message)
+        error::error_page(StatusCode::NOT_FOUND, message)
     } else {
         ApiError::NotFound(message).into_response()
     }
@@ -341,69 +220,4 @@ async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
     response
-}
-
-/// A bound server, ready to run.
-pub struct Application {
-    listener: TcpListener,
-    state: AppState,
-    limits: ConnectionLimits,
-}
-
-impl Application {
-    /// Binds `bind` (port 0 picks a free one) for `state`, with the default [`ConnectionLimits`].
-    pub async fn bind(bind: SocketAddr, state: AppState) -> Result<Self> {
-        let listener = TcpListener::bind(bind)
-            .await
-            .map_err(|e| Error::Invalid(format!("cannot listen on {bind}: {e}")))?;
-        Ok(Self {
-            listener,
-            state,
-            limits: ConnectionLimits::default(),
-        })
-    }
-
-    /// The same server with these limits on how long a connection may wait.
-    pub fn with_limits(self, limits: ConnectionLimits) -> Self {
-        Self { limits, ..self }
-    }
-
-    /// Where it listens.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
-    }
-
-    /// Serves until `shutdown` resolves; then running syncs stop after their current page and are recorded,
-    /// open streams end, and the server stops within `grace`.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-        grace: Duration,
-    ) -> Result<()> {
-        let engine = self.state.engine.clone();
-        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve =
-            connections::serve(self.listener, router(self.state), self.limits, async move {
-                shutdown.await;
-                tracing::info!("shutting down: stopping syncs after their current page");
-                if !engine.shutdown(grace).await {
-                    tracing::warn!("a sync did not stop in time");
-                }
-                let _ = stopped_tx.send(());
-            });
-        // Connections that outlive the grace period (a client that never reads) do not hold the process.
-        let deadline = async move {
-            let _ = stopped_rx.await;
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            () = serve => Ok(()),
-            () = deadline => {
-                tracing::warn!("connections still open after the grace period; stopping anyway");
-                Ok(())
-            }
-        }
-    }
 }

@@ -180,10 +180,7 @@ async fn the_data_directory_and_the_database_files_are_for_their_owner_only() {
     let dir = std::env::temp_dir().join(format!("yelp-ads-modes-{}", new_id()));
     let data_dir = dir.join("data");
     std::fs::create_dir_all(&dir).unwrap();
-    let args = dashboard::cli::DatabaseArgs {
-        data_dir: data_dir.clone(),
-        database_url: None,
-    };
+    let args = dashboard::config::DatabaseConfig::in_dir(&data_dir);
     let store = args.open().await.unwrap();
     // A write, so that the WAL and its index exist.
     store
@@ -212,7 +209,7 @@ async fn the_data_directory_and_the_database_files_are_for_their_owner_only() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    let open = dashboard::cli::readable_by_others(&data_dir);
+    let open = dashboard::secrets::readable_by_others(&data_dir);
     assert_eq!(open, vec![data_dir.join("yelp-ads.db")]);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dashboard::config::Config;
+use dashboard::jobs::JobOptions;
 use dashboard::store::{Store, new_id};
+use dashboard::sync::SyncOptions;
 use serde_json::Value;
 use sqlx::{Connection, Executor};
 use yelp_partner_api::{Client, ClientConfig, RetryPolicy, SecretString};
@@ -35,6 +38,35 @@ macro_rules! on_every_backend {
     };
 }
 pub(crate) use on_every_backend;
+
+/// The configuration of a test server: port 0, stored credentials sealed with `key`, no rate limit, no
+/// schedule, never demo mode, the engine's and the watcher's default options.
+pub fn test_config(key: [u8; 32]) -> Config {
+    use base64::Engine as _;
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        yelp_rps: 0.0,
+        sync_interval: Duration::ZERO,
+        ..Config::default()
+    };
+    config.database.secret_key = Some(base64::engine::general_purpose::STANDARD.encode(key).into());
+    config.tuning.jobs = Some(JobOptions::default());
+    config.tuning.sync = Some(SyncOptions::default());
+    config.tuning.no_demo_fallback = true;
+    config
+}
+
+/// Builds a dashboard over `store` as `config` says and serves it in the background; answers its
+/// address. Its job watcher runs until the test ends.
+pub async fn serve(config: Config, store: Store) -> std::net::SocketAddr {
+    let app = dashboard::app::Application::build_with_store(config, store)
+        .await
+        .unwrap();
+    let addr = app.local_addr();
+    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
+    yelp_partner_api::install_crypto_provider();
+    addr
+}
 
 /// A database of its own for one test.
 pub struct TestDb {

@@ -14,8 +14,6 @@ use base64::Engine;
 use dashboard::auth::hash_password;
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store, new_id};
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
@@ -65,14 +63,8 @@ async fn workspace(store: &Store, sim: &TestSim) -> String {
 /// (without a job watcher: these tests do not submit jobs). Answers its base URL.
 async fn local_instance(db_url: &str) -> String {
     let store = Store::connect(db_url).await.unwrap();
-    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-    let state = AppState::new(store, engine, SecretBox::from_key_bytes(KEY), false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let url = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
-    url
+    let config = crate::helpers::test_config(KEY);
+    format!("http://{}", crate::helpers::serve(config, store).await)
 }
 
 /// A `yelp-ads serve` process; killed (SIGKILL) when dropped.
@@ -263,9 +255,13 @@ async fn one_run_seen_whole_from_every_instance(instances: usize) {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    // 95 pages of 20 at 8 in flight and 200 ms a page: the run lasts about 2.6 s, time for every
+    // 48 pages of 40, 4 served at a time and 200 ms a page: the run lasts about 2.6 s, time for every
     // request to arrive while it goes.
-    let sim = TestSim::start_with(1900, |c| c.latency_ms = 200).await;
+    let sim = TestSim::start_with(1900, |c| {
+        c.latency_ms = 200;
+        c.capacity = 4;
+    })
+    .await;
     let ws = workspace(&db.store, &sim).await;
     let mut urls = Vec::new();
     for _ in 0..instances {
@@ -317,7 +313,7 @@ async fn one_run_seen_whole_from_every_instance(instances: usize) {
     }
     let runs = db.store.recent_sync_runs(&ws, 10).await.unwrap();
     assert_eq!(runs.len(), 1, "one run for {} requests", seen.len());
-    assert_eq!(runs[0].status, "synced");
+    assert_eq!(runs[0].status.as_str(), "synced");
     assert_eq!(runs[0].id, first[0].data["run_id"].as_str().unwrap());
     assert!(
         db.store.sync_lease(&ws).await.unwrap().is_none(),
@@ -342,7 +338,12 @@ async fn a_stream_joined_or_resumed_on_another_instance_mid_run_gets_the_events_
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let sim = TestSim::start_with(1900, |c| c.latency_ms = 200).await;
+    // 4 served at a time: the run lasts long enough for the joins to come while it goes.
+    let sim = TestSim::start_with(1900, |c| {
+        c.latency_ms = 200;
+        c.capacity = 4;
+    })
+    .await;
     let ws = workspace(&db.store, &sim).await;
     let (a, b) = (local_instance(&db.url).await, local_instance(&db.url).await);
     let http = http();
@@ -571,7 +572,8 @@ async fn an_instance_killed_mid_sync_loses_nothing_and_another_instance_complete
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let sim = TestSim::start(1900).await;
+    // 4 served at a time, as a slow Yelp would.
+    let sim = TestSim::start_with(1900, |c| c.capacity = 4).await;
     let ws = workspace(&db.store, &sim).await;
     let args = [
         "--yelp-base-url",
@@ -596,7 +598,7 @@ async fn an_instance_killed_mid_sync_loses_nothing_and_another_instance_complete
     assert_eq!(first.status(), StatusCode::OK, "{}", a.log());
 
     // Yelp changes: 30 programs gone, 10 new, 50 with a new budget; and it slows down, so that the next
-    // sync lasts several seconds (95 pages, 8 at a time, 300 ms each).
+    // sync lasts several seconds (48 pages, 4 at a time, 300 ms each).
     let before = at_yelp(&sim).await;
     let gone: Vec<String> = before.keys().step_by(60).take(30).cloned().collect();
     for id in &gone {
@@ -674,7 +676,7 @@ async fn an_instance_killed_mid_sync_loses_nothing_and_another_instance_complete
     // The database is consistent: the run is recorded interrupted, nothing was marked removed, and the
     // mirror holds whole pages of what Yelp has (old or new), nothing else.
     let run = db.store.sync_run(&ws, &run_id).await.unwrap().unwrap();
-    assert_eq!(run.status, "interrupted", "{run:?}");
+    assert_eq!(run.status.as_str(), "interrupted", "{run:?}");
     assert!(run.finished_at.is_some());
     let mirrored = db.store.all_programs(&ws).await.unwrap();
     assert!(

@@ -8,10 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use dashboard::auth::hash_password;
-use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store, new_id};
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -196,7 +193,6 @@ fn run(command: &mut Command) {
 }
 
 async fn serve(store: &Store) -> SocketAddr {
-    let secrets = SecretBox::from_key_bytes([9; 32]);
     let ws = store
         .create_workspace("Restarted", "http://127.0.0.1:9", "nobody", None)
         .await
@@ -205,14 +201,7 @@ async fn serve(store: &Store) -> SocketAddr {
         .create_user(&ws.id, USER.0, &hash_password(USER.1).unwrap(), Role::Admin)
         .await
         .unwrap();
-    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-    let state = AppState::new(store.clone(), engine, secrets, false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let addr = app.local_addr();
-    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
-    addr
+    crate::helpers::serve(crate::helpers::test_config([9; 32]), store.clone()).await
 }
 
 /// A status and a body, and how long they took.

@@ -3,19 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use dashboard::jobs::JobOptions;
+use dashboard::app::Application;
 use dashboard::secrets::SecretBox;
-use dashboard::sync::{SyncEngine, SyncEvent, SyncOptions, Trigger};
-use dashboard::web::AppState;
-use dashboard::yelp::YelpSettings;
+use dashboard::sync::{SyncEvent, Trigger};
 use futures::future::join_all;
 use yelp_partner_api::JobId;
 
-use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend};
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, test_config};
 
 on_every_backend! {
     async fn a_sync_and_job_status_checks_of_one_workspace_share_its_rate_limit(db: TestDb) {
-        // 200 programs: 10 pages of 20.
+        // 200 programs: 5 pages of 40.
         let sim = TestSim::start(200).await;
         let secrets = SecretBox::from_key_bytes([5; 32]);
         let ws = db.store
@@ -23,19 +21,15 @@ on_every_backend! {
             .await
             .unwrap();
         let (rate, burst) = (20.0, 2);
-        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
-        let state = AppState::with_options(
-            db.store.clone(),
-            engine.clone(),
-            secrets,
-            false,
-            JobOptions::default(),
-            YelpSettings::with_rate(rate, burst).unwrap(),
-        );
+        let mut config = test_config([5; 32]);
+        (config.yelp_rps, config.yelp_burst) = (rate, burst);
+        let app = Application::build_with_store(config, db.store.clone()).await.unwrap();
+        let state = app.state();
+        let engine = state.engine.clone();
         // The sync endpoints take the client from `yelp_client`; the job watcher and the schedule from
-        // `yelp_clients`.
+        // the clients' `source`.
         let for_sync = state.yelp_client(&ws.id).await.unwrap();
-        let for_jobs = (state.yelp_clients())(ws.id.clone()).await.unwrap();
+        let for_jobs = (state.yelp.source())(ws.id.clone()).await.unwrap();
 
         let started = Instant::now();
         let sync = engine.sync(&ws.id, for_sync, Trigger::Api, None).finish();
@@ -52,9 +46,9 @@ on_every_backend! {
         let stats = sim.control(reqwest::Method::GET, "/_sim/stats", None).await;
         let pages = stats["requests"]["GET /programs/v1"].as_u64().unwrap();
         let checks = stats["requests"]["GET /v1/reseller/status/{job_id}"].as_u64().unwrap();
-        assert_eq!((pages, checks), (10, 10));
-        // One bucket: 20 requests at 20 a second with a burst of 2 need at least 0.9 s. Two buckets would
-        // let each half through in 0.4 s.
+        assert_eq!((pages, checks), (5, 10));
+        // One bucket: 15 requests at 20 a second with a burst of 2 need at least 0.65 s. Two buckets would
+        // let the ten checks through in 0.4 s.
         let least = Duration::from_secs_f64((pages + checks - u64::from(burst)) as f64 / rate);
         eprintln!("{pages} pages + {checks} status checks at {rate}/s, burst {burst}: {elapsed:?} (floor {least:?})");
         assert!(elapsed >= least, "took {elapsed:?}, less than {least:?}");

@@ -5,14 +5,14 @@ use std::future::Future;
 use std::time::Duration;
 
 use clap::Parser;
+use dashboard::app::Application;
 use dashboard::cli::{Cli, Command};
 use dashboard::schedule::{Decision, Schedule};
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Store, SyncRun, new_id, now_ms};
-use dashboard::sync::{SyncEngine, SyncOptions};
 use dashboard::web::AppState;
 
-use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend};
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, test_config};
 
 /// Waits up to `limit` for `check` to hold, looking every 50 ms; answers whether it did.
 pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
@@ -53,12 +53,10 @@ async fn state_with_workspaces(store: &Store, sim: &TestSim) -> (AppState, Strin
         )
         .await
         .unwrap();
-    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-    (
-        AppState::new(store.clone(), engine, secrets, false),
-        wired.id,
-        bare.id,
-    )
+    let app = Application::build_with_store(test_config([3; 32]), store.clone())
+        .await
+        .unwrap();
+    (app.state().clone(), wired.id, bare.id)
 }
 
 async fn runs(store: &Store, workspace: &str) -> Vec<SyncRun> {
@@ -71,7 +69,7 @@ on_every_backend! {
     async fn a_tiny_interval_fills_the_mirror_with_no_request_and_skips_a_workspace_without_credentials(db: TestDb) {
         let sim = TestSim::start(400).await;
         let (state, ws, bare) = state_with_workspaces(&db.store, &sim).await;
-        let schedule = Schedule::new(state.engine.clone(), state.yelp_clients(), Duration::from_millis(300))
+        let schedule = Schedule::new(state.engine.clone(), state.yelp.source(), Duration::from_millis(300))
             .spawn()
             .expect("a non-zero interval starts the schedule");
 
@@ -98,10 +96,15 @@ on_every_backend! {
 
 on_every_backend! {
     async fn scheduled_runs_never_overlap_even_when_a_run_outlasts_the_interval(db: TestDb) {
-        // 400 programs in 20 pages at 100 ms each, 8 at a time: a run takes about 400 ms, the interval 150.
-        let sim = TestSim::start_with(400, |c| c.latency_ms = 100).await;
+        // 400 programs in 10 pages at 100 ms each, 2 served at a time: a run takes about 600 ms, the
+        // interval 150.
+        let sim = TestSim::start_with(400, |c| {
+            c.latency_ms = 100;
+            c.capacity = 2;
+        })
+        .await;
         let (state, ws, _) = state_with_workspaces(&db.store, &sim).await;
-        let schedule = Schedule::new(state.engine.clone(), state.yelp_clients(), Duration::from_millis(150))
+        let schedule = Schedule::new(state.engine.clone(), state.yelp.source(), Duration::from_millis(150))
             .spawn()
             .unwrap();
         let three_runs = eventually(Duration::from_secs(90), || async {
@@ -121,7 +124,7 @@ on_every_backend! {
             runs.iter().all(|r| matches!(r.status.as_str(), "synced" | "up_to_date" | "interrupted")),
             "{runs:?}"
         );
-        assert_eq!(runs.iter().filter(|r| r.status == "synced").count(), 1, "later runs find the mirror up to date");
+        assert_eq!(runs.iter().filter(|r| r.status.as_str() == "synced").count(), 1, "later runs find the mirror up to date");
     }
 }
 
@@ -129,7 +132,7 @@ on_every_backend! {
     async fn a_slot_is_skipped_while_the_workspace_syncs_elsewhere_or_has_just_been_synced(db: TestDb) {
         let sim = TestSim::start(20).await;
         let (state, ws, _) = state_with_workspaces(&db.store, &sim).await;
-        let schedule = Schedule::new(state.engine.clone(), state.yelp_clients(), Duration::from_secs(600));
+        let schedule = Schedule::new(state.engine.clone(), state.yelp.source(), Duration::from_secs(600));
         assert_eq!(schedule.decide(&ws).await.unwrap(), Decision::Start);
 
         // Another instance's live lease.
@@ -142,7 +145,7 @@ on_every_backend! {
         let started = now_ms() - 60_000;
         db.store.insert_sync_run(&new_id(), &ws, "page", None, "other-instance", started).await.unwrap();
         assert_eq!(schedule.decide(&ws).await.unwrap(), Decision::RecentlySynced(started));
-        let stale = Schedule::new(state.engine.clone(), state.yelp_clients(), Duration::from_secs(60));
+        let stale = Schedule::new(state.engine.clone(), state.yelp.source(), Duration::from_secs(60));
         assert_eq!(stale.decide(&ws).await.unwrap(), Decision::Start, "older than half of a one-minute interval");
     }
 }
@@ -186,15 +189,16 @@ fn an_interval_of_zero_switches_the_schedule_off_and_the_flags_read_human_durati
         .unwrap();
     runtime.block_on(async {
         let db = crate::helpers::TestDb::sqlite().await;
-        let engine = SyncEngine::new(db.store.clone(), SyncOptions::default());
-        let state = AppState::new(
-            db.store.clone(),
-            engine,
-            SecretBox::from_key_bytes([3; 32]),
-            false,
-        );
+        let mut app = Application::build_with_store(test_config([3; 32]), db.store.clone())
+            .await
+            .unwrap();
         assert!(
-            Schedule::new(state.engine.clone(), state.yelp_clients(), Duration::ZERO)
+            app.take_schedule().is_none(),
+            "the server starts no schedule at 0"
+        );
+        let state = app.state();
+        assert!(
+            Schedule::new(state.engine.clone(), state.yelp.source(), Duration::ZERO)
                 .spawn()
                 .is_none()
         );

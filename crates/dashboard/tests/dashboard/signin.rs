@@ -2,15 +2,14 @@
 
 use std::time::Duration;
 
-use dashboard::auth::hash_password;
-use dashboard::secrets::SecretBox;
-use dashboard::store::Role;
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
+use dashboard::app::Application;
+use dashboard::auth::{LOGIN_FAILURE_WINDOW_MS, LOGIN_LOCK_MS, MAX_LOGIN_FAILURES, hash_password};
+use dashboard::store::{Role, now_ms};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::on_every_backend;
+use crate::helpers::{on_every_backend, test_config};
+use crate::schedule::eventually;
 
 async fn spawn(store: dashboard::store::Store, trust_forwarded_for: bool) -> String {
     let ws = store
@@ -24,16 +23,9 @@ async fn spawn(store: dashboard::store::Store, trust_forwarded_for: bool) -> Str
             .await
             .unwrap();
     }
-    let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-    let mut state = AppState::new(store, engine, SecretBox::from_key_bytes([1; 32]), false);
-    state.trust_forwarded_for = trust_forwarded_for;
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let url = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
-    yelp_partner_api::install_crypto_provider();
-    url
+    let mut config = crate::helpers::test_config([1; 32]);
+    config.trust_forwarded_for = trust_forwarded_for;
+    format!("http://{}", crate::helpers::serve(config, store).await)
 }
 
 async fn login(
@@ -114,5 +106,32 @@ on_every_backend! {
         for answer in futures::future::join_all(wrong).await {
             assert_eq!(answer.unwrap().status(), StatusCode::UNAUTHORIZED, "wrong ones still fail");
         }
+    }
+}
+
+on_every_backend! {
+    async fn the_server_deletes_expired_sessions_and_stale_sign_in_failures_on_its_own(db: TestDb) {
+        let store = &db.store;
+        let ws = store.create_workspace("Agency", "http://127.0.0.1:9", "p", None).await.unwrap();
+        let ann = store.create_user(&ws.id, "ann", &hash_password("ann-password").unwrap(), Role::Viewer).await.unwrap();
+        let (now, day) = (now_ms(), 24 * 60 * 60 * 1000);
+        store.create_session(&ann.id, "expired-token-hash", "csrf-1", now - 2 * day, day).await.unwrap();
+        store.create_session(&ann.id, "live-token-hash", "csrf-2", now, day).await.unwrap();
+        let fail = |key: &'static str, at: i64| {
+            store.record_login_failure(key, at, LOGIN_FAILURE_WINDOW_MS, MAX_LOGIN_FAILURES, LOGIN_LOCK_MS)
+        };
+        fail("user:stale", now - 2 * LOGIN_FAILURE_WINDOW_MS).await.unwrap();
+        fail("user:fresh", now).await.unwrap();
+
+        let mut config = test_config([1; 32]);
+        config.tuning.prune_interval = Some(Duration::from_millis(50));
+        let _app = Application::build_with_store(config, store.clone()).await.unwrap();
+        let pruned = eventually(Duration::from_secs(30), || async {
+            store.session_count().await.unwrap() == 1 && store.throttle_state("user:stale").await.unwrap().is_none()
+        })
+        .await;
+        assert!(pruned, "the expired session and the stale failure count were deleted");
+        assert!(store.session("live-token-hash", now_ms()).await.unwrap().is_some(), "the live session is kept");
+        assert!(store.throttle_state("user:fresh").await.unwrap().is_some(), "the live failure count is kept");
     }
 }

@@ -65,12 +65,12 @@ pub(crate) async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &
             "{id}"
         );
         assert_eq!(
-            got.program_status,
+            got.program_status.as_str(),
             want["program_status"].as_str().unwrap(),
             "{id}"
         );
         assert_eq!(
-            got.pause_status,
+            got.pause_status.as_str(),
             want["program_pause_status"].as_str().unwrap(),
             "{id}"
         );
@@ -91,6 +91,22 @@ pub(crate) async fn assert_mirror_matches(store: &Store, workspace: &str, sim: &
         );
         let end = want["end_date"].as_str().filter(|d| *d != "9999-12-31");
         assert_eq!(got.end_date.as_deref(), end, "{id}");
+        // The row holds what the table shows, so that no page parses the raw entry again.
+        assert_eq!(
+            got.billed_clicks,
+            want["program_metrics"]["billed_clicks"].as_i64(),
+            "{id}"
+        );
+        assert_eq!(
+            got.billed_impressions,
+            want["program_metrics"]["billed_impressions"].as_i64(),
+            "{id}"
+        );
+        assert_eq!(
+            got.currency.as_deref(),
+            want["program_metrics"]["currency"].as_str(),
+            "{id}"
+        );
     }
 }
 
@@ -110,7 +126,7 @@ on_every_backend! {
                 _ => None,
             })
             .collect();
-        assert_eq!(progress.len(), 95, "one progress event per page of 20");
+        assert_eq!(progress.len(), 48, "one progress event per page of 40");
         assert!(progress.windows(2).all(|w| w[0].0 < w[1].0), "synced only grows");
         assert_eq!(progress.last(), Some(&(1900, 1900, 100)));
         assert_eq!(
@@ -128,7 +144,7 @@ on_every_backend! {
         );
         assert_mirror_matches(&db.store, &ws, &sim).await;
         let run = db.store.sync_run(&ws, run_id).await.unwrap().unwrap();
-        assert_eq!((run.status.as_str(), run.added, run.pages), ("synced", 1900, 95));
+        assert_eq!((run.status.as_str(), run.added, run.pages), ("synced", 1900, 48));
         assert!(run.finished_at.is_some());
         // Kept for replay: every event but progress, and progress once per percentage point.
         let stored = db.store.sync_events(run_id, 0).await.unwrap();
@@ -226,8 +242,8 @@ on_every_backend! {
         assert!(message.contains("HTTP 500"), "{message}");
         assert_eq!(db.store.count_live_programs(&ws).await.unwrap(), 1000, "pages before offset 1000 kept");
         let runs = db.store.recent_sync_runs(&ws, 5).await.unwrap();
-        assert_eq!(runs[0].status, "error");
-        assert_eq!((runs[0].pages, runs[0].pages_failed), (50, 45));
+        assert_eq!(runs[0].status.as_str(), "error");
+        assert_eq!((runs[0].pages, runs[0].pages_failed), (25, 23));
 
         // With a full mirror, a failing listing must not mark the programs it could not see as removed.
         sim.set_faults(json!({"fail_offsets_from": null})).await;
@@ -329,14 +345,14 @@ on_every_backend! {
         let SyncEvent::Error { message } = &followed[2].event else { panic!("{followed:?}") };
         assert!(message.contains("stopped before it ended"), "{message}");
         let run = db.store.sync_run(&ws, "DeadRun").await.unwrap().unwrap();
-        assert_eq!(run.status, "interrupted");
+        assert_eq!(run.status.as_str(), "interrupted");
         assert_eq!(db.store.sync_events("DeadRun", 2).await.unwrap().len(), 1, "the ending is kept for replay");
 
         // The lease is free: the next sync runs here and completes.
         let after = engine.sync(&ws, sim.client(), Trigger::Page, None).finish().await.unwrap();
         assert!(matches!(after, SyncEvent::Complete { added: 40, .. }), "{after:?}");
         let statuses: Vec<String> =
-            db.store.recent_sync_runs(&ws, 10).await.unwrap().into_iter().map(|r| r.status).collect();
+            db.store.recent_sync_runs(&ws, 10).await.unwrap().into_iter().map(|r| r.status.as_str().to_owned()).collect();
         assert_eq!(statuses, ["synced", "interrupted"]);
     }
 }
@@ -358,13 +374,18 @@ on_every_backend! {
         assert!(message.contains("credentials"), "{message}");
         assert!(!message.contains("wrong-password"));
         let runs = db.store.recent_sync_runs(&ws, 1).await.unwrap();
-        assert_eq!(runs[0].status, "error");
+        assert_eq!(runs[0].status.as_str(), "error");
     }
 }
 
 on_every_backend! {
     async fn a_shutdown_stops_a_run_after_its_page_keeps_what_it_wrote_and_records_it_interrupted(db: TestDb) {
-        let sim = TestSim::start_with(1900, |c| c.latency_ms = 40).await;
+        // Two served at a time: 48 pages take about a second, so the stop comes part-way.
+        let sim = TestSim::start_with(1900, |c| {
+            c.latency_ms = 40;
+            c.capacity = 2;
+        })
+        .await;
         let (engine, ws) = setup(&db.store, &sim).await;
         let run = engine.sync(&ws, sim.client(), Trigger::Page, None);
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
@@ -372,10 +393,82 @@ on_every_backend! {
         let SyncEvent::Error { message } = run.finish().await.unwrap() else { panic!("expected an error event") };
         assert!(message.contains("shutting down"), "{message}");
         let runs = db.store.recent_sync_runs(&ws, 1).await.unwrap();
-        assert_eq!(runs[0].status, "interrupted");
+        assert_eq!(runs[0].status.as_str(), "interrupted");
         let kept = db.store.count_live_programs(&ws).await.unwrap();
         assert!(kept > 0 && kept < 1900, "the pages written before the stop are kept ({kept})");
-        assert_eq!(kept, runs[0].pages as u64 * 20, "only whole pages");
+        assert_eq!(kept, runs[0].pages as u64 * 40, "only whole pages");
         assert!(db.store.all_programs(&ws).await.unwrap().iter().all(|p| p.removed_at.is_none()));
+    }
+}
+
+on_every_backend! {
+    async fn a_sync_against_four_slots_is_exact_and_never_has_more_in_flight_than_its_ceiling(db: TestDb) {
+        let sim = TestSim::start_with(1900, |c| {
+            c.latency_ms = 20;
+            c.capacity = 4;
+        })
+        .await;
+        let ws = db.store.workspace_for_credentials(&sim.base_url(), crate::helpers::YELP_USER).await.unwrap().id;
+        let ceiling = 12;
+        let engine = SyncEngine::new(db.store.clone(), SyncOptions { concurrency: ceiling, ..SyncOptions::default() });
+        let events = sync_events(&engine, &ws, &sim).await;
+        assert!(matches!(last(&events), SyncEvent::Complete { added: 1900, .. }), "{:?}", last(&events));
+        assert_mirror_matches(&db.store, &ws, &sim).await;
+
+        let stats = sim.control(reqwest::Method::GET, "/_sim/stats", None).await;
+        let max_in_flight = stats["max_in_flight"].as_u64().unwrap();
+        assert!(max_in_flight <= ceiling as u64, "{stats}");
+        assert_eq!(stats["requests"]["GET /programs/v1"], 48, "pages of 40, none asked twice");
+        let run = &db.store.recent_sync_runs(&ws, 1).await.unwrap()[0];
+        let window = run.settled_window.expect("the window is recorded");
+        assert!((1..=ceiling as i64).contains(&window), "{run:?}");
+        assert_eq!(run.page_size, Some(40));
+    }
+}
+
+on_every_backend! {
+    async fn a_yelp_that_refuses_pages_of_40_is_synced_whole_at_20_and_the_workspace_remembers(db: TestDb) {
+        let sim = TestSim::start_with(1900, |c| c.page_size_max = 20).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        let events = sync_events(&engine, &ws, &sim).await;
+        assert!(matches!(last(&events), SyncEvent::Complete { added: 1900, .. }), "{:?}", last(&events));
+        assert_mirror_matches(&db.store, &ws, &sim).await;
+        let run = &db.store.recent_sync_runs(&ws, 1).await.unwrap()[0];
+        assert_eq!((run.pages, run.page_size), (95, Some(20)));
+        assert_eq!(db.store.sync_page_size(&ws).await.unwrap(), Some(20));
+
+        // The next run asks for 20 from its first page: no request is refused.
+        sim.control(reqwest::Method::DELETE, "/_sim/stats", None).await;
+        sim.add_programs(3).await;
+        let events = sync_events(&engine, &ws, &sim).await;
+        assert!(matches!(last(&events), SyncEvent::Complete { added: 3, .. }), "{:?}", last(&events));
+        let stats = sim.control(reqwest::Method::GET, "/_sim/stats", None).await;
+        assert_eq!(stats["requests"]["GET /programs/v1"], 96, "{stats}");
+    }
+}
+
+on_every_backend! {
+    async fn a_sync_bumps_the_mirror_version_at_most_once_a_second_and_at_its_end(db: TestDb) {
+        let sim = TestSim::start(1900).await;
+        let (engine, ws) = setup(&db.store, &sim).await;
+        let before = db.store.mirror_version(&ws).await.unwrap();
+        let query = dashboard::store::ProgramQuery::every_program(chrono::Utc::now().date_naive(), 10);
+        let started = std::time::Instant::now();
+        let mut events = engine.sync(&ws, sim.client(), Trigger::Api, None);
+        let mut end = None;
+        while let Some(e) = events.next().await {
+            // A reader during the run caches the list at the version it sees.
+            if matches!(e.event, SyncEvent::Progress { .. }) {
+                db.store.program_view(&ws, &query).await.unwrap();
+            }
+            end = Some(e.event);
+        }
+        let seconds = started.elapsed().as_secs() as i64;
+        assert!(matches!(end, Some(SyncEvent::Complete { added: 1900, .. })), "{end:?}");
+        let bumps = db.store.mirror_version(&ws).await.unwrap() - before;
+        // 48 pages written; one bump at the first write, at most one a second after it, one at the end.
+        assert!((1..=2 + seconds).contains(&bumps), "{bumps} bumps in {seconds} s");
+        // The end's bump shows every program to a reader, whatever it cached during the run.
+        assert_eq!(db.store.program_view(&ws, &query).await.unwrap().len(), 1900);
     }
 }

@@ -4,16 +4,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use dashboard::app::Application;
 use dashboard::auth::hash_password;
 use dashboard::jobs::{JobOptions, WatcherHandle};
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store};
-use dashboard::sync::{SyncEngine, SyncOptions};
-use dashboard::web::{AppState, Application};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend};
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, test_config};
+
+/// The key of the test server's stored credentials.
+const KEY: [u8; 32] = [7; 32];
 
 pub const ALICE: (&str, &str) = ("alice", "alice-password-1");
 pub const OLGA: (&str, &str) = ("olga", "olga-password-1");
@@ -59,6 +61,8 @@ pub struct Tuning {
     pub sim_latency_ms: u64,
     /// The token `/metrics` asks for.
     pub metrics_token: Option<&'static str>,
+    /// The time limit of answers, instead of the default.
+    pub request_timeout: Option<Duration>,
 }
 
 /// A signed-in client: its cookie and CSRF token.
@@ -85,7 +89,7 @@ impl TestApp {
         tuning: Tuning,
     ) -> Self {
         let sim = TestSim::start_with(programs, |c| c.latency_ms = tuning.sim_latency_ms).await;
-        let secrets = SecretBox::from_key_bytes([7; 32]);
+        let secrets = SecretBox::from_key_bytes(KEY);
         let ws = store
             .create_workspace(
                 "Agency A",
@@ -134,22 +138,23 @@ impl TestApp {
             .await
             .unwrap();
 
-        let engine = SyncEngine::new(store.clone(), SyncOptions::default());
-        let mut state =
-            AppState::with_job_options(store.clone(), engine, secrets, false, job_options);
-        state.metrics_token = tuning
+        let mut config = test_config(KEY);
+        config.tuning.jobs = Some(job_options);
+        config.tuning.list_cache_bytes = tuning.list_cache_bytes;
+        config.metrics_token = tuning
             .metrics_token
             .map(|t| secrecy::SecretString::from(t.to_owned()));
-        if let Some(bytes) = tuning.list_cache_bytes {
-            state.list_bodies = std::sync::Arc::new(dashboard::cache::BodyCache::of_bodies(bytes));
+        if let Some(timeout) = tuning.request_timeout {
+            config.request_timeout = timeout;
         }
-        let watcher = state.jobs.spawn_watcher();
-        let mut app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
+        if let Some(limits) = tuning.limits {
+            config.header_read_timeout = limits.header_read;
+            config.idle_timeout = limits.idle;
+        }
+        let mut app = Application::build_with_store(config, store.clone())
             .await
             .unwrap();
-        if let Some(limits) = tuning.limits {
-            app = app.with_limits(limits);
-        }
+        let watcher = app.take_watcher();
         let addr = app.local_addr();
         tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
         yelp_partner_api::install_crypto_provider();
@@ -159,7 +164,7 @@ impl TestApp {
             store,
             workspace_id: ws.id,
             other_program: "OtherAgencyProgram0001".into(),
-            watcher: std::sync::Mutex::new(Some(watcher)),
+            watcher: std::sync::Mutex::new(watcher),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -167,9 +172,15 @@ impl TestApp {
         }
     }
 
-    /// The key the server's credentials are encrypted with.
-    pub fn secrets(&self) -> SecretBox {
-        SecretBox::from_key_bytes([7; 32])
+    /// Another instance of the server over the same database (as after a restart), not listening: its job
+    /// watcher picks up the unfinished jobs.
+    pub async fn restarted_watcher(&self) -> WatcherHandle {
+        let mut config = test_config(KEY);
+        config.tuning.jobs = Some(test_job_options());
+        let mut other = Application::build_with_store(config, self.store.clone())
+            .await
+            .unwrap();
+        other.take_watcher().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -526,7 +537,59 @@ on_every_backend! {
         read_sse(app.request(Method::POST, "/api/reseller/programs/sync-stream", Some(&operator)).send().await.unwrap()).await;
         let metrics = app.request(Method::GET, "/metrics", None).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains("yelp_ads_http_requests_total{route=\"/api/auth/login\",status=\"200\"} 1"), "{metrics}");
-        assert!(metrics.contains("yelp_ads_yelp_api_calls_total{endpoint=\"GET /programs/v1\",outcome=\"ok\"} 2"), "{metrics}");
+        // 40 programs: one page of 40.
+        assert!(metrics.contains("yelp_ads_yelp_api_calls_total{endpoint=\"GET /programs/v1\",outcome=\"ok\"} 1"), "{metrics}");
         assert!(metrics.contains("yelp_ads_sync_runs_total{status=\"synced\"} 1"), "{metrics}");
+    }
+}
+
+on_every_backend! {
+    async fn html_and_json_answers_are_gzipped_for_clients_that_accept_it_and_event_streams_never(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 300).await;
+        let session = app.login(OLGA).await;
+        // The stream first: it fills the mirror, and its events must arrive as they are, uncompressed.
+        let stream = app
+            .request(Method::POST, "/api/reseller/programs/sync-stream", Some(&session))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.headers().get("content-encoding"), None);
+        let events = read_sse(stream).await;
+        assert_eq!(events.last().unwrap().data["type"], "complete", "{events:?}");
+
+        for (path, accept) in [("/programs", "text/html"), ("/api/reseller/programs", "application/json")] {
+            let get = |encoding: &'static str| {
+                app.request(Method::GET, path, Some(&session))
+                    .header("accept", accept)
+                    .header("accept-encoding", encoding)
+                    .send()
+            };
+            let plain = get("identity").await.unwrap();
+            assert_eq!(plain.status(), StatusCode::OK);
+            assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+            let plain = plain.bytes().await.unwrap().len();
+            let gzipped = get("gzip").await.unwrap();
+            assert_eq!(gzipped.status(), StatusCode::OK);
+            assert_eq!(gzipped.headers()["content-encoding"], "gzip", "{path}");
+            let gzipped = gzipped.bytes().await.unwrap().len();
+            eprintln!("{path}: {plain} bytes, {gzipped} gzipped");
+            assert!(gzipped < plain / 3, "{path}: {gzipped} of {plain}");
+        }
+    }
+}
+
+on_every_backend! {
+    async fn the_time_limit_cuts_a_slow_answer_but_never_an_event_stream(db: TestDb) {
+        // 600 programs in 30 pages of 300 ms each, 8 at a time: a sync lasts at least 1.2 s.
+        let tuning = Tuning { sim_latency_ms: 300, request_timeout: Some(Duration::from_millis(500)), ..Tuning::default() };
+        let app = TestApp::spawn_tuned(db.store.clone(), 600, test_job_options(), tuning).await;
+        let session = app.login(OLGA).await;
+        let waited = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
+        assert_eq!(waited.status(), StatusCode::REQUEST_TIMEOUT);
+
+        let stream = app.request(Method::POST, "/api/reseller/programs/sync-stream", Some(&session)).send().await.unwrap();
+        let events = read_sse(stream).await;
+        assert_eq!(events.last().unwrap().data["type"], "complete", "{events:?}");
     }
 }

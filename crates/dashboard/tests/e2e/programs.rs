@@ -15,6 +15,7 @@ async fn the_programs_page_syncs_on_opening_with_a_live_progress_bar_that_hides_
     );
     ui.sign_in("demo", "demo").await;
     assert_eq!(ui.path().await, "/programs", "back to the page wanted");
+    let opened = std::time::Instant::now();
 
     // While it runs: blue bar, moving, with the count and the percentage.
     let mut seen: Vec<u32> = Vec::new();
@@ -40,7 +41,15 @@ async fn the_programs_page_syncs_on_opening_with_a_live_progress_bar_that_hides_
                 ui.shot("sync-running").await;
                 shot_running = true;
             }
-            Some("success") => break ui.text("#sync-message").await,
+            Some("success") => {
+                // Printed, not asserted (no timed assertions): the demo's target is 1.8 s, its floor 1.5 s
+                // (48 pages at 250 ms, 10 served at once).
+                eprintln!(
+                    "from the page opening on an empty mirror to the sync's end: {} ms",
+                    opened.elapsed().as_millis()
+                );
+                break ui.text("#sync-message").await;
+            }
             Some("error") => panic!("the sync failed: {}", ui.text("#sync-message").await),
             _ => {}
         }

@@ -93,6 +93,46 @@ async fn listing_1900_programs_with_concurrency_8_gets_every_program_with_at_mos
 }
 
 #[tokio::test]
+async fn a_listing_refused_at_40_a_page_goes_on_at_20() {
+    let sim = TestSim::start_with(1900, |c| c.page_size_max = 20).await;
+    let pages: Vec<_> = sim
+        .client()
+        .list_all_programs(ListAllOptions::default())
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 95);
+    let mut ids = HashSet::new();
+    for page in pages {
+        let page = page.unwrap();
+        assert_eq!(page.limit, 20);
+        ids.extend(page.programs.into_iter().map(|e| e.program.program_id));
+    }
+    assert_eq!(ids.len(), 1900);
+    // The refused first page, then 95 at 20.
+    assert_eq!(sim.requests("GET /programs/v1").await, 96);
+}
+
+#[tokio::test]
+async fn a_listing_against_four_slots_finds_them_without_exceeding_its_ceiling() {
+    let sim = TestSim::start_with(1900, |c| {
+        c.latency_ms = 30;
+        c.capacity = 4;
+    })
+    .await;
+    let window = std::sync::Arc::new(yelp_partner_api::AdaptiveWindow::new(10, 24));
+    let pages: Vec<_> = sim
+        .client()
+        .list_all_programs_in(ListAllOptions::default(), window.clone())
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 48);
+    assert!(pages.iter().all(Result::is_ok));
+    assert!(sim.max_in_flight().await <= 24);
+    // Queueing was seen: the window came down from where it started, to about the slots.
+    assert!((1..10).contains(&window.limit()), "{}", window.limit());
+}
+
+#[tokio::test]
 async fn program_info_returns_the_program_with_its_business() {
     let sim = TestSim::start(50).await;
     let want = sim.find_program(|p| p["program_type"] == "CPC").await;

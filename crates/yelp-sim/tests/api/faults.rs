@@ -318,3 +318,63 @@ async fn a_password_changed_through_the_settings_refuses_the_old_one_and_is_neve
     let shown = sim.control(Method::GET, "/_sim/settings", None).await;
     assert!(!shown.text.contains("rotated-partner-pw"));
 }
+
+#[tokio::test]
+async fn a_capacity_makes_requests_beyond_it_wait_their_turn() {
+    let sim = TestSim::start(SimConfig {
+        latency_ms: 200,
+        capacity: 2,
+        ..config()
+    })
+    .await;
+    let requests = (0..6).map(|_| sim.get("/programs/v1?limit=40"));
+    let answers = futures::future::join_all(requests).await;
+    assert!(answers.iter().all(|a| a.status == StatusCode::OK));
+    let stats = sim.state().stats();
+    // Two served at once, the other four waiting for them.
+    assert_eq!(stats.max_queue, 4, "{stats:?}");
+    assert_eq!(stats.max_in_flight, 6);
+    assert!(stats.total_queue_wait_ms >= stats.max_queue_wait_ms);
+    assert!(stats.max_queue_wait_ms > 0, "{stats:?}");
+    assert_eq!(stats.queue_full, 0);
+
+    let reset = sim
+        .control(Method::DELETE, "/_sim/stats", None)
+        .await
+        .json();
+    assert_eq!(reset["max_queue"], 0, "{reset}");
+    assert_eq!(reset["total_queue_wait_ms"], 0);
+    assert_eq!(reset["max_queue_wait_ms"], 0);
+}
+
+#[tokio::test]
+async fn an_unlimited_capacity_queues_nothing() {
+    let sim = TestSim::start(SimConfig {
+        latency_ms: 100,
+        ..config()
+    })
+    .await;
+    let answers = futures::future::join_all((0..5).map(|_| sim.get("/programs/v1"))).await;
+    assert!(answers.iter().all(|a| a.status == StatusCode::OK));
+    let stats = sim.state().stats();
+    assert_eq!((stats.max_queue, stats.total_queue_wait_ms), (0, 0));
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_429_with_retry_after_one_second() {
+    let sim = TestSim::start(SimConfig {
+        latency_ms: 300,
+        capacity: 1,
+        queue_max: Some(1),
+        ..config()
+    })
+    .await;
+    let answers = futures::future::join_all((0..3).map(|_| sim.get("/programs/v1"))).await;
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!(refused.len(), 1, "one served, one waiting, one refused");
+    assert_eq!(refused[0].headers["retry-after"], "1");
+    assert_eq!(sim.state().stats().queue_full, 1);
+}

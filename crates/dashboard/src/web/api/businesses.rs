@@ -9,12 +9,12 @@ use yelp_partner_api::{BusinessId, StatusFilter};
 
 use super::full_list::MAX_ROWS;
 use super::program_item::program_items;
-use super::programs::program_query;
 use crate::store::ProgramQuery;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{Params, PathParam};
+use crate::web::params::program_query;
 
 /// The filters these endpoints take: the program list's, by our names and the replaced system's.
 const FILTER_PARAMS: &[&str] = &["status", "program_status", "program_type", "business_id"];

@@ -43,7 +43,7 @@ async fn chunk(
             bytes.push(b',');
         }
         serde_json::to_writer(&mut bytes, &ProgramItem::new(program, labels))
-            .map_err(|_| ApiError::Internal)?;
+            .map_err(ApiError::internal)?;
     }
     Ok(bytes)
 }
@@ -78,7 +78,7 @@ pub(super) async fn answer(
         ));
     }
     // The head's fields, then the programs' array, which the chunks fill; the closing brackets last.
-    let mut opening = serde_json::to_vec(&head).map_err(|_| ApiError::Internal)?;
+    let mut opening = serde_json::to_vec(&head).map_err(ApiError::internal)?;
     opening.pop();
     opening.extend_from_slice(b",\"programs\":[");
     let ranges: Vec<Range<usize>> = (start..end)

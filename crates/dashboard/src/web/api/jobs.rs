@@ -15,14 +15,15 @@ use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-use yelp_partner_api::{Cents, ProgramId};
+use yelp_partner_api::Cents;
 
-use crate::jobs::{JobType, SubmissionToken};
-use crate::store::{FAILED, IN_PROGRESS, JobFilter, JobRecord, StoredProgram, now_ms};
+use crate::jobs::SubmissionToken;
+use crate::store::{JobRecord, JobStatus, StoredProgram, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::{ApiJson, Params, PathParam, shorten};
+use crate::web::extract::{ApiJson, Params, PathParam};
+use crate::web::params::job_filter;
 
 /// The header that carries a submission's one-time token.
 pub const SUBMISSION_TOKEN_HEADER: &str = "x-submission-token";
@@ -316,7 +317,7 @@ struct Watch {
     workspace_id: String,
     job_id: String,
     changes: broadcast::Receiver<String>,
-    last_status: Option<String>,
+    last_status: Option<JobStatus>,
     seq: u64,
     done: bool,
 }
@@ -334,7 +335,7 @@ impl Watch {
                 .job(&self.workspace_id, &self.job_id)
                 .await
                 .ok()??;
-            if self.last_status.as_deref() != Some(job.status.as_str()) {
+            if self.last_status != Some(job.status) {
                 let view = one_job_json(&self.state, &job).await.ok()?;
                 self.seq += 1;
                 self.done = job.is_finished();
@@ -431,66 +432,3 @@ async fn job_history(
         .await?;
     Ok(Json(jobs_json(&state, user.workspace_id(), &jobs).await?))
 }
-
-/// Parses a job history's query string (`days`, `status`, `job_type`, `program_id`, `limit`); every error
-/// names its parameter. The jobs page reads the same names.
-pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
-    let days = params.number("days", 1..=365)?.unwrap_or(7);
-    let (status, yelp_status) = match params.get("status").map(str::to_ascii_uppercase) {
-        // ALL is the replaced system's "no filter".
-        None => (None, None),
-        Some(s) if s == "ALL" => (None, None),
-        Some(s) if JOB_STATUSES.contains(&s.as_str()) => (Some(s), None),
-        // The replaced system's job statuses were Yelp's: PROCESSING is our IN_PROGRESS, and REJECTED
-        // the failed jobs that Yelp refused.
-        Some(s) if s == "PROCESSING" => (Some(IN_PROGRESS.to_owned()), None),
-        Some(s) if s == "REJECTED" => (Some(FAILED.to_owned()), Some(s)),
-        Some(s) => {
-            return Err(ApiError::field(
-                "status",
-                format!(
-                    "status must be ALL, PENDING, IN_PROGRESS, COMPLETED or FAILED (or PROCESSING, REJECTED), \
-                     not '{}'",
-                    shorten(&s)
-                ),
-            ));
-        }
-    };
-    let job_type = match params.get("job_type") {
-        None => None,
-        Some(t) => match JobType::ALL.iter().find(|k| k.as_str() == t) {
-            Some(k) => Some(k.as_str().to_owned()),
-            None => {
-                let known: Vec<&str> = JobType::ALL.iter().map(|k| k.as_str()).collect();
-                return Err(ApiError::field(
-                    "job_type",
-                    format!(
-                        "job_type must be one of {}, not '{}'",
-                        known.join(", "),
-                        shorten(t)
-                    ),
-                ));
-            }
-        },
-    };
-    let program_id = params
-        .get("program_id")
-        .map(|p| {
-            ProgramId::parse(p)
-                .map(ProgramId::into_string)
-                .map_err(|e| ApiError::field("program_id", e.to_string()))
-        })
-        .transpose()?;
-    let limit = params.number("limit", 1..=500)?.unwrap_or(100);
-    Ok(JobFilter {
-        since: now_ms() - i64::try_from(days).unwrap_or(7) * 86_400_000,
-        status,
-        yelp_status,
-        job_type,
-        program_id,
-        limit: u32::try_from(limit).unwrap_or(100),
-    })
-}
-
-/// Every status a job can have, in the order a job goes through them.
-pub(crate) const JOB_STATUSES: [&str; 4] = ["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"];

@@ -13,12 +13,6 @@ use axum::Router;
 
 use super::AppState;
 
-pub(crate) use jobs::{JOB_STATUSES, job_filter};
-pub(crate) use programs::program_query_of;
-pub(crate) use settings::{
-    CredentialsInput, change_role, credentials_view, save_credentials, test_connection,
-};
-
 /// Every `/api` route but sign-in.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use futures::{Stream, StreamExt, stream};
 use serde_json::{Value, json};
 
-use crate::store::SyncRun;
+use crate::store::{RunStatus, SyncRun};
 use crate::sync::{RunSubscription, SequencedEvent, SyncEvent, Trigger};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -97,7 +97,7 @@ async fn sync_and_wait(
         .await?
         .finish()
         .await
-        .ok_or(ApiError::Internal)?;
+        .ok_or_else(|| ApiError::internal("the sync run ended without a final event"))?;
     let status = match last {
         SyncEvent::Complete { .. } => StatusCode::OK,
         _ => StatusCode::BAD_GATEWAY,
@@ -111,6 +111,7 @@ fn run_json(run: &SyncRun) -> Value {
         "started_at": run.started_at, "finished_at": run.finished_at, "status": run.status,
         "total_api": run.total_api, "added": run.added, "updated": run.updated, "unchanged": run.unchanged,
         "removed": run.removed, "pages": run.pages, "pages_failed": run.pages_failed, "error": run.error,
+        "settled_window": run.settled_window, "page_size": run.page_size,
     })
 }
 
@@ -160,7 +161,7 @@ async fn run_events(
         live.resume_after(last_seen);
         return Ok(sse(live.into_stream()));
     }
-    if run.status == "running" {
+    if run.status == RunStatus::Running {
         // Running in another instance: follow it through the events it stores.
         let mut followed = state.engine.follow_run(user.workspace_id(), &run_id);
         followed.resume_after(last_seen);

@@ -15,7 +15,7 @@ use super::filters;
 use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
 use super::{Layout, Page, PageForm, PageUser, see_other, url_part};
-use crate::jobs::{SubmissionToken, validate};
+use crate::jobs::{JobType, SubmissionToken, validate};
 use crate::web::AppState;
 use crate::web::error::PageResult;
 use crate::web::extract::Params;
@@ -84,7 +84,7 @@ async fn page(
         Some(job_id) => {
             let job = tracker::find(&state, user.workspace_id(), job_id).await?;
             let form = match serde_json::from_str::<Value>(&job.request) {
-                Ok(request) if job.job_type == "create" => {
+                Ok(request) if job.job_type == JobType::Create => {
                     ProgramForm::from_create_request(&request)
                 }
                 _ => ProgramForm::new_program(),

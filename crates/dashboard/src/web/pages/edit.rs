@@ -227,7 +227,7 @@ async fn refused_action(
     duplicate: DuplicateForm,
 ) -> PageResult<Response> {
     let e = ApiError::from(e);
-    if matches!(e, ApiError::Internal) {
+    if e.is_internal() {
         return Err(e.into());
     }
     let extras = Extras {

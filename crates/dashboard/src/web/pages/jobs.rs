@@ -9,12 +9,12 @@ use axum::routing::get;
 
 use super::tracker::{self, TrackerView, job_label, status_label};
 use super::{Layout, Page, PageUser};
-use crate::jobs::JobType;
+use crate::jobs::{JobStatus, JobType};
 use crate::store::{JobRecord, now_ms};
 use crate::web::AppState;
-use crate::web::api::{JOB_STATUSES, job_filter};
 use crate::web::error::PageResult;
 use crate::web::extract::{Params, PathParam};
+use crate::web::params::job_filter;
 
 /// Finished jobs stay among the active ones this long (ms), as in the active-jobs API.
 const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
@@ -31,12 +31,12 @@ pub(super) fn router() -> Router<AppState> {
 pub struct JobRow {
     /// Its id.
     pub id: String,
-    /// create, edit, …
-    pub job_type: String,
+    /// What it does.
+    pub job_type: JobType,
     /// What it does, for people.
     pub label: &'static str,
-    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
-    pub status: String,
+    /// Where it stands.
+    pub status: JobStatus,
     /// The status for people.
     pub status_label: &'static str,
     /// The program, once known.
@@ -56,10 +56,10 @@ impl JobRow {
     pub fn new(job: &JobRecord) -> Self {
         Self {
             id: job.id.clone(),
-            job_type: job.job_type.clone(),
-            label: job_label(&job.job_type),
-            status: job.status.clone(),
-            status_label: status_label(&job.status),
+            job_type: job.job_type,
+            label: job_label(job.job_type),
+            status: job.status,
+            status_label: status_label(job.status),
             program_id: job.program_id.clone(),
             username: job.username.clone().unwrap_or_default(),
             created: super::filters::datetime(job.created_at),
@@ -70,7 +70,7 @@ impl JobRow {
 
     /// Whether it has not ended yet.
     pub fn running(&self) -> bool {
-        self.status == "PENDING" || self.status == "IN_PROGRESS"
+        self.status.is_unfinished()
     }
 }
 
@@ -109,14 +109,25 @@ async fn list(
     let history = state.store.job_history(ws, &filter).await?;
     let page = JobsPage {
         layout: user.layout(&state, "jobs").await?,
-        job_type: filter.job_type.clone().unwrap_or_default(),
-        status: filter.status.clone().unwrap_or_default(),
+        job_type: filter
+            .job_type
+            .map(JobType::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        status: filter
+            .status
+            .map(JobStatus::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         days: params.number("days", 1..=365)?.unwrap_or(7),
         job_types: JobType::ALL
             .iter()
-            .map(|t| (t.as_str(), job_label(t.as_str())))
+            .map(|t| (t.as_str(), job_label(*t)))
             .collect(),
-        statuses: JOB_STATUSES.iter().map(|s| (*s, status_label(s))).collect(),
+        statuses: JobStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), status_label(*s)))
+            .collect(),
         periods: PERIODS,
         active: active.iter().map(JobRow::new).collect(),
         history: history.iter().map(JobRow::new).collect(),

@@ -5,7 +5,6 @@
 //! Pages sign in with the session cookie only (not HTTP Basic, which browsers replay on their own), and
 //! every form that changes something carries the session's CSRF token in a `csrf_token` field.
 
-mod assets;
 mod create;
 mod edit;
 pub(crate) mod filters;
@@ -17,15 +16,15 @@ mod programs;
 mod settings;
 mod tracker;
 
-use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-pub use assets::{Assets, assets};
+pub use crate::web::assets::{Assets, assets};
+pub use crate::web::view::{HOME, Layout, LayoutUser, Page, local_path, login_url, url_part};
 
 use super::AppState;
 use super::auth::{changes_state, cookie_session, same};
@@ -36,14 +35,11 @@ use crate::store::User;
 /// Largest form body accepted (the program form is well under a kilobyte).
 const FORM_LIMIT: usize = 64 * 1024;
 
-/// Where a signed-in visitor lands by default.
-pub const HOME: &str = "/programs";
-
 /// Every page route and the assets.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to(HOME) }))
-        .merge(assets::router())
+        .merge(crate::web::assets::router())
         .merge(login::router())
         .merge(programs::router())
         .merge(create::router())
@@ -51,76 +47,6 @@ pub fn router() -> Router<AppState> {
         .merge(program_status::router())
         .merge(jobs::router())
         .merge(settings::router())
-}
-
-/// A page to send. Every page goes out through here: rendered to a string, sent as `text/html`; a template
-/// that fails to render is logged and answered with a plain 500.
-pub struct Page<T>(pub T);
-
-impl<T: Template> IntoResponse for Page<T> {
-    fn into_response(self) -> Response {
-        match self.0.render() {
-            Ok(html) => Html(html).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "a page failed to render");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side; it has been logged.",
-                )
-                    .into_response()
-            }
-        }
-    }
-}
-
-/// What the shared layout shows: who is signed in, the token for forms and scripts, the asset URLs.
-pub struct Layout {
-    /// The signed-in user; `None` on the sign-in and error pages.
-    pub user: Option<LayoutUser>,
-    /// The session's CSRF token (empty when signed out): forms send it as `csrf_token`, scripts as
-    /// `X-CSRF-Token` from `<meta name="csrf-token">`.
-    pub csrf_token: String,
-    /// The nav entry of this page (`programs`, `create`, `jobs`, `settings`).
-    pub section: &'static str,
-    /// The content-hashed asset URLs.
-    pub assets: &'static Assets,
-}
-
-/// The signed-in user as the layout shows them.
-pub struct LayoutUser {
-    /// Their name.
-    pub username: String,
-    /// admin, operator or viewer.
-    pub role: &'static str,
-    /// Their workspace's name.
-    pub workspace: String,
-    /// Whether they may sync and change programs.
-    pub can_operate: bool,
-    /// Whether they administer the workspace.
-    pub is_admin: bool,
-}
-
-impl Layout {
-    /// A layout without a user (sign-in and error pages).
-    pub fn signed_out() -> Self {
-        Self {
-            user: None,
-            csrf_token: String::new(),
-            section: "",
-            assets: assets(),
-        }
-    }
-
-    /// Whether the user may change things: every control that does carries `data-change` and is shown only
-    /// when this is true.
-    pub fn can_operate(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.can_operate)
-    }
-
-    /// Whether the user administers the workspace.
-    pub fn is_admin(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.is_admin)
-    }
 }
 
 /// The signed-in user of a page request, from the session cookie. A visitor who is not signed in is sent to
@@ -277,24 +203,6 @@ impl FormFields {
     }
 }
 
-/// `next` if it is a path on this site (`/…`, not `//host` or `/\host`, which browsers read as another
-/// site); otherwise the home page. Where sign-in sends a visitor, so never anywhere else.
-pub fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.starts_with("/login")
-                && path.len() <= 2048
-                && !path.chars().any(char::is_control) =>
-        {
-            path.to_owned()
-        }
-        _ => HOME.to_owned(),
-    }
-}
-
 /// The path (and query) of the `Referer`, when it is one of ours: where to come back to after signing in
 /// when a form was posted with an ended session.
 fn referer_path(headers: &HeaderMap) -> Option<String> {
@@ -316,12 +224,6 @@ fn referer_path(headers: &HeaderMap) -> Option<String> {
     Some(local_path(Some(&path)))
 }
 
-/// The sign-in page's URL, coming back to `next` after.
-pub fn login_url(next: &str) -> String {
-    let next = local_path(Some(next));
-    format!("/login?next={}", url_part(&next))
-}
-
 /// A 303 to a path of ours. A location that cannot be a header (it never should: callers encode what
 /// they put in it) goes home rather than failing.
 pub fn see_other(location: &str) -> Response {
@@ -329,31 +231,6 @@ pub fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(header::LOCATION, value);
     response
-}
-
-/// Text made safe to put in a URL's path segment or query value.
-pub fn url_part(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    layout: Layout,
-    status: u16,
-    title: &'static str,
-    message: String,
-}
-
-/// An error as an HTML page with its status.
-pub fn error_page(status: StatusCode, message: String) -> Response {
-    let page = ErrorPage {
-        layout: Layout::signed_out(),
-        status: status.as_u16(),
-        title: status.canonical_reason().unwrap_or("Error"),
-        message,
-    };
-    (status, Page(page)).into_response()
 }
 
 #[cfg(test)]

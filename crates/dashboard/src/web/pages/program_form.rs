@@ -280,7 +280,7 @@ impl ProgramForm {
         let status = e.status();
         match e {
             ApiError::Fields(fields) => self.errors = fields,
-            ApiError::Internal => return Err(e.into()),
+            ApiError::Internal(_) => return Err(e.into()),
             ApiError::Duplicate { job_id, message } => {
                 self.form_error = Some(message);
                 self.duplicate_of = Some(job_id);

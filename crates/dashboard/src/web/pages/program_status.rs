@@ -102,7 +102,7 @@ async fn page(
     // The mirror's copy is as fresh as the last complete sync, or as the job that wrote it after one.
     let last_synced = runs
         .iter()
-        .find(|r| r.status == "synced" || r.status == "up_to_date")
+        .find(|r| r.status.is_success())
         .and_then(|r| r.finished_at)
         .map(|at| datetime(at.max(program.updated_at)));
     let page = StatusPage {
@@ -110,8 +110,8 @@ async fn page(
         type_label: ProgramType::from_wire(&program.program_type)
             .label()
             .to_owned(),
-        program_status: program.program_status.clone(),
-        pause_status: program.pause_status.clone(),
+        program_status: program.program_status.to_string(),
+        pause_status: program.pause_status.to_string(),
         start: program.start_date.clone().unwrap_or_else(|| "—".into()),
         end: program.end_date.clone().unwrap_or_else(|| "No end".into()),
         partner_business_id: parsed

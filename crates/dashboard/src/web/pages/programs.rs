@@ -9,15 +9,15 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use yelp_partner_api::{Program, ProgramType, StatusFilter};
+use yelp_partner_api::{ProgramType, StatusFilter};
 
 use super::filters::{self, datetime, thousands};
 use super::{Layout, Page, PageUser};
 use crate::store::{ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
-use crate::web::api::program_query_of;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::Params;
+use crate::web::params::program_query_of;
 
 /// Page sizes offered.
 const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
@@ -167,7 +167,6 @@ struct Row {
 
 impl Row {
     fn new(p: StoredProgram, names: &HashMap<String, String>) -> Self {
-        let parsed: Option<Program> = serde_json::from_str(&p.raw).ok();
         let business_id = p.business_id.clone().unwrap_or_default();
         Self {
             type_label: ProgramType::from_wire(&p.program_type).label().to_owned(),
@@ -175,21 +174,16 @@ impl Row {
                 .get(&business_id)
                 .cloned()
                 .unwrap_or_else(|| business_id.clone()),
-            partner_business_id: parsed
-                .as_ref()
-                .and_then(|x| x.partner_business_id().map(str::to_owned)),
-            clicks: parsed
-                .as_ref()
-                .and_then(|x| x.program_metrics.as_ref())
-                .and_then(|m| m.billed_clicks),
-            paused: p.pause_status == "PAUSED",
+            partner_business_id: p.partner_business_id,
+            clicks: p.billed_clicks,
+            paused: p.pause_status == yelp_partner_api::PauseStatus::Paused,
             start: p.start_date.clone().unwrap_or_else(|| "—".into()),
             end: p.end_date.clone().unwrap_or_else(|| "No end".into()),
             removed_at: p.removed_at.map(datetime),
             business_id,
             program_id: p.program_id,
             program_type: p.program_type,
-            program_status: p.program_status,
+            program_status: p.program_status.to_string(),
             budget_cents: p.budget_cents,
             ad_cost_cents: p.ad_cost_cents,
         }
@@ -303,7 +297,7 @@ async fn page(
     let runs = state.store.recent_sync_runs(&ws, 20).await?;
     let last_synced = runs
         .iter()
-        .find(|r| r.status == "synced" || r.status == "up_to_date")
+        .find(|r| r.status.is_success())
         .and_then(|r| r.finished_at)
         .map(datetime);
     let page_view = ProgramsPage {

@@ -1,6 +1,6 @@
 //! `/settings`, for admins: the workspace's Yelp partner credentials (write-only: the password field is
 //! always empty and the stored one is never shown), a test of the connection, and the users and their
-//! roles. The forms post here; the work is done by the settings API's functions.
+//! roles. The forms post here; the work is done by [`crate::web::settings`], as for the API.
 
 use askama::Template;
 use axum::Router;
@@ -13,11 +13,11 @@ use super::filters::datetime;
 use super::{Layout, Page, PageForm, PageUser, see_other};
 use crate::store::Role;
 use crate::web::AppState;
-use crate::web::api::{
-    CredentialsInput, change_role, credentials_view, save_credentials, test_connection,
-};
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
+use crate::web::settings::{
+    CredentialsInput, change_role, credentials_view, save_credentials, test_connection,
+};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -117,7 +117,7 @@ async fn page(
 
 /// Shows the page again with why a change was refused; errors that are not the admin's are not.
 async fn refused(state: &AppState, user: &PageUser, e: ApiError) -> PageResult<Response> {
-    if matches!(e, ApiError::Internal) {
+    if e.is_internal() {
         return Err(e.into());
     }
     let outcome = Outcome {

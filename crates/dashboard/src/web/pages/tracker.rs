@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::filters::{datetime, iso};
-use crate::store::JobRecord;
+use crate::store::{JobRecord, JobStatus, JobType};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 
@@ -14,8 +14,8 @@ pub struct TrackerView {
     pub job_id: String,
     /// What the job does, for people ("Create program").
     pub job_label: &'static str,
-    /// PENDING, IN_PROGRESS, COMPLETED or FAILED.
-    pub status: String,
+    /// Where it stands.
+    pub status: JobStatus,
     /// The status for people.
     pub status_label: &'static str,
     /// 0–100.
@@ -40,8 +40,8 @@ impl TrackerView {
         Self {
             job_id: String::new(),
             job_label: "Job",
-            status: "PENDING".into(),
-            status_label: status_label("PENDING"),
+            status: JobStatus::Pending,
+            status_label: status_label(JobStatus::Pending),
             progress: 0,
             eta_seconds: 0,
             created: String::new(),
@@ -54,31 +54,29 @@ impl TrackerView {
 
     /// Whether the job has ended.
     pub fn finished(&self) -> bool {
-        self.status == "COMPLETED" || self.status == "FAILED"
+        !self.status.is_unfinished()
     }
 }
 
 /// A job's status for people.
-pub fn status_label(status: &str) -> &'static str {
+pub fn status_label(status: JobStatus) -> &'static str {
     match status {
-        "PENDING" => "Pending",
-        "IN_PROGRESS" => "In progress",
-        "COMPLETED" => "Completed",
-        "FAILED" => "Failed",
-        _ => "Unknown",
+        JobStatus::Pending => "Pending",
+        JobStatus::InProgress => "In progress",
+        JobStatus::Completed => "Completed",
+        JobStatus::Failed => "Failed",
     }
 }
 
 /// What a job of this type does, for people.
-pub fn job_label(job_type: &str) -> &'static str {
+pub fn job_label(job_type: JobType) -> &'static str {
     match job_type {
-        "create" => "Create program",
-        "edit" => "Edit program",
-        "duplicate" => "Duplicate program",
-        "terminate" => "End program",
-        "pause" => "Pause program",
-        "resume" => "Resume program",
-        _ => "Job",
+        JobType::Create => "Create program",
+        JobType::Edit => "Edit program",
+        JobType::Duplicate => "Duplicate program",
+        JobType::Terminate => "End program",
+        JobType::Pause => "Pause program",
+        JobType::Resume => "Resume program",
     }
 }
 
@@ -121,9 +119,9 @@ pub async fn view(state: &AppState, job: &JobRecord) -> PageResult<TrackerView> 
     let progress = state.jobs.progress(job).await?;
     Ok(TrackerView {
         job_id: job.id.clone(),
-        job_label: job_label(&job.job_type),
-        status: job.status.clone(),
-        status_label: status_label(&job.status),
+        job_label: job_label(job.job_type),
+        status: job.status,
+        status_label: status_label(job.status),
         progress: progress.progress,
         eta_seconds: progress.eta_seconds,
         created: datetime(job.created_at),

@@ -71,16 +71,16 @@ pub struct Assets {
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
     let files = vec![
-        Asset::new("app.css", include_bytes!("../../../assets/app.css")),
-        Asset::new("app.js", include_bytes!("../../../assets/app.js")),
-        Asset::new("programs.js", include_bytes!("../../../assets/programs.js")),
-        Asset::new("tracker.js", include_bytes!("../../../assets/tracker.js")),
+        Asset::new("app.css", include_bytes!("../../assets/app.css")),
+        Asset::new("app.js", include_bytes!("../../assets/app.js")),
+        Asset::new("programs.js", include_bytes!("../../assets/programs.js")),
+        Asset::new("tracker.js", include_bytes!("../../assets/tracker.js")),
         Asset::new(
             "program-form.js",
-            include_bytes!("../../../assets/program-form.js"),
+            include_bytes!("../../assets/program-form.js"),
         ),
-        Asset::new("jobs.js", include_bytes!("../../../assets/jobs.js")),
-        Asset::new("settings.js", include_bytes!("../../../assets/settings.js")),
+        Asset::new("jobs.js", include_bytes!("../../assets/jobs.js")),
+        Asset::new("settings.js", include_bytes!("../../assets/settings.js")),
     ];
     let url = |name: &str| {
         files

@@ -1,0 +1,231 @@
+//! The query parameters both faces read (the programs list and the job history), parsed into the store's
+//! queries; every error names its parameter. `web/api` and `web/pages` both use this module.
+
+use chrono::Utc;
+use yelp_partner_api::{BusinessId, ProgramId, ProgramStatus, ProgramType, StatusFilter};
+
+use crate::store::{JobFilter, JobStatus, JobType, ProgramQuery, SortColumn, now_ms};
+use crate::web::AppState;
+use crate::web::error::{ApiError, ApiResult};
+use crate::web::extract::{Params, shorten};
+
+/// Default and largest page of a program list.
+pub(crate) const DEFAULT_LIMIT: u64 = 50;
+pub(crate) const MAX_LIMIT: u64 = 500;
+
+/// Whether `params`' `business_id` is outside Yelp's usual alphabet but held as given by the workspace's
+/// mirror (such ids are accepted as they are).
+pub(crate) async fn business_mirrored(
+    state: &AppState,
+    workspace_id: &str,
+    params: &Params,
+) -> ApiResult<bool> {
+    Ok(match params.get("business_id") {
+        Some(b) if BusinessId::parse(b).is_err() && crate::store::could_be_mirrored(b) => {
+            state.store.business_known(workspace_id, b).await?
+        }
+        _ => false,
+    })
+}
+
+/// Parses the list's query string of a workspace, as [`program_query`] does, accepting as `business_id`
+/// also an id outside Yelp's usual alphabet that the workspace's mirror holds.
+pub(crate) async fn program_query_of(
+    state: &AppState,
+    workspace_id: &str,
+    params: &Params,
+) -> ApiResult<ProgramQuery> {
+    let mirrored = business_mirrored(state, workspace_id, params).await?;
+    program_query(params, mirrored)
+}
+
+/// Parses the list's query string; every error names its parameter. The programs page reads the same
+/// names. `business_id` must be of Yelp's usual alphabet unless `business_mirrored` says the mirror holds
+/// it as given.
+pub(crate) fn program_query(params: &Params, business_mirrored: bool) -> ApiResult<ProgramQuery> {
+    program_query_up_to(params, business_mirrored, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// The status filter: `status`, or the replaced system's name for it, `program_status`. Both take the
+/// contract's buckets and also ACTIVE or INACTIVE, which the replaced system read as Yelp's own
+/// `program_status` of the program.
+fn status_filter(params: &Params) -> ApiResult<(StatusFilter, Option<ProgramStatus>)> {
+    let (name, value) = match (params.get("status"), params.get("program_status")) {
+        (Some(ours), Some(old)) if !ours.eq_ignore_ascii_case(old) => {
+            return Err(ApiError::field(
+                "program_status",
+                format!(
+                    "status '{}' and program_status '{}' disagree; give one of them",
+                    shorten(ours),
+                    shorten(old)
+                ),
+            ));
+        }
+        (Some(ours), _) => ("status", ours),
+        (None, Some(old)) => ("program_status", old),
+        (None, None) => return Ok((StatusFilter::All, None)),
+    };
+    match ProgramStatus::from_wire(value) {
+        ProgramStatus::Other(_) => value
+            .parse::<StatusFilter>()
+            .map(|status| (status, None))
+            .map_err(|e| ApiError::field(name, format!("{name}: {e}, ACTIVE, INACTIVE"))),
+        own => Ok((StatusFilter::All, Some(own))),
+    }
+}
+
+/// [`program_query`] with its own default and largest `limit`.
+pub(crate) fn program_query_up_to(
+    params: &Params,
+    business_mirrored: bool,
+    default_limit: u64,
+    max_limit: u64,
+) -> ApiResult<ProgramQuery> {
+    let (status, program_status) = status_filter(params)?;
+    // The replaced system read `program_type=ALL` and `business_id=all` as no filter.
+    let program_type = match params
+        .get("program_type")
+        .filter(|t| !t.eq_ignore_ascii_case("ALL"))
+    {
+        None => None,
+        Some(t) => {
+            let parsed = ProgramType::from_wire(t);
+            if !parsed.is_known() {
+                let known: Vec<&str> = ProgramType::KNOWN.iter().map(ProgramType::as_str).collect();
+                return Err(ApiError::field(
+                    "program_type",
+                    format!(
+                        "program_type '{}' is not one of {}",
+                        shorten(t),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(parsed.as_str().to_owned())
+        }
+    };
+    let business_id = params
+        .get("business_id")
+        .filter(|b| !b.eq_ignore_ascii_case("all"))
+        .map(|b| match BusinessId::parse(b) {
+            Ok(id) => Ok(id.into_string()),
+            Err(_) if business_mirrored => Ok(b.to_owned()),
+            Err(e) => Err(ApiError::field("business_id", e.to_string())),
+        })
+        .transpose()?;
+    let search = params.get("search").map(str::trim).map(str::to_owned);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(ApiError::field(
+            "search",
+            "search must be at most 100 characters",
+        ));
+    }
+    // `sort=start_date&order=desc`, or `sort=-start_date`.
+    let (sort, mut descending) = match params.get("sort") {
+        None => (SortColumn::StartDate, true),
+        Some(s) => match s.strip_prefix('-') {
+            Some(column) => (
+                column
+                    .parse()
+                    .map_err(|e: crate::Error| ApiError::field("sort", e.to_string()))?,
+                true,
+            ),
+            None => (
+                s.parse()
+                    .map_err(|e: crate::Error| ApiError::field("sort", e.to_string()))?,
+                false,
+            ),
+        },
+    };
+    match params.get("order").map(str::to_ascii_lowercase).as_deref() {
+        None => {}
+        Some("asc") => descending = false,
+        Some("desc") => descending = true,
+        Some(other) => {
+            return Err(ApiError::field(
+                "order",
+                format!("order must be asc or desc, not '{}'", shorten(other)),
+            ));
+        }
+    }
+    Ok(ProgramQuery {
+        status,
+        program_status,
+        program_type,
+        business_id,
+        search: search.filter(|s| !s.is_empty()),
+        include_removed: params.flag("include_removed")?,
+        sort,
+        descending,
+        offset: params
+            .number("offset", 0..=u64::from(u32::MAX))?
+            .unwrap_or(0),
+        limit: u32::try_from(
+            params
+                .number("limit", 1..=max_limit)?
+                .unwrap_or(default_limit),
+        )
+        .unwrap_or(50),
+        today: Utc::now().date_naive(),
+    })
+}
+
+/// Parses a job history's query string (`days`, `status`, `job_type`, `program_id`, `limit`); every error
+/// names its parameter. The jobs page reads the same names.
+pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
+    let days = params.number("days", 1..=365)?.unwrap_or(7);
+    let (status, yelp_status) = match params.get("status").map(str::to_ascii_uppercase) {
+        // ALL is the replaced system's "no filter".
+        None => (None, None),
+        Some(s) if s == "ALL" => (None, None),
+        Some(s) if JobStatus::parse(&s).is_some() => (JobStatus::parse(&s), None),
+        // The replaced system's job statuses were Yelp's: PROCESSING is our IN_PROGRESS, and REJECTED
+        // the failed jobs that Yelp refused.
+        Some(s) if s == "PROCESSING" => (Some(JobStatus::InProgress), None),
+        Some(s) if s == "REJECTED" => (Some(JobStatus::Failed), Some(s)),
+        Some(s) => {
+            return Err(ApiError::field(
+                "status",
+                format!(
+                    "status must be ALL, PENDING, IN_PROGRESS, COMPLETED or FAILED (or PROCESSING, REJECTED), \
+                     not '{}'",
+                    shorten(&s)
+                ),
+            ));
+        }
+    };
+    let job_type = match params.get("job_type") {
+        None => None,
+        Some(t) => match JobType::parse(t) {
+            Some(k) => Some(k),
+            None => {
+                let known: Vec<&str> = JobType::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(ApiError::field(
+                    "job_type",
+                    format!(
+                        "job_type must be one of {}, not '{}'",
+                        known.join(", "),
+                        shorten(t)
+                    ),
+                ));
+            }
+        },
+    };
+    let program_id = params
+        .get("program_id")
+        .map(|p| {
+            ProgramId::parse(p)
+                .map(ProgramId::into_string)
+                .map_err(|e| ApiError::field("program_id", e.to_string()))
+        })
+        .transpose()?;
+    let limit = params.number("limit", 1..=500)?.unwrap_or(100);
+    Ok(JobFilter {
+        since: now_ms() - i64::try_from(days).unwrap_or(7) * 86_400_000,
+        status,
+        yelp_status,
+        job_type,
+        program_id,
+        limit: u32::try_from(limit).unwrap_or(100),
+    })
+}

@@ -1,0 +1,183 @@
+//! Workspace settings, for admins: the Yelp partner credentials (write-only: the password is stored sealed
+//! and never answered), a test of the connection to Yelp, and the users' roles. The settings API and the
+//! settings page are two faces over these functions.
+
+use serde::Deserialize;
+use yelp_partner_api::StatusFilter;
+
+use crate::error::Error;
+use crate::store::{Role, User};
+use crate::web::AppState;
+use crate::web::error::{ApiError, ApiResult};
+
+/// What an admin may see of the stored credentials: where and as whom, and whether a password is stored;
+/// never the password.
+#[derive(Debug)]
+pub(crate) struct CredentialsView {
+    /// Yelp's partner API root.
+    pub yelp_base_url: String,
+    /// The partner username.
+    pub yelp_username: String,
+    /// Whether a password is stored.
+    pub password_set: bool,
+}
+
+/// The workspace's credentials as an admin may see them.
+pub(crate) async fn credentials_view(
+    state: &AppState,
+    workspace_id: &str,
+) -> ApiResult<CredentialsView> {
+    let workspace = state.store.workspace(workspace_id).await?;
+    let password_set = state
+        .store
+        .workspace_password_enc(workspace_id)
+        .await?
+        .is_some();
+    Ok(CredentialsView {
+        yelp_base_url: workspace.yelp_base_url,
+        yelp_username: workspace.yelp_username,
+        password_set,
+    })
+}
+
+/// New credentials; a field left out or empty keeps its stored value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CredentialsInput {
+    /// Yelp's partner API root, e.g. `https://partner-api.yelp.com`.
+    pub yelp_base_url: Option<String>,
+    /// The partner username.
+    pub yelp_username: Option<String>,
+    /// The partner password (never logged, never answered).
+    pub yelp_password: Option<String>,
+}
+
+/// Stores the workspace's new Yelp credentials, the password sealed. The caller checks that `admin` is one.
+pub(crate) async fn save_credentials(
+    state: &AppState,
+    admin: &User,
+    input: CredentialsInput,
+) -> ApiResult<()> {
+    let workspace_id = admin.workspace_id.as_str();
+    let current = state.store.workspace(workspace_id).await?;
+    let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let base_url = given(input.yelp_base_url).unwrap_or(current.yelp_base_url.clone());
+    let username = given(input.yelp_username).unwrap_or(current.yelp_username.clone());
+    crate::yelp::check_base_url(&base_url, state.allow_insecure_yelp_url())
+        .map_err(|e| ApiError::field("yelp_base_url", e.to_string()))?;
+    // A password is taken as typed (spaces may belong to it); only an empty one means "keep". The stored
+    // one is kept only for the place and account it was given for: sent anywhere new, it would be
+    // readable by whoever answers there.
+    let sealed = match input.yelp_password.filter(|p| !p.is_empty()) {
+        Some(password) => state.secrets.encrypt(&password),
+        None if base_url != current.yelp_base_url || username != current.yelp_username => {
+            return Err(ApiError::field(
+                "yelp_password",
+                "Type the partner password again to change the base URL or the username: the stored \
+                 one is only sent where it was given for.",
+            ));
+        }
+        None => state
+            .store
+            .workspace_password_enc(workspace_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::field(
+                    "yelp_password",
+                    "No partner password is stored yet: type it in.",
+                )
+            })?,
+    };
+    state
+        .store
+        .set_workspace_credentials(workspace_id, &base_url, &username, &sealed)
+        .await?;
+    tracing::info!(user = %admin.username, "changed the workspace's Yelp credentials");
+    Ok(())
+}
+
+/// How a test of the connection to Yelp went.
+#[derive(Debug)]
+pub(crate) struct ConnectionTest {
+    /// Whether Yelp answered a listing with these credentials.
+    pub ok: bool,
+    /// What to tell the admin.
+    pub message: String,
+}
+
+/// Asks Yelp for one program with the workspace's stored credentials.
+pub(crate) async fn test_connection(state: &AppState, workspace_id: &str) -> ConnectionTest {
+    let client = match state.yelp_client(workspace_id).await {
+        Ok(client) => client,
+        Err(e) => {
+            return ConnectionTest {
+                ok: false,
+                message: e.message(),
+            };
+        }
+    };
+    match client.list_programs(StatusFilter::All, 0, 1).await {
+        Ok(page) => ConnectionTest {
+            ok: true,
+            message: format!(
+                "Connected: Yelp accepted the credentials and lists {} programs for this partner account.",
+                page.total
+            ),
+        },
+        Err(e) => {
+            use yelp_partner_api::Error as Y;
+            // Said in our own words only: the base URL may reach anything, whose answer is not repeated.
+            let message = match e {
+                Y::Unauthorized => "Yelp rejected the partner username or password.".to_owned(),
+                Y::Timeout | Y::Transport(_) => format!(
+                    "Could not reach Yelp at {}: check the base URL and the network.",
+                    client.base_url()
+                ),
+                Y::RateLimited { .. } => {
+                    "Yelp is limiting requests right now; try again in a minute.".to_owned()
+                }
+                Y::Server { status } => format!("Yelp failed (HTTP {status}); try again later."),
+                Y::NotFound { .. } => {
+                    "Yelp has no partner API at this base URL: check it.".to_owned()
+                }
+                Y::Rejected { status, .. } => format!(
+                    "The base URL answered HTTP {status} instead of a program listing: check it."
+                ),
+                Y::Decode { .. } => {
+                    "The base URL answered, but not as Yelp's partner API does: check it."
+                        .to_owned()
+                }
+                other @ (Y::InvalidRequest(_) | Y::Config(_)) => {
+                    format!("The connection is misconfigured: {other}")
+                }
+            };
+            tracing::info!(workspace_id, "Yelp connection test failed");
+            ConnectionTest { ok: false, message }
+        }
+    }
+}
+
+/// Gives a user of `admin`'s workspace another role. Admins cannot change their own role, so that a
+/// workspace always keeps the admin who is changing it.
+pub(crate) async fn change_role(
+    state: &AppState,
+    admin: &User,
+    user_id: &str,
+    role: &str,
+) -> ApiResult<()> {
+    let role: Role = role
+        .parse()
+        .map_err(|e: Error| ApiError::field("role", e.to_string()))?;
+    if user_id == admin.id {
+        return Err(ApiError::field(
+            "role",
+            "You cannot change your own role; another admin can.",
+        ));
+    }
+    state
+        .store
+        .set_user_role(&admin.workspace_id, user_id, role)
+        .await?;
+    tracing::info!(admin = %admin.username, user_id, role = %role, "changed a user's role");
+    Ok(())
+}
