@@ -119,14 +119,16 @@ impl Store {
 
     /// Writes what `business_info` said of these businesses and marks the `missing` ones (Yelp did not
     /// know them) as asked, so that neither is asked again for a day. Only businesses the workspace already
-    /// has are written. Returns how many businesses' names, addresses or flags changed; when any did, the
-    /// mirror version moves so that cached lists show the new names.
+    /// has are written. Returns how many businesses' names, addresses or flags changed; when any did and
+    /// `bump_version` says so, the mirror version moves so that cached lists show the new names (a sync
+    /// passes `false` and bumps it once at its end).
     pub async fn write_business_info(
         &self,
         workspace_id: &str,
         infos: &[BusinessInfo],
         missing: &[BusinessId],
         now: i64,
+        bump_version: bool,
     ) -> Result<u64> {
         let mut tx = self.writer.begin().await?;
         let mut changed = 0;
@@ -187,7 +189,7 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        if changed > 0 {
+        if changed > 0 && bump_version {
             bump_mirror_version(&mut tx, workspace_id).await?;
         }
         tx.commit().await?;

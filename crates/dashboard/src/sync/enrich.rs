@@ -6,8 +6,11 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use tracing::warn;
-use yelp_partner_api::{BUSINESS_INFO_CONCURRENCY, BUSINESS_INFO_MAX_IDS, Client};
+use yelp_partner_api::{
+    BUSINESS_INFO_CONCURRENCY, BUSINESS_INFO_MAX_IDS, BusinessInfoBatch, BusinessInfoError, Client,
+};
 
 use crate::store::{Store, now_ms};
 
@@ -27,76 +30,117 @@ pub(super) struct EnrichProgress {
     pub(super) calls: usize,
 }
 
-/// Fetches and stores the info of the workspace's businesses that need it, reporting each finished call.
-pub(super) async fn enrich_businesses(
-    store: &Store,
-    client: &Client,
-    workspace_id: &str,
-    max_age: Duration,
-    mut progress: impl AsyncFnMut(EnrichProgress),
-) -> Enriched {
-    let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
-    let due = match store
-        .businesses_needing_info(workspace_id, now_ms().saturating_sub(max_age_ms))
-        .await
-    {
-        Ok(due) => due,
-        Err(e) => {
-            warn!(error = %e, "could not read which businesses need their info");
-            return Enriched {
-                updated: 0,
-                warning: Some(unavailable_warning()),
-            };
+/// The phase under way: call [`Enrichment::next`] until it answers `None`, then [`Enrichment::finish`].
+pub(super) struct Enrichment<'a> {
+    store: &'a Store,
+    workspace_id: &'a str,
+    batches: Option<BoxStream<'static, Result<BusinessInfoBatch, BusinessInfoError>>>,
+    asked: usize,
+    calls: usize,
+    done: usize,
+    failed_ids: usize,
+    first_failure: Option<String>,
+    enriched: Enriched,
+}
+
+impl<'a> Enrichment<'a> {
+    /// Finds the workspace's businesses that are new or whose info is older than `max_age`, and starts
+    /// asking Yelp for them.
+    pub(super) async fn start(
+        store: &'a Store,
+        client: &Client,
+        workspace_id: &'a str,
+        max_age: Duration,
+    ) -> Self {
+        let mut phase = Self {
+            store,
+            workspace_id,
+            batches: None,
+            asked: 0,
+            calls: 0,
+            done: 0,
+            failed_ids: 0,
+            first_failure: None,
+            enriched: Enriched::default(),
+        };
+        let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
+        match store
+            .businesses_needing_info(workspace_id, now_ms().saturating_sub(max_age_ms))
+            .await
+        {
+            Ok(due) if due.is_empty() => {}
+            Ok(due) => {
+                phase.asked = due.len();
+                phase.calls = due.len().div_ceil(BUSINESS_INFO_MAX_IDS);
+                phase.batches = Some(client.business_info_batches(&due, BUSINESS_INFO_CONCURRENCY));
+            }
+            Err(e) => {
+                warn!(error = %e, "could not read which businesses need their info");
+                phase.first_failure = Some(unavailable_warning());
+            }
         }
-    };
-    if due.is_empty() {
-        return Enriched::default();
+        phase
     }
-    let calls = due.len().div_ceil(BUSINESS_INFO_MAX_IDS);
-    let mut batches = client.business_info_batches(&due, BUSINESS_INFO_CONCURRENCY);
-    let mut enriched = Enriched::default();
-    let mut failed_ids = 0usize;
-    let mut first_failure = None;
-    let mut done = 0;
-    while let Some(batch) = batches.next().await {
+
+    /// Waits for the next call to end and stores what it brought; `None` once every call has ended.
+    pub(super) async fn next(&mut self) -> Option<EnrichProgress> {
+        let batch = self.batches.as_mut()?.next().await?;
         match batch {
             Ok(batch) => {
                 for bad in &batch.malformed {
                     warn!(business_id = bad.business_id.as_ref().map(|b| b.as_str()), error = %bad.error, "unreadable business info");
                 }
-                match store
-                    .write_business_info(workspace_id, &batch.businesses, &batch.missing, now_ms())
+                match self
+                    .store
+                    .write_business_info(
+                        self.workspace_id,
+                        &batch.businesses,
+                        &batch.missing,
+                        now_ms(),
+                        false,
+                    )
                     .await
                 {
-                    Ok(updated) => enriched.updated += updated,
+                    Ok(updated) => self.enriched.updated += updated,
                     Err(e) => {
                         warn!(error = %e, "could not store business info");
-                        failed_ids += batch.businesses.len() + batch.missing.len();
-                        first_failure.get_or_insert_with(unavailable_warning);
+                        self.failed_ids += batch.businesses.len() + batch.missing.len();
+                        self.first_failure.get_or_insert_with(unavailable_warning);
                     }
                 }
             }
             Err(e) => {
                 warn!(businesses = e.business_ids.len(), error = %e.source, "business info call failed");
-                failed_ids += e.business_ids.len();
-                first_failure.get_or_insert_with(|| e.source.to_string());
+                self.failed_ids += e.business_ids.len();
+                self.first_failure
+                    .get_or_insert_with(|| super::run::describe_yelp_error(&e.source));
             }
         }
-        done += 1;
-        progress(EnrichProgress {
-            done: done.min(calls),
-            calls,
+        self.done += 1;
+        Some(EnrichProgress {
+            done: self.done.min(self.calls),
+            calls: self.calls,
         })
-        .await;
     }
-    if let Some(cause) = first_failure {
-        enriched.warning = Some(format!(
-            "Programs are synchronized, but the names and status of {failed_ids} of {} businesses could not \
-             be fetched from Yelp ({cause}); their old names are kept and the next sync tries again.",
-            due.len()
-        ));
+
+    /// What the phase did, with a warning when some businesses could not be fetched.
+    pub(super) fn finish(mut self) -> Enriched {
+        if let Some(cause) = self.first_failure {
+            self.enriched.warning = Some(if self.asked == 0 {
+                format!(
+                    "Programs are synchronized, but business names could not be updated ({cause})."
+                )
+            } else {
+                format!(
+                    "Programs are synchronized, but the names and status of {} of {} businesses could \
+                     not be fetched from Yelp ({cause}); their old names are kept and the next sync tries \
+                     again.",
+                    self.failed_ids, self.asked
+                )
+            });
+        }
+        self.enriched
     }
-    enriched
 }
 
 fn unavailable_warning() -> String {

@@ -151,7 +151,7 @@ on_every_backend! {
         assert!(store.businesses_needing_info(&other, 5_000).await.unwrap().is_empty());
 
         let version = store.mirror_version(&ws).await.unwrap();
-        let changed = store.write_business_info(&ws, &[business_info("biz-1", "Café Noël", true)], &[], 10_000).await.unwrap();
+        let changed = store.write_business_info(&ws, &[business_info("biz-1", "Café Noël", true)], &[], 10_000, true).await.unwrap();
         assert_eq!(changed, 1);
         assert!(store.mirror_version(&ws).await.unwrap() > version, "lists show the new name");
         let profile = store.business_profile(&ws, "biz-1").await.unwrap().unwrap();
@@ -163,7 +163,7 @@ on_every_backend! {
         assert_eq!(profile.info_at, Some(10_000));
         assert!(store.business_profile(&other, "biz-1").await.unwrap().is_none(), "another workspace's business");
         // Another workspace's answer cannot write this one's businesses.
-        assert_eq!(store.write_business_info(&other, &[business_info("biz-1", "Intruder", false)], &[], 11_000).await.unwrap(), 0);
+        assert_eq!(store.write_business_info(&other, &[business_info("biz-1", "Intruder", false)], &[], 11_000, true).await.unwrap(), 0);
         assert_eq!(store.business_profile(&ws, "biz-1").await.unwrap().unwrap().name.as_deref(), Some("Café Noël"));
 
         assert!(store.businesses_needing_info(&ws, 10_000).await.unwrap().is_empty(), "fresh: not due");
@@ -171,12 +171,12 @@ on_every_backend! {
 
         // The same answer again changes nothing but the time it was asked.
         let version = store.mirror_version(&ws).await.unwrap();
-        assert_eq!(store.write_business_info(&ws, &[business_info("biz-1", "Café Noël", true)], &[], 20_000).await.unwrap(), 0);
+        assert_eq!(store.write_business_info(&ws, &[business_info("biz-1", "Café Noël", true)], &[], 20_000, true).await.unwrap(), 0);
         assert_eq!(store.mirror_version(&ws).await.unwrap(), version);
         assert_eq!(store.business_profile(&ws, "biz-1").await.unwrap().unwrap().info_at, Some(20_000));
 
         // Unknown at Yelp: asked, so not due again for a while, and the old name kept.
-        assert_eq!(store.write_business_info(&ws, &[], &["biz-1".parse().unwrap()], 30_000).await.unwrap(), 0);
+        assert_eq!(store.write_business_info(&ws, &[], &["biz-1".parse().unwrap()], 30_000, true).await.unwrap(), 0);
         let profile = store.business_profile(&ws, "biz-1").await.unwrap().unwrap();
         assert_eq!((profile.name.as_deref(), profile.info_at), (Some("Café Noël"), Some(30_000)));
         assert_eq!(store.business_profiles(&ws).await.unwrap().len(), 1);
