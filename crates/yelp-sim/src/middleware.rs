@@ -18,6 +18,9 @@ use crate::state::{Fault, Faults, QueueFull, SimState};
 /// Route of the list-all endpoint, the one `fail_offsets_from` applies to.
 const LIST_ALL: &str = "/programs/v1";
 
+/// Route of the business-info endpoint, the one `business_info_fails` applies to.
+const BUSINESS_INFO: &str = "/v1/business_info/{business_ids}";
+
 /// Routes whose answer `lose_answer_rate` may lose after the change is made (their reads excepted).
 const SUBMISSIONS: [&str; 4] = [
     "/v1/reseller/program/create",
@@ -75,6 +78,10 @@ pub(crate) async fn partner(
     }
     if route == LIST_ALL && fails_offset(&faults, request.uri().query()) {
         tracing::debug!(%method, route, "injected deep-offset failure");
+        return fault_response(Fault::ServerError(500), &faults);
+    }
+    if route == BUSINESS_INFO && faults.business_info_fails {
+        tracing::debug!(%method, route, "injected business-info failure");
         return fault_response(Fault::ServerError(500), &faults);
     }
     // Reporting takes the Fusion key (Bearer); every other partner route the partner pair (Basic).

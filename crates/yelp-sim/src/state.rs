@@ -71,6 +71,9 @@ pub struct Faults {
     pub drop_rate: f64,
     /// Every `/programs/v1` request with `offset >= n` gets a plain-text 500.
     pub fail_offsets_from: Option<u64>,
+    /// Every `business_info` request gets a plain-text 500.
+    #[serde(default)]
+    pub business_info_fails: bool,
     /// Seconds in the `Retry-After` header of a 429.
     pub retry_after_seconds: u64,
     /// Fraction of create/edit/end submissions and feature writes that Yelp carries out (the job is made
@@ -106,6 +109,8 @@ pub struct FaultsPatch {
     /// `Some(None)` clears, `Some(Some(n))` sets.
     #[serde(default, deserialize_with = "double_option")]
     pub fail_offsets_from: Option<Option<u64>>,
+    /// Whether every `business_info` request fails.
+    pub business_info_fails: Option<bool>,
     /// New `Retry-After` seconds.
     pub retry_after_seconds: Option<u64>,
     /// New lost-answer rate (0..=1).
@@ -554,6 +559,7 @@ impl SimState {
             rate_limit_rate: config.rate_limit_rate,
             drop_rate: config.drop_rate,
             fail_offsets_from: None,
+            business_info_fails: false,
             retry_after_seconds: config.retry_after_seconds,
             lose_answer_rate: 0.0,
             malformed_rate: config.malformed_rate,
@@ -861,6 +867,9 @@ impl SimState {
         }
         if let Some(v) = patch.fail_offsets_from {
             faults.fail_offsets_from = v;
+        }
+        if let Some(v) = patch.business_info_fails {
+            faults.business_info_fails = v;
         }
         if let Some(v) = patch.retry_after_seconds {
             faults.retry_after_seconds = v;

@@ -1,6 +1,7 @@
 //! Storage: one set of SQL for SQLite (the default, a file) and PostgreSQL (several instances), through
 //! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
 
+mod businesses;
 mod jobs;
 mod labels;
 mod listing;
@@ -19,6 +20,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
 
+pub use businesses::{BusinessProfile, OptionalFlag, search_form};
 pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};
 pub use labels::{MAX_CUSTOM_NAME_CHARS, ProgramLabels};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};

@@ -108,6 +108,8 @@ pub struct SyncRun {
     pub settled_window: Option<i64>,
     /// Programs per page it listed with.
     pub page_size: Option<i64>,
+    /// Businesses whose name, address or status changed in its enrichment phase.
+    pub businesses_updated: Option<i64>,
 }
 
 /// The counts a run ends with.
@@ -131,6 +133,8 @@ pub struct RunCounts {
     pub settled_window: Option<u64>,
     /// Programs per page listed with, once listing began.
     pub page_size: Option<u64>,
+    /// Businesses whose name, address or status changed, once the enrichment phase ran.
+    pub businesses_updated: Option<u64>,
 }
 
 /// Who holds a workspace's sync lease.
@@ -145,7 +149,7 @@ pub struct SyncLease {
 }
 
 const RUN_COLUMNS: &str = "id, workspace_id, trigger_kind, requested_by, started_at, finished_at, status, \
-    total_api, added, updated, unchanged, removed, pages, pages_failed, error, settled_window, page_size";
+    total_api, added, updated, unchanged, removed, pages, pages_failed, error, settled_window, page_size, businesses_updated";
 
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -189,7 +193,7 @@ impl Store {
         sqlx::query(
             "UPDATE sync_runs SET status = $1, finished_at = $2, total_api = $3, added = $4, updated = $5, \
              unchanged = $6, removed = $7, pages = $8, pages_failed = $9, error = $10, settled_window = $11, \
-             page_size = $12 WHERE id = $13",
+             page_size = $12, businesses_updated = $13 WHERE id = $14",
         )
         .bind(status.as_str())
         .bind(finished_at)
@@ -203,6 +207,7 @@ impl Store {
         .bind(error)
         .bind(counts.settled_window.map(int))
         .bind(counts.page_size.map(int))
+        .bind(counts.businesses_updated.map(int))
         .bind(id)
         .execute(&self.writer)
         .await?;

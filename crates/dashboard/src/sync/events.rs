@@ -41,6 +41,13 @@ pub enum SyncEvent {
         /// `synced` as a percentage of `total`.
         percentage: u8,
     },
+    /// The last, short phase: names and status of new or day-old businesses, fetched 200 a call.
+    Enrich {
+        /// Calls done.
+        done: u64,
+        /// Calls to make.
+        total: u64,
+    },
     /// The run ended well.
     Complete {
         /// Whether anything changed.
@@ -55,6 +62,9 @@ pub enum SyncEvent {
         unchanged: u64,
         /// Live programs in the mirror now.
         total_synced: u64,
+        /// Businesses whose name, address or status changed.
+        #[serde(default)]
+        businesses_updated: u64,
         /// A sentence for people.
         message: String,
         /// Set when removals could not be decided (the listing was not complete).
@@ -274,6 +284,7 @@ mod tests {
             removed: 0,
             unchanged: 1900,
             total_synced: 1900,
+            businesses_updated: 0,
             message: "Database already has all 1900 programs".into(),
             warning: None,
         };

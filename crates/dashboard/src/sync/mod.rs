@@ -4,6 +4,7 @@
 //! its events from the start); across processes a lease row in the database decides, and a request reaching
 //! an instance that does not hold it follows the holder's run through the events it stores.
 
+mod enrich;
 mod events;
 mod follow;
 mod run;
@@ -40,6 +41,9 @@ pub struct SyncOptions {
     pub max_passes: u32,
     /// How long a run's lease lasts without renewal; a dead process frees the workspace after this.
     pub lease_ttl: Duration,
+    /// How old a business's name and status may be before a run asks Yelp again (new businesses are
+    /// always asked).
+    pub business_info_max_age: Duration,
 }
 
 impl Default for SyncOptions {
@@ -49,6 +53,7 @@ impl Default for SyncOptions {
             page_size: DEFAULT_PAGE_SIZE,
             max_passes: 3,
             lease_ttl: Duration::from_secs(30),
+            business_info_max_age: Duration::from_secs(24 * 60 * 60),
         }
     }
 }

@@ -516,6 +516,33 @@ impl RunTask {
         if restored > 0 {
             info!(restored, "programs marked removed earlier are back at Yelp");
         }
+        // Names and status of new or day-old businesses: never the run's outcome, at worst a warning.
+        let mut enrichment = super::enrich::Enrichment::start(
+            store,
+            &self.client,
+            ws,
+            options.business_info_max_age,
+        )
+        .await;
+        while let Some(step) = enrichment.next().await {
+            self.emit(SyncEvent::Enrich {
+                done: step.done as u64,
+                total: step.calls as u64,
+            })
+            .await;
+        }
+        let enriched = enrichment.finish();
+        if enriched.updated > 0 {
+            // Shown to readers by the run's last bump of the mirror version.
+            self.unversioned_writes.store(true, Ordering::Relaxed);
+        }
+        counts.businesses_updated = Some(enriched.updated);
+        if let Some(more) = enriched.warning {
+            warning = Some(match warning {
+                Some(first) => format!("{first} {more}"),
+                None => more,
+            });
+        }
         let changed = counts.added + counts.updated + counts.removed > 0;
         let (status, message) = if changed {
             let mut message = format!(
@@ -549,6 +576,7 @@ impl RunTask {
                 removed: counts.removed,
                 unchanged: counts.unchanged,
                 total_synced,
+                businesses_updated: enriched.updated,
                 message,
                 warning,
             },
@@ -603,7 +631,7 @@ fn percentage(done: u64, total: u64) -> u8 {
 }
 
 /// What a user should read when Yelp fails a sync.
-fn describe_yelp_error(e: &yelp_partner_api::Error) -> String {
+pub(super) fn describe_yelp_error(e: &yelp_partner_api::Error) -> String {
     use yelp_partner_api::Error as E;
     match e {
         E::Unauthorized => {

@@ -120,3 +120,65 @@ on_every_backend! {
 fn ids_of(names: &[&str]) -> HashSet<String> {
     ids(names)
 }
+
+fn business_info(id: &str, name: &str, closed: bool) -> yelp_partner_api::BusinessInfo {
+    yelp_partner_api::BusinessInfo {
+        business_id: id.parse().unwrap(),
+        name: name.into(),
+        address: yelp_partner_api::Address {
+            lines: vec!["1 Market St".into(), "Suite 2".into()],
+            city: Some("San Francisco".into()),
+            state: Some("CA".into()),
+            zip: Some("94105".into()),
+            country: Some("US".into()),
+        },
+        is_closed: Some(closed),
+        is_removed_from_search: Some(false),
+        migration: None,
+        categories: vec![],
+        raw: json!({}),
+    }
+}
+
+on_every_backend! {
+    async fn business_info_is_kept_per_workspace_asked_again_once_stale_and_written_only_when_it_changed(db: TestDb) {
+        let store = &db.store;
+        let ws = store.workspace_for_credentials("http://127.0.0.1:1", "u").await.unwrap().id;
+        let other = store.workspace_for_credentials("http://127.0.0.1:2", "u").await.unwrap().id;
+        store.write_program_page(&ws, &[entry("a", 5000)], &mut Default::default(), 1_000).await.unwrap();
+        let due = store.businesses_needing_info(&ws, 5_000).await.unwrap();
+        assert_eq!(due.iter().map(|b| b.as_str()).collect::<Vec<_>>(), ["biz-1"], "never asked: due");
+        assert!(store.businesses_needing_info(&other, 5_000).await.unwrap().is_empty());
+
+        let version = store.mirror_version(&ws).await.unwrap();
+        let changed = store.write_business_info(&ws, &[business_info("biz-1", "Café Noël", true)], &[], 10_000, true).await.unwrap();
+        assert_eq!(changed, 1);
+        assert!(store.mirror_version(&ws).await.unwrap() > version, "lists show the new name");
+        let profile = store.business_profile(&ws, "biz-1").await.unwrap().unwrap();
+        assert_eq!(profile.name.as_deref(), Some("Café Noël"));
+        assert_eq!(profile.display_name().as_deref(), Some("Café Noël, San Francisco"));
+        assert_eq!(profile.address.as_deref(), Some("1 Market St, Suite 2"));
+        assert_eq!((profile.state.as_deref(), profile.zip.as_deref()), (Some("CA"), Some("94105")));
+        assert_eq!(profile.inactive_reason(), Some("the business is closed on Yelp"));
+        assert_eq!(profile.info_at, Some(10_000));
+        assert!(store.business_profile(&other, "biz-1").await.unwrap().is_none(), "another workspace's business");
+        // Another workspace's answer cannot write this one's businesses.
+        assert_eq!(store.write_business_info(&other, &[business_info("biz-1", "Intruder", false)], &[], 11_000, true).await.unwrap(), 0);
+        assert_eq!(store.business_profile(&ws, "biz-1").await.unwrap().unwrap().name.as_deref(), Some("Café Noël"));
+
+        assert!(store.businesses_needing_info(&ws, 10_000).await.unwrap().is_empty(), "fresh: not due");
+        assert_eq!(store.businesses_needing_info(&ws, 10_001).await.unwrap().len(), 1, "stale: due");
+
+        // The same answer again changes nothing but the time it was asked.
+        let version = store.mirror_version(&ws).await.unwrap();
+        assert_eq!(store.write_business_info(&ws, &[business_info("biz-1", "Café Noël", true)], &[], 20_000, true).await.unwrap(), 0);
+        assert_eq!(store.mirror_version(&ws).await.unwrap(), version);
+        assert_eq!(store.business_profile(&ws, "biz-1").await.unwrap().unwrap().info_at, Some(20_000));
+
+        // Unknown at Yelp: asked, so not due again for a while, and the old name kept.
+        assert_eq!(store.write_business_info(&ws, &[], &["biz-1".parse().unwrap()], 30_000, true).await.unwrap(), 0);
+        let profile = store.business_profile(&ws, "biz-1").await.unwrap().unwrap();
+        assert_eq!((profile.name.as_deref(), profile.info_at), (Some("Café Noël"), Some(30_000)));
+        assert_eq!(store.business_profiles(&ws).await.unwrap().len(), 1);
+    }
+}

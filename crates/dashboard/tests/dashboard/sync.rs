@@ -1,6 +1,7 @@
 //! The sync engine against the simulator: reconciliation, failures, single flight, events.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use dashboard::store::{Store, StoredProgram};
 use dashboard::sync::{
@@ -129,6 +130,17 @@ on_every_backend! {
         assert_eq!(progress.len(), 48, "one progress event per page of 40");
         assert!(progress.windows(2).all(|w| w[0].0 < w[1].0), "synced only grows");
         assert_eq!(progress.last(), Some(&(1900, 1900, 100)));
+        // The last phase names every business: 200 a call, each call an `enrich` event.
+        let businesses = db.store.business_profiles(&ws).await.unwrap();
+        assert!(!businesses.is_empty());
+        let unnamed: Vec<_> = businesses.iter().filter(|b| b.name.is_none() || b.info_at.is_none()).collect();
+        assert!(unnamed.is_empty(), "{unnamed:?}");
+        let enrich: Vec<_> = events.iter().filter_map(|e| match e {
+            SyncEvent::Enrich { done, total } => Some((*done, *total)),
+            _ => None,
+        }).collect();
+        let calls = businesses.len().div_ceil(200) as u64;
+        assert_eq!(enrich.last(), Some(&(calls, calls)), "{enrich:?}");
         assert_eq!(
             last(&events),
             &SyncEvent::Complete {
@@ -138,6 +150,7 @@ on_every_backend! {
                 removed: 0,
                 unchanged: 0,
                 total_synced: 1900,
+                businesses_updated: businesses.len() as u64,
                 message: "Successfully synchronized 1900 new programs. Total: 1900".into(),
                 warning: None,
             }
@@ -470,5 +483,41 @@ on_every_backend! {
         assert!((1..=2 + seconds).contains(&bumps), "{bumps} bumps in {seconds} s");
         // The end's bump shows every program to a reader, whatever it cached during the run.
         assert_eq!(db.store.program_view(&ws, &query).await.unwrap().len(), 1900);
+    }
+}
+
+on_every_backend! {
+    async fn business_names_follow_yelp_once_stale_and_a_failing_business_info_only_warns(db: TestDb) {
+        let sim = TestSim::start(100).await;
+        let ws = db.store.workspace_for_credentials(&sim.base_url(), crate::helpers::YELP_USER).await.unwrap().id;
+        // Every business's info counts as stale at once: the setting stands in for a day passing.
+        let engine = SyncEngine::new(db.store.clone(), SyncOptions { business_info_max_age: Duration::ZERO, ..SyncOptions::default() });
+        let daily = SyncEngine::new(db.store.clone(), SyncOptions::default());
+        assert!(matches!(last(&sync_events(&engine, &ws, &sim).await), SyncEvent::Complete { warning: None, .. }));
+        let business = db.store.business_profiles(&ws).await.unwrap()[0].clone();
+        let old_name = business.name.clone().expect("named by the first sync");
+        sim.control(reqwest::Method::PATCH, &format!("/_sim/businesses/{}", business.business_id), Some(json!({"name": "Renamed Plumbing Co"}))).await;
+
+        // Fresh info is not asked again: the old name stays.
+        let events = sync_events(&daily, &ws, &sim).await;
+        assert!(events.iter().all(|e| !matches!(e, SyncEvent::Enrich { .. })), "{events:?}");
+        assert_eq!(db.store.business_profile(&ws, &business.business_id).await.unwrap().unwrap().name, Some(old_name.clone()));
+
+        // Stale, but Yelp's business_info fails: the programs' sync completes, warns, keeps the old name.
+        sim.set_faults(json!({"business_info_fails": true})).await;
+        let SyncEvent::Complete { warning, businesses_updated, .. } = last(&sync_events(&engine, &ws, &sim).await).clone() else { panic!("the sync completes") };
+        let warning = warning.expect("a warning");
+        assert!(warning.contains("old names are kept"), "{warning}");
+        assert_eq!(businesses_updated, 0);
+        assert_eq!(db.store.business_profile(&ws, &business.business_id).await.unwrap().unwrap().name, Some(old_name));
+        let run = &db.store.recent_sync_runs(&ws, 1).await.unwrap()[0];
+        assert_eq!(run.status.as_str(), "up_to_date", "{run:?}");
+
+        // Yelp answers again: the new name arrives, and only that business changed.
+        sim.set_faults(json!({"business_info_fails": false})).await;
+        let SyncEvent::Complete { warning, businesses_updated, .. } = last(&sync_events(&engine, &ws, &sim).await).clone() else { panic!("the sync completes") };
+        assert_eq!((warning, businesses_updated), (None, 1));
+        assert_eq!(db.store.business_profile(&ws, &business.business_id).await.unwrap().unwrap().name.as_deref(), Some("Renamed Plumbing Co"));
+        assert_eq!(db.store.recent_sync_runs(&ws, 1).await.unwrap()[0].businesses_updated, Some(1));
     }
 }

@@ -112,6 +112,7 @@ fn run_json(run: &SyncRun) -> Value {
         "total_api": run.total_api, "added": run.added, "updated": run.updated, "unchanged": run.unchanged,
         "removed": run.removed, "pages": run.pages, "pages_failed": run.pages_failed, "error": run.error,
         "settled_window": run.settled_window, "page_size": run.page_size,
+        "businesses_updated": run.businesses_updated,
     })
 }
 
