@@ -398,7 +398,10 @@ on_every_backend! {
         let (_, list) = old.get("/reseller/programs?offset=0&limit=100&program_status=ALL").await;
         let first = &array(&list, "programs")[0];
         let (id, business) = (string(first, "program_id").to_owned(), string(first, "business_id").to_owned());
-        assert_eq!((string_or_null(first, "business_name"), string_or_null(first, "custom_name")), (None, None), "null until known");
+        // The sync names businesses from Yelp's business_info; a program's own label is null until set.
+        let profile = app.store.business_profile(&app.workspace_id, &business).await.unwrap().unwrap();
+        assert!(profile.name.is_some(), "{profile:?}");
+        assert_eq!((string_or_null(first, "business_name"), string_or_null(first, "custom_name")), (profile.name.as_deref(), None));
 
         let (status, set) = old.post(&format!("/reseller/program/{id}/custom-name"), json!({"custom_name": "  Spring push "})).await;
         assert_eq!(status, StatusCode::OK, "{set}");

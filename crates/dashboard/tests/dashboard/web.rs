@@ -333,7 +333,11 @@ on_every_backend! {
         let first = read_sse(response).await;
         let kinds = types(&first);
         assert_eq!(&kinds[..2], ["start", "info"]);
-        assert!(kinds[2..kinds.len() - 1].iter().all(|k| *k == "progress"));
+        // Progress per page, then the short phase that names the businesses, then the end.
+        let middle = &kinds[2..kinds.len() - 1];
+        let pages = middle.iter().take_while(|k| **k == "progress").count();
+        assert!(pages > 0 && middle[pages..].iter().all(|k| *k == "enrich"), "{kinds:?}");
+        assert!(middle.len() > pages, "{kinds:?}");
         assert_eq!(*kinds.last().unwrap(), "complete");
         assert!(first[0].data["run_id"].is_string());
         assert_eq!(first[1].data, json!({"type": "info", "total_api": 1900, "total_db": 0, "to_sync": 1900}));
