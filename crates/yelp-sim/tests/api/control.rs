@@ -179,7 +179,7 @@ async fn faults_and_settings_are_read_and_partly_updated() {
     assert_eq!(
         faults,
         json!({"latency_ms": 0, "error_rate": 0.0, "rate_limit_rate": 0.0, "drop_rate": 0.0,
-               "fail_offsets_from": null, "retry_after_seconds": 1, "lose_answer_rate": 0.0,
+               "fail_offsets_from": null, "business_info_fails": false, "retry_after_seconds": 1, "lose_answer_rate": 0.0,
                "malformed_rate": 0.0, "stall_rate": 0.0, "stall_ms": 0})
     );
     let updated = sim
