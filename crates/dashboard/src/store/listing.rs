@@ -259,10 +259,15 @@ fn filter(workspace_id: &str, q: &ProgramQuery) -> Filter {
         filter.and("program_status = {v}", Some(s.as_str().to_owned()));
     }
     if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
+        // Business names are matched in their search form (lower case, no accents), so "cafe" finds
+        // "Café"; ids have no accents or spaces, so the same folded text matches them too. `$1` is the
+        // workspace.
         filter.and(
             "(LOWER(program_id) LIKE {v} ESCAPE '\\' OR LOWER(business_id) LIKE {v} ESCAPE '\\' \
-             OR LOWER(COALESCE(partner_business_id, '')) LIKE {v} ESCAPE '\\')",
-            Some(like_pattern(s)),
+             OR LOWER(COALESCE(partner_business_id, '')) LIKE {v} ESCAPE '\\' \
+             OR business_id IN (SELECT nb.business_id FROM businesses nb WHERE nb.workspace_id = $1 \
+                AND nb.search_name LIKE {v} ESCAPE '\\'))",
+            Some(like_pattern(&super::search_form(s))),
         );
     }
     let today = q.today.to_string();

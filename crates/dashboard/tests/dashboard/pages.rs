@@ -550,6 +550,17 @@ on_every_backend! {
         let searched = get(&app, &format!("/programs?search={search}"), Some(&viewer)).await;
         assert!(row_ids(&searched).contains(&row_ids(&first)[7]));
         assert_eq!(searched.attr("input[name=search]", "value"), *search);
+        // Part of a business's name, in other case, finds its programs on the page and in the API.
+        let named = app.store.business_profile(&app.workspace_id, &business).await.unwrap().unwrap();
+        let name = named.name.expect("the sync names businesses");
+        let word = name.split_whitespace().find(|w| w.len() >= 4 && w.chars().all(char::is_alphanumeric)).expect("a plain word").to_uppercase();
+        let fragment = &word[1..];
+        let by_name = get(&app, &format!("/programs?search={fragment}&page_size=100"), Some(&viewer)).await;
+        let api = api_ids(&app, &session, &format!("search={fragment}&limit=100")).await;
+        assert_eq!(row_ids(&by_name), api);
+        let every = api_ids(&app, &session, &format!("search={fragment}&limit=500")).await;
+        let of_business = api_ids(&app, &session, &format!("business_id={business}&limit=500")).await;
+        assert!(!of_business.is_empty() && of_business.iter().all(|id| every.contains(id)), "{name}: {fragment}");
 
         // A bad parameter is an HTML page naming it, not a 500.
         let bad = get(&app, "/programs?status=ACTIVATED", Some(&viewer)).await;

@@ -166,6 +166,18 @@ on_every_backend! {
         assert_eq!(store.write_business_info(&other, &[business_info("biz-1", "Intruder", false)], &[], 11_000, true).await.unwrap(), 0);
         assert_eq!(store.business_profile(&ws, "biz-1").await.unwrap().unwrap().name.as_deref(), Some("Café Noël"));
 
+        // The programs search finds a business's programs by part of its name, whatever the case or accents.
+        let today = chrono::Utc::now().date_naive();
+        for text in ["noël", "CAFE NOEL", "fé n"] {
+            let query = dashboard::store::ProgramQuery { search: Some(text.into()), ..dashboard::store::ProgramQuery::every_program(today, 10) };
+            let found = store.list_programs(&ws, &query).await.unwrap();
+            assert_eq!(found.programs.iter().map(|p| p.program_id.as_str()).collect::<Vec<_>>(), ["a"], "{text}");
+        }
+        let query = dashboard::store::ProgramQuery { search: Some("café noël".into()), ..dashboard::store::ProgramQuery::every_program(today, 10) };
+        assert_eq!(store.list_programs(&other, &query).await.unwrap().total_count, 0, "another workspace's names");
+        let query = dashboard::store::ProgramQuery { search: Some("plumbing co".into()), ..dashboard::store::ProgramQuery::every_program(today, 10) };
+        assert_eq!(store.list_programs(&ws, &query).await.unwrap().total_count, 0);
+
         assert!(store.businesses_needing_info(&ws, 10_000).await.unwrap().is_empty(), "fresh: not due");
         assert_eq!(store.businesses_needing_info(&ws, 10_001).await.unwrap().len(), 1, "stale: due");
 
