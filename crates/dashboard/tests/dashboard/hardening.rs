@@ -410,13 +410,7 @@ async fn stalled_and_idle_connections_are_closed_while_handlers_and_streams_are_
         .send()
         .await
         .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = crate::helpers::session_cookie(login.headers());
     let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
         .as_str()
         .unwrap()

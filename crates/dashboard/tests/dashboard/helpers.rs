@@ -305,3 +305,14 @@ fn test_http_client() -> reqwest::Client {
     yelp_partner_api::install_crypto_provider();
     reqwest::Client::new()
 }
+
+/// The session cookie (`name=value`) that a sign-in answer sets.
+pub fn session_cookie(headers: &reqwest::header::HeaderMap) -> String {
+    headers[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}

@@ -163,13 +163,7 @@ async fn sign_in(http: &reqwest::Client, url: &str) -> (String, String) {
         .await
         .unwrap();
     assert_eq!(login.status(), StatusCode::OK);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = crate::helpers::session_cookie(login.headers());
     let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
         .as_str()
         .unwrap()

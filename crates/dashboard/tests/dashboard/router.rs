@@ -70,13 +70,7 @@ async fn sign_in(router: &Router, username: &str) -> (String, String) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let cookie = headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = crate::helpers::session_cookie(&headers);
     (cookie, answer["csrf_token"].as_str().unwrap().to_owned())
 }
 

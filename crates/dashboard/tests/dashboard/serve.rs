@@ -52,13 +52,7 @@ async fn sign_in(
         .await
         .unwrap();
     assert_eq!(login.status(), 200, "sign-in of {username}");
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = crate::helpers::session_cookie(login.headers());
     (cookie, login.json().await.unwrap())
 }
 

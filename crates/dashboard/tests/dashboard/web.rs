@@ -196,16 +196,7 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "login of {username}");
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = crate::helpers::session_cookie(response.headers());
         let body: Value = response.json().await.unwrap();
         Session {
             cookie,
