@@ -52,6 +52,7 @@
     show("running", "Starting synchronization…", 0);
     let changed = false;
     let ended = false;
+    let outcome = null; // the program sync's outcome, once the `listed` event has said it
     try {
       const response = await app.request(
         "/api/reseller/programs/sync-stream?trigger=" + encodeURIComponent(trigger),
@@ -74,9 +75,24 @@
             show("running", event.synced + "/" + event.total + " (" + event.percentage + "%)", event.percentage);
             if (event.added > 0 || event.updated > 0) changed = true;
             break;
+          case "listed":
+            // The programs are in: say so and show them now; business names follow in a moment.
+            outcome = completeText(event);
+            show("success", outcome, 100);
+            say(outcome);
+            if (event.added > 0 || event.updated > 0 || event.removed > 0) {
+              changed = false;
+              load(location.href, { push: false, filters: false });
+            }
+            break;
+          case "enrich":
+            if (outcome) show("success", outcome + " · naming businesses " + event.done + " of " + event.total);
+            break;
           case "complete": {
             ended = true;
-            if (event.added > 0 || event.updated > 0 || event.removed > 0) changed = true;
+            // Shown at `listed` already, but names changed since (or no `listed` came): show the list again.
+            const counts = event.added > 0 || event.updated > 0 || event.removed > 0;
+            if (event.businesses_updated > 0 || (!outcome && counts)) changed = true;
             const text = completeText(event);
             show("success", text, 100);
             say(text + (event.warning ? ". " + event.warning : ""));

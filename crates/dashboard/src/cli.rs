@@ -261,6 +261,7 @@ fn show(bar: &ProgressBar, event: &SyncEvent) {
             bar.set_position(*synced);
             bar.set_message(format!("{added} added, {updated} updated"));
         }
+        SyncEvent::Listed { message, .. } => bar.set_message(message.clone()),
         SyncEvent::Enrich { done, total } => {
             bar.set_message(format!("business names: {done} of {total} calls"));
         }

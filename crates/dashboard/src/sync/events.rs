@@ -41,6 +41,22 @@ pub enum SyncEvent {
         /// `synced` as a percentage of `total`.
         percentage: u8,
     },
+    /// The programs are in the mirror: the program sync's outcome, sent before the last phase so that
+    /// fetching business names (slow, or failing) never delays it. `complete` follows with the same counts.
+    Listed {
+        /// Whether anything changed.
+        status: CompleteStatus,
+        /// Programs added.
+        added: u64,
+        /// Programs whose content changed.
+        updated: u64,
+        /// Programs marked removed.
+        removed: u64,
+        /// Live programs in the mirror now.
+        total_synced: u64,
+        /// A sentence for people.
+        message: String,
+    },
     /// The last, short phase: names and status of new or day-old businesses, fetched 200 a call.
     Enrich {
         /// Calls done.

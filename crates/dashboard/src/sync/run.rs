@@ -516,6 +516,34 @@ impl RunTask {
         if restored > 0 {
             info!(restored, "programs marked removed earlier are back at Yelp");
         }
+        let changed = counts.added + counts.updated + counts.removed > 0;
+        let (status, message) = if changed {
+            let mut message = format!(
+                "Successfully synchronized {} new programs. Total: {total_synced}",
+                counts.added
+            );
+            if counts.updated + counts.removed > 0 {
+                message.push_str(&format!(
+                    " ({} updated, {} removed)",
+                    counts.updated, counts.removed
+                ));
+            }
+            (CompleteStatus::Synced, message)
+        } else {
+            (
+                CompleteStatus::UpToDate,
+                format!("Database already has all {total_synced} programs"),
+            )
+        };
+        self.emit(SyncEvent::Listed {
+            status,
+            added: counts.added,
+            updated: counts.updated,
+            removed: counts.removed,
+            total_synced,
+            message: message.clone(),
+        })
+        .await;
         // Names and status of new or day-old businesses: never the run's outcome, at worst a warning.
         let mut enrichment = super::enrich::Enrichment::start(
             store,
@@ -543,25 +571,6 @@ impl RunTask {
                 None => more,
             });
         }
-        let changed = counts.added + counts.updated + counts.removed > 0;
-        let (status, message) = if changed {
-            let mut message = format!(
-                "Successfully synchronized {} new programs. Total: {total_synced}",
-                counts.added
-            );
-            if counts.updated + counts.removed > 0 {
-                message.push_str(&format!(
-                    " ({} updated, {} removed)",
-                    counts.updated, counts.removed
-                ));
-            }
-            (CompleteStatus::Synced, message)
-        } else {
-            (
-                CompleteStatus::UpToDate,
-                format!("Database already has all {total_synced} programs"),
-            )
-        };
         Ok(Ended {
             status: match status {
                 CompleteStatus::Synced => RunStatus::Synced,

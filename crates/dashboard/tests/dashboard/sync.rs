@@ -141,6 +141,21 @@ on_every_backend! {
         }).collect();
         let calls = businesses.len().div_ceil(200) as u64;
         assert_eq!(enrich.last(), Some(&(calls, calls)), "{enrich:?}");
+        // The program sync's outcome comes before that phase, so that naming businesses never delays it.
+        let listed = events.iter().position(|e| matches!(e, SyncEvent::Listed { .. })).expect("a listed event");
+        let first_enrich = events.iter().position(|e| matches!(e, SyncEvent::Enrich { .. })).unwrap();
+        assert!(listed < first_enrich, "{events:?}");
+        assert_eq!(
+            events[listed],
+            SyncEvent::Listed {
+                status: CompleteStatus::Synced,
+                added: 1900,
+                updated: 0,
+                removed: 0,
+                total_synced: 1900,
+                message: "Successfully synchronized 1900 new programs. Total: 1900".into(),
+            }
+        );
         assert_eq!(
             last(&events),
             &SyncEvent::Complete {

@@ -324,12 +324,20 @@ on_every_backend! {
         let first = read_sse(response).await;
         let kinds = types(&first);
         assert_eq!(&kinds[..2], ["start", "info"]);
-        // Progress per page, then the short phase that names the businesses, then the end.
+        // Progress per page, the program sync's outcome, then the short phase that names the businesses,
+        // then the end.
         let middle = &kinds[2..kinds.len() - 1];
         let pages = middle.iter().take_while(|k| **k == "progress").count();
-        assert!(pages > 0 && middle[pages..].iter().all(|k| *k == "enrich"), "{kinds:?}");
-        assert!(middle.len() > pages, "{kinds:?}");
+        assert!(pages > 0 && middle[pages] == "listed", "{kinds:?}");
+        assert!(middle[pages + 1..].iter().all(|k| *k == "enrich"), "{kinds:?}");
+        assert!(middle.len() > pages + 1, "{kinds:?}");
         assert_eq!(*kinds.last().unwrap(), "complete");
+        let listed = &first[2 + pages].data;
+        assert_eq!(
+            listed,
+            &json!({"type": "listed", "status": "synced", "added": 1900, "updated": 0, "removed": 0,
+                    "total_synced": 1900, "message": "Successfully synchronized 1900 new programs. Total: 1900"})
+        );
         assert!(first[0].data["run_id"].is_string());
         assert_eq!(first[1].data, json!({"type": "info", "total_api": 1900, "total_db": 0, "to_sync": 1900}));
         let last = &first.last().unwrap().data;

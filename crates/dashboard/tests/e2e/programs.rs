@@ -45,7 +45,7 @@ async fn the_programs_page_syncs_on_opening_with_a_live_progress_bar_that_hides_
                 // Printed, not asserted (no timed assertions): the demo's target is 1.8 s, its floor 1.5 s
                 // (48 pages at 250 ms, 10 served at once).
                 eprintln!(
-                    "from the page opening on an empty mirror to the sync's end: {} ms",
+                    "from the page opening on an empty mirror to \"Synced 1900 new programs\": {} ms",
                     opened.elapsed().as_millis()
                 );
                 break ui.text("#sync-message").await;
