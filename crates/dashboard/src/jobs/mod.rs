@@ -262,6 +262,8 @@ impl JobService {
         token: Option<&SubmissionToken>,
         confirmed: bool,
     ) -> Result<String> {
+        self.refuse_inactive_business(&user.workspace_id, request.business_id.as_str())
+            .await?;
         let client = (self.inner.clients)(user.workspace_id.clone()).await?;
         let mut described = create_json(&request);
         if let Some(source) = &source {
@@ -305,6 +307,34 @@ impl JobService {
         }
         let sent = client.create_program(&request).await;
         self.record_submission(job, sent).await
+    }
+
+    /// Yelp refuses a program for a business that is closed or removed from its search
+    /// (`BUSINESS_NOT_ACTIVE`), after the job would have been recorded and sent: refuse it here first, as
+    /// the last sync knows the business. A business the mirror has never named is let through; Yelp
+    /// decides.
+    async fn refuse_inactive_business(&self, workspace_id: &str, business_id: &str) -> Result<()> {
+        let profile = self
+            .inner
+            .store
+            .business_profile(workspace_id, business_id)
+            .await?;
+        let Some(profile) = profile else {
+            return Ok(());
+        };
+        match profile.inactive_reason() {
+            Some(reason) => Err(Error::field(
+                "business_id",
+                format!(
+                    "{} cannot take a new program: {reason}, so Yelp would refuse it \
+                     (BUSINESS_NOT_ACTIVE)",
+                    profile
+                        .display_name()
+                        .unwrap_or_else(|| business_id.to_owned())
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Submits an edit of `program_id`; answers the job's id (the first one's, for a token sent before).

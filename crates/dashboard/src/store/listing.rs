@@ -235,7 +235,7 @@ impl Filter {
 }
 
 /// `%` and `_` typed by a user match themselves.
-fn like_pattern(text: &str) -> String {
+pub(super) fn like_pattern(text: &str) -> String {
     let escaped = text
         .replace('\\', "\\\\")
         .replace('%', "\\%")

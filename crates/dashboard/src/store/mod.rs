@@ -20,7 +20,10 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
 
-pub use businesses::{BusinessProfile, OptionalFlag, search_form};
+pub use businesses::{
+    BusinessOverview, BusinessPage, BusinessProfile, BusinessQuery, BusinessSort, OptionalFlag,
+    search_form,
+};
 pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};
 pub use labels::{MAX_CUSTOM_NAME_CHARS, ProgramLabels};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};

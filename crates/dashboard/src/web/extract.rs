@@ -130,6 +130,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
 
 /// The query string as name → value (the last of repeated names wins); handlers parse each value with
 /// [`Params`] so that an error names its parameter.
+#[derive(Debug, Default)]
 pub struct Params(pub HashMap<String, String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {

@@ -4,7 +4,9 @@
 use chrono::Utc;
 use yelp_partner_api::{BusinessId, ProgramId, ProgramStatus, ProgramType, StatusFilter};
 
-use crate::store::{JobFilter, JobStatus, JobType, ProgramQuery, SortColumn, now_ms};
+use crate::store::{
+    BusinessQuery, BusinessSort, JobFilter, JobStatus, JobType, ProgramQuery, SortColumn, now_ms,
+};
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{Params, shorten};
@@ -137,16 +139,8 @@ pub(crate) fn program_query_up_to(
             ),
         },
     };
-    match params.get("order").map(str::to_ascii_lowercase).as_deref() {
-        None => {}
-        Some("asc") => descending = false,
-        Some("desc") => descending = true,
-        Some(other) => {
-            return Err(ApiError::field(
-                "order",
-                format!("order must be asc or desc, not '{}'", shorten(other)),
-            ));
-        }
+    if let Some(order) = order(params)? {
+        descending = order;
     }
     Ok(ProgramQuery {
         status,
@@ -227,5 +221,65 @@ pub(crate) fn job_filter(params: &Params) -> ApiResult<JobFilter> {
         job_type,
         program_id,
         limit: u32::try_from(limit).unwrap_or(100),
+    })
+}
+
+/// `order=asc|desc` as "descending", when given.
+fn order(params: &Params) -> ApiResult<Option<bool>> {
+    match params.get("order").map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("asc") => Ok(Some(false)),
+        Some("desc") => Ok(Some(true)),
+        Some(other) => Err(ApiError::field(
+            "order",
+            format!("order must be asc or desc, not '{}'", shorten(other)),
+        )),
+    }
+}
+
+/// Largest page of a businesses list.
+pub(crate) const MAX_BUSINESS_LIMIT: u64 = 200;
+
+/// The parameters of a businesses list: `search`, `sort` (name, city, programs, budget, spend), `order`,
+/// `offset`, `limit` (at most 200); any other is refused.
+pub(crate) fn business_query(params: &Params) -> ApiResult<BusinessQuery> {
+    params.only(&["search", "sort", "order", "offset", "limit"])?;
+    let search = params.get("search").map(str::to_owned);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(ApiError::field(
+            "search",
+            "search must be at most 100 characters",
+        ));
+    }
+    let sort = match params.get("sort") {
+        None => BusinessSort::Name,
+        Some(name) => BusinessSort::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = BusinessSort::NAMES.iter().map(|(n, _)| *n).collect();
+            ApiError::field(
+                "sort",
+                format!(
+                    "sort must be one of {}, not '{}'",
+                    names.join(", "),
+                    shorten(name)
+                ),
+            )
+        })?,
+    };
+    Ok(BusinessQuery {
+        search,
+        business_id: None,
+        sort,
+        // Figures read largest first, names and cities from A.
+        descending: order(params)?.unwrap_or(matches!(
+            sort,
+            BusinessSort::Programs | BusinessSort::Budget | BusinessSort::Spend
+        )),
+        offset: params
+            .number("offset", 0..=u64::from(u32::MAX))?
+            .unwrap_or(0),
+        limit: params
+            .number("limit", 1..=MAX_BUSINESS_LIMIT)?
+            .unwrap_or(DEFAULT_LIMIT),
+        today: Utc::now().date_naive(),
     })
 }

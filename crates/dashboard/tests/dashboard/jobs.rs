@@ -619,3 +619,38 @@ on_every_backend! {
         assert_eq!(mirrored(&app, &session, &running).await["program_metrics"]["max_bid"], 50);
     }
 }
+
+on_every_backend! {
+    async fn a_create_for_a_closed_or_hidden_business_is_refused_with_the_reason_before_yelp_sees_it(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 200).await;
+        let businesses: Vec<String> = {
+            let mut ids: Vec<String> = app.sim.programs().await.iter()
+                .filter_map(|p| p["yelp_business_id"].as_str().map(str::to_owned)).collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let (closed, hidden, open) = (&businesses[0], &businesses[1], &businesses[2]);
+        app.sim.control(Method::PATCH, &format!("/_sim/businesses/{closed}"), Some(json!({"is_closed": true}))).await;
+        app.sim.control(Method::PATCH, &format!("/_sim/businesses/{hidden}"), Some(json!({"is_removed_from_search": true}))).await;
+        // The sync learns each business's status from Yelp's business_info.
+        let session = synced(&app).await;
+        app.sim.control(Method::DELETE, "/_sim/stats", None).await;
+        let create = |business: &str| json!({"business_id": business, "program_name": "CPC", "start": today(),
+                                              "end": in_days(30), "budget": 100, "is_autobid": true});
+        for (business, reason) in [(closed, "closed"), (hidden, "removed from Yelp's search")] {
+            let (status, answer) = post(&app, "/api/reseller/program/create", &session, create(business)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+            assert_eq!(answer["error"]["field"], "business_id", "{answer}");
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(message.contains(reason) && message.contains("BUSINESS_NOT_ACTIVE"), "{message}");
+        }
+        assert_eq!(sim_requests(&app).await, json!({}), "nothing reached the simulator");
+        let (status, jobs) = app.get_json("/api/reseller/job-history", &session).await;
+        assert_eq!(status, StatusCode::OK, "{jobs}");
+        assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(0), "no job recorded: {jobs}");
+        // A business Yelp still shows takes the same create.
+        let job_id = submit(&app, "/api/reseller/program/create", &session, create(open)).await;
+        assert!(!job_id.is_empty());
+    }
+}

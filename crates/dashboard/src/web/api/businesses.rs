@@ -9,12 +9,12 @@ use yelp_partner_api::{BusinessId, StatusFilter};
 
 use super::full_list::MAX_ROWS;
 use super::program_item::program_items;
-use crate::store::ProgramQuery;
+use crate::store::{BusinessOverview, BusinessQuery, ProgramQuery};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::{Params, PathParam};
-use crate::web::params::program_query;
+use crate::web::extract::{Params, PathParam, shorten};
+use crate::web::params::{business_query, program_query};
 
 /// The filters these endpoints take: the program list's, by our names and the replaced system's.
 const FILTER_PARAMS: &[&str] = &["status", "program_status", "program_type", "business_id"];
@@ -30,6 +30,8 @@ const BUCKETS: [StatusFilter; 4] = [
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/reseller/business-ids", get(businesses))
+        .route("/api/reseller/businesses", get(business_list))
+        .route("/api/reseller/businesses/{business_id}", get(one_business))
         .route(
             "/api/reseller/business_programs/{business_id}",
             get(business_programs),
@@ -68,6 +70,78 @@ async fn businesses(
         })
         .collect();
     Ok(Json(json!({"total": items.len(), "businesses": items})))
+}
+
+/// One business as the businesses list and page show it; money in cents.
+fn business_item(b: &BusinessOverview) -> Value {
+    let p = &b.profile;
+    json!({
+        "business_id": p.business_id, "yelp_business_id": p.business_id,
+        "partner_business_id": p.partner_business_id,
+        "name": p.name, "business_name": p.name,
+        "address": p.address, "city": p.city, "state": p.state, "zip": p.zip,
+        "is_closed": p.is_closed.0, "is_removed_from_search": p.is_removed_from_search.0,
+        "migrated_to": p.migrated_to, "migrated_to_name": b.migrated_to_name,
+        "inactive_reason": p.inactive_reason(),
+        "live_programs": b.live_programs, "current_programs": b.current_programs,
+        "current_cpc_budget_cents": b.current_cpc_budget_cents, "spend_cents": b.spend_cents,
+        "info_at": p.info_at,
+    })
+}
+
+/// `GET /api/reseller/businesses?search=&sort=&order=&offset=&limit=`: a page of the workspace's
+/// businesses with their programs, budget and spend.
+async fn business_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let query = business_query(&params)?;
+    let page = state
+        .store
+        .businesses_page(user.workspace_id(), &query)
+        .await?;
+    let items: Vec<Value> = page.businesses.iter().map(business_item).collect();
+    Ok(Json(json!({
+        "total": page.total_count,
+        "offset": query.offset,
+        "limit": query.limit,
+        "businesses": items,
+    })))
+}
+
+/// `GET /api/reseller/businesses/{business_id}`: one business of the workspace with its live programs
+/// (at most 10,000); 404 for one it does not have.
+async fn one_business(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    PathParam(business_id): PathParam,
+) -> ApiResult<Json<Value>> {
+    let ws = user.workspace_id();
+    let query = BusinessQuery {
+        business_id: Some(business_id.clone()),
+        limit: 1,
+        ..business_query(&Params::default())?
+    };
+    let business = state
+        .store
+        .businesses_page(ws, &query)
+        .await?
+        .businesses
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("business {} not found", shorten(&business_id)))
+        })?;
+    let programs = ProgramQuery {
+        business_id: Some(business.profile.business_id.clone()),
+        ..ProgramQuery::every_program(today(), u32::try_from(MAX_ROWS).unwrap_or(u32::MAX))
+    };
+    let listing = state.store.list_programs(ws, &programs).await?;
+    let mut item = business_item(&business);
+    item["total_count"] = json!(listing.total_count);
+    item["programs"] = json!(program_items(&state, ws, listing.programs).await?);
+    Ok(Json(item))
 }
 
 /// `GET /api/reseller/business_programs/{business_id}`: the business's live programs (at most 10,000) in

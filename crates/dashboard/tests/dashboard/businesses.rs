@@ -1,0 +1,98 @@
+//! The businesses list and one business, from the mirror: names, flags and what their programs add up to.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::on_every_backend;
+use crate::web::{OLGA, Session, TestApp};
+
+/// Signs in and syncs, so that the mirror holds the simulator's programs and their businesses' names.
+async fn synced(app: &TestApp) -> Session {
+    let session = app.login(OLGA).await;
+    let response = app
+        .request(Method::POST, "/api/reseller/programs/sync", Some(&session))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    session
+}
+
+fn items(body: &Value) -> &Vec<Value> {
+    body["businesses"].as_array().unwrap()
+}
+
+on_every_backend! {
+    async fn the_businesses_list_names_each_business_with_its_programs_flags_search_sort_and_paging(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 200).await;
+        let programs = app.sim.programs().await;
+        let mut ids: Vec<&str> = programs.iter().filter_map(|p| p["yelp_business_id"].as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let closed = ids[0].to_owned();
+        app.sim.control(Method::PATCH, &format!("/_sim/businesses/{closed}"), Some(json!({"is_closed": true}))).await;
+        let session = synced(&app).await;
+
+        let (status, all) = app.get_json("/api/reseller/businesses?limit=200", &session).await;
+        assert_eq!(status, StatusCode::OK, "{all}");
+        assert_eq!(all["total"], ids.len(), "{all}");
+        assert_eq!(items(&all).len(), ids.len());
+        assert!(items(&all).iter().all(|b| b["name"].is_string() && b["business_name"] == b["name"]), "{all}");
+        let live: u64 = items(&all).iter().map(|b| b["live_programs"].as_u64().unwrap()).sum();
+        assert_eq!(live, programs.len() as u64, "every program counted under its business");
+        let flagged = items(&all).iter().find(|b| b["business_id"] == closed.as_str()).unwrap();
+        assert_eq!(flagged["is_closed"], true, "{flagged}");
+        assert!(flagged["inactive_reason"].as_str().unwrap().contains("closed"), "{flagged}");
+        // Every flag as Yelp (the simulator) has it.
+        let at_yelp = app.sim.control(Method::GET, "/_sim/businesses", None).await;
+        for b in items(&all) {
+            let sim = at_yelp["businesses"].as_array().unwrap().iter().find(|s| s["business_id"] == b["business_id"] || s["yelp_business_id"] == b["business_id"]).unwrap_or_else(|| panic!("{b} at the simulator"));
+            assert_eq!(b["is_closed"], sim["is_closed"], "{b} vs {sim}");
+            assert_eq!(b["is_removed_from_search"], sim["is_removed_from_search"], "{b} vs {sim}");
+        }
+        // By name, A first: the default.
+        let names: Vec<String> = items(&all).iter().map(|b| dashboard::store::search_form(b["name"].as_str().unwrap())).collect();
+        assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+
+        // Part of a name, in another case, finds that business.
+        let one = &items(&all)[3];
+        let name = one["name"].as_str().unwrap();
+        let fragment: String = name.chars().skip(1).take(6).collect::<String>().to_uppercase();
+        let (_, found) = app.get_json(&format!("/api/reseller/businesses?search={}", urlencoding(&fragment)), &session).await;
+        assert!(items(&found).iter().any(|b| b["business_id"] == one["business_id"]), "{fragment}: {found}");
+        let wanted = dashboard::store::search_form(&fragment);
+        assert!(items(&found).iter().all(|b| dashboard::store::search_form(b["name"].as_str().unwrap()).contains(&wanted)
+            || b["business_id"].as_str().unwrap().to_lowercase().contains(&wanted)), "{found}");
+
+        // Most programs first; pages of 2 that add up to the whole.
+        let (_, by_programs) = app.get_json("/api/reseller/businesses?sort=programs&limit=200", &session).await;
+        let counts: Vec<u64> = items(&by_programs).iter().map(|b| b["live_programs"].as_u64().unwrap()).collect();
+        assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+        let (_, second) = app.get_json("/api/reseller/businesses?limit=2&offset=2", &session).await;
+        assert_eq!(items(&second).len(), 2);
+        assert_eq!(items(&second)[0]["business_id"], items(&all)[2]["business_id"]);
+        assert_eq!(second["total"], ids.len());
+
+        // One business with its programs.
+        let (status, detail) = app.get_json(&format!("/api/reseller/businesses/{closed}"), &session).await;
+        assert_eq!(status, StatusCode::OK, "{detail}");
+        assert_eq!(detail["programs"].as_array().unwrap().len() as u64, flagged["live_programs"].as_u64().unwrap());
+        assert!(detail["programs"].as_array().unwrap().iter().all(|p| p["business_id"] == closed.as_str()));
+
+        // Bad parameters are named; another workspace's business is not found.
+        for (query, field) in [("sort=colour", "sort"), ("order=up", "order"), ("limit=201", "limit"), ("limit=0", "limit"), ("offset=-1", "offset"), ("colour=red", "colour")] {
+            let (status, answer) = app.get_json(&format!("/api/reseller/businesses?{query}"), &session).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {answer}");
+            assert_eq!(answer["error"]["field"], field, "{query}: {answer}");
+        }
+        for path in ["/api/reseller/businesses/biz-1", "/api/reseller/business_programs/biz-1", "/api/reseller/businesses/no-such-business"] {
+            let (status, answer) = app.get_json(path, &session).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+        }
+    }
+}
+
+/// `text` as a query-string value.
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
