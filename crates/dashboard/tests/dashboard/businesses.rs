@@ -85,6 +85,32 @@ on_every_backend! {
             assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {answer}");
             assert_eq!(answer["error"]["field"], field, "{query}: {answer}");
         }
+        // The page: every business by name, the closed one flagged, searchable and sortable without JS.
+        let page = |path: String| {
+            let request = app.request(Method::GET, &path, Some(&session));
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                response.text().await.unwrap()
+            }
+        };
+        let html = page("/businesses?limit=200".into()).await;
+        assert!(html.contains(r#"href="/businesses" aria-current="page""#), "the navigation names the page");
+        assert_eq!(html.matches("<tr data-business-id=").count(), ids.len());
+        let row_of = |html: &str, id: &str| {
+            let start = html.find(&format!(r#"<tr data-business-id="{id}">"#)).unwrap_or_else(|| panic!("{id} listed"));
+            html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
+        };
+        let closed_row = row_of(&html, &closed);
+        assert!(closed_row.contains(r#"data-flag="closed""#), "{closed_row}");
+        assert!(closed_row.contains(&askama_escaped(flagged["name"].as_str().unwrap())), "{closed_row}");
+        let open_row = row_of(&html, one["business_id"].as_str().unwrap());
+        assert_eq!(open_row.contains(r#"data-flag="closed""#), one["is_closed"] == true, "{open_row}");
+        let searched = page(format!("/businesses?search={}", urlencoding(&fragment))).await;
+        assert_eq!(searched.matches("<tr data-business-id=").count(), items(&found).len(), "{fragment}");
+        let sorted = page("/businesses?sort=spend".into()).await;
+        assert!(sorted.contains(r#"aria-sort="descending""#), "figures sort largest first");
+
         for path in ["/api/reseller/businesses/biz-1", "/api/reseller/business_programs/biz-1", "/api/reseller/businesses/no-such-business"] {
             let (status, answer) = app.get_json(path, &session).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
@@ -95,4 +121,13 @@ on_every_backend! {
 /// `text` as a query-string value.
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// `text` as the page's HTML writes it (askama escapes &, <, >, " and ').
+fn askama_escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
 }

@@ -5,6 +5,7 @@
 //! Pages sign in with the session cookie only (not HTTP Basic, which browsers replay on their own), and
 //! every form that changes something carries the session's CSRF token in a `csrf_token` field.
 
+mod businesses;
 mod create;
 mod edit;
 pub(crate) mod filters;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::web::assets::router())
         .merge(login::router())
         .merge(programs::router())
+        .merge(businesses::router())
         .merge(create::router())
         .merge(edit::router())
         .merge(program_status::router())
