@@ -50,6 +50,7 @@
     }
     retry.hidden = true;
     show("running", "Starting synchronization…", 0);
+    delete panel.dataset.ended;
     let changed = false;
     let ended = false;
     let outcome = null; // the program sync's outcome, once the `listed` event has said it
@@ -90,6 +91,7 @@
             break;
           case "complete": {
             ended = true;
+            panel.dataset.ended = "true"; // names included: what a test waits for
             // Shown at `listed` already, but names changed since (or no `listed` came): show the list again.
             const counts = event.added > 0 || event.updated > 0 || event.removed > 0;
             if (event.businesses_updated > 0 || (!outcome && counts)) changed = true;

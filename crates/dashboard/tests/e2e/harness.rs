@@ -421,12 +421,15 @@ impl Ui {
         .await;
     }
 
-    /// Signs in as the demo user from `/programs` and waits for its automatic sync to end successfully.
+    /// Signs in as the demo user from `/programs` and waits for its automatic sync to end successfully,
+    /// business names included.
     pub async fn signed_in_and_synced(&mut self) {
         self.open("/programs").await;
         self.sign_in("demo", "demo").await;
         self.until("the first sync to succeed", async |ui: &Ui| {
-            (ui.attr("#sync-panel", "data-state").await.as_deref() == Some("success")).then_some(())
+            let state = ui.attr("#sync-panel", "data-state").await;
+            let ended = ui.attr("#sync-panel", "data-ended").await;
+            (state.as_deref() == Some("success") && ended.as_deref() == Some("true")).then_some(())
         })
         .await;
     }

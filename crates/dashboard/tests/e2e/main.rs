@@ -5,6 +5,7 @@
 // Tests fail by panicking; the workspace denies unwrap and expect elsewhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod businesses;
 mod harness;
 mod jobs;
 mod programs;
