@@ -132,8 +132,29 @@ async fn a_create_that_yelp_rejects_shows_every_reason_in_the_tracker() {
         return;
     };
     ui.signed_in_and_synced().await;
-    let inactive = business(&ui, false).await;
-    fill_cpc(&mut ui, &inactive, "300").await;
+    // A business the last sync saw closed or removed from search is refused on the form, before Yelp.
+    let known_inactive = business(&ui, false).await;
+    ui.server.sim(Method::DELETE, "/_sim/stats", None).await;
+    fill_cpc(&mut ui, &known_inactive, "300").await;
+    ui.click("#program-submit").await;
+    ui.until("the business error", async |ui: &Ui| {
+        let text = ui.text(".field-error[data-field=business_id]").await;
+        text.contains("BUSINESS_NOT_ACTIVE").then_some(())
+    })
+    .await;
+    ui.shot("business-not-active").await;
+    let requests = ui.server.sim(Method::GET, "/_sim/stats", None).await["requests"].clone();
+    assert_eq!(requests, serde_json::json!({}), "nothing reached Yelp");
+    // One Yelp closed since the sync: only Yelp knows, and its rejection reaches the tracker.
+    let closed_since = business(&ui, true).await;
+    ui.server
+        .sim(
+            Method::PATCH,
+            &format!("/_sim/businesses/{closed_since}"),
+            Some(serde_json::json!({"is_closed": true})),
+        )
+        .await;
+    fill_cpc(&mut ui, &closed_since, "300").await;
     ui.click("#program-submit").await;
     let status = tracked_to_the_end(&mut ui).await;
     assert_eq!(status, "FAILED");
