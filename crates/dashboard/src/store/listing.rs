@@ -105,6 +105,9 @@ pub struct ProgramQuery {
     pub program_type: Option<String>,
     /// Only this business.
     pub business_id: Option<String>,
+    /// Only businesses whose name holds this (any case, accents or not): the business filter typed
+    /// as text rather than chosen.
+    pub business_name: Option<String>,
     /// Part of a program id, business id or partner business id (case-insensitive).
     pub search: Option<String>,
     /// Also programs missing from Yelp's latest complete listing.
@@ -129,6 +132,7 @@ impl ProgramQuery {
             program_status: None,
             program_type: None,
             business_id: None,
+            business_name: None,
             search: None,
             include_removed: false,
             sort: SortColumn::StartDate,
@@ -254,6 +258,13 @@ fn filter(workspace_id: &str, q: &ProgramQuery) -> Filter {
     }
     if let Some(b) = &q.business_id {
         filter.and("business_id = {v}", Some(b.clone()));
+    }
+    if let Some(name) = q.business_name.as_deref().filter(|n| !n.trim().is_empty()) {
+        filter.and(
+            "business_id IN (SELECT fb.business_id FROM businesses fb WHERE fb.workspace_id = $1 \
+             AND fb.search_name LIKE {v} ESCAPE '\\')",
+            Some(like_pattern(&super::search_form(name))),
+        );
     }
     if let Some(s) = &q.program_status {
         filter.and("program_status = {v}", Some(s.as_str().to_owned()));

@@ -30,6 +30,34 @@ pub(crate) async fn business_mirrored(
     })
 }
 
+/// The programs page's business filter typed as text (without the script's picker, or a name typed in
+/// full): a `business_id` that is not a business of the workspace's mirror is taken from `params` and
+/// answered as part of a business name.
+pub(crate) async fn business_text(
+    state: &AppState,
+    workspace_id: &str,
+    params: &mut Params,
+) -> ApiResult<Option<String>> {
+    let Some(given) = params.get("business_id").map(str::to_owned) else {
+        return Ok(None);
+    };
+    // An id is what the mirror knows as one; a word such as "Plumbing" is of the ids' alphabet too.
+    if given.eq_ignore_ascii_case("all")
+        || (crate::store::could_be_mirrored(&given)
+            && state.store.business_known(workspace_id, &given).await?)
+    {
+        return Ok(None);
+    }
+    if given.chars().count() > 100 {
+        return Err(ApiError::field(
+            "business_id",
+            "a business name to look for must be at most 100 characters",
+        ));
+    }
+    params.0.remove("business_id");
+    Ok(Some(given.trim().to_owned()))
+}
+
 /// Parses the list's query string of a workspace, as [`program_query`] does, accepting as `business_id`
 /// also an id outside Yelp's usual alphabet that the workspace's mirror holds.
 pub(crate) async fn program_query_of(
@@ -147,6 +175,7 @@ pub(crate) fn program_query_up_to(
         program_status,
         program_type,
         business_id,
+        business_name: None,
         search: search.filter(|s| !s.is_empty()),
         include_removed: params.flag("include_removed")?,
         sort,

@@ -561,6 +561,14 @@ on_every_backend! {
         let every = api_ids(&app, &session, &format!("search={fragment}&limit=500")).await;
         let of_business = api_ids(&app, &session, &format!("business_id={business}&limit=500")).await;
         assert!(!of_business.is_empty() && of_business.iter().all(|id| every.contains(id)), "{name}: {fragment}");
+        // The business filter typed as text (no script to pick an id): businesses whose names hold it.
+        let typed = fragment.to_lowercase();
+        let by_business = get(&app, &format!("/programs?business_id={typed}&page_size=200"), Some(&viewer)).await;
+        let rows = row_ids(&by_business);
+        assert!(of_business.iter().all(|id| rows.contains(id)), "{name}: {typed}: {rows:?}");
+        assert!(rows.iter().all(|id| every.contains(id)), "only programs of businesses so named: {typed}");
+        assert!(rows.len() < 200, "the list narrowed");
+        assert_eq!(by_business.attr("input[name=business_id]", "value"), typed);
 
         // A bad parameter is an HTML page naming it, not a 500.
         let bad = get(&app, "/programs?status=ACTIVATED", Some(&viewer)).await;

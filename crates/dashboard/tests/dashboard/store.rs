@@ -80,6 +80,7 @@ fn query(sort: dashboard::store::SortColumn, descending: bool) -> dashboard::sto
         program_status: None,
         program_type: None,
         business_id: None,
+        business_name: None,
         search: None,
         include_removed: false,
         sort,

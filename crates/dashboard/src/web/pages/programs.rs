@@ -17,7 +17,7 @@ use crate::store::{ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::Params;
-use crate::web::params::program_query_of;
+use crate::web::params::{business_text, program_query_of};
 
 /// Page sizes offered.
 const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
@@ -51,7 +51,12 @@ impl ListState {
                 |own| own.as_str().to_owned(),
             ),
             program_type: query.program_type.clone().unwrap_or_default(),
-            business_id: query.business_id.clone().unwrap_or_default(),
+            // A name typed in the business filter stays in it (and in the URL) as typed.
+            business_id: query
+                .business_id
+                .clone()
+                .or_else(|| query.business_name.clone())
+                .unwrap_or_default(),
             search: query.search.clone().unwrap_or_default(),
             include_removed: query.include_removed,
             sort: column_name(query.sort),
@@ -230,9 +235,11 @@ impl ProgramsPage {
 async fn page(
     State(state): State<AppState>,
     user: PageUser,
-    params: Params,
+    mut params: Params,
 ) -> PageResult<Response> {
+    let business_name = business_text(&state, user.workspace_id(), &mut params).await?;
     let mut query = program_query_of(&state, user.workspace_id(), &params).await?;
+    query.business_name = business_name;
     let page_size = match params.number("page_size", 1..=500)? {
         Some(n) if PAGE_SIZES.contains(&(n as u32)) => n as u32,
         Some(n) => {
