@@ -4,19 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::on_every_backend;
-use crate::web::{OLGA, Session, TestApp};
-
-/// Signs in and syncs, so that the mirror holds the simulator's programs and their businesses' names.
-async fn synced(app: &TestApp) -> Session {
-    let session = app.login(OLGA).await;
-    let response = app
-        .request(Method::POST, "/api/reseller/programs/sync", Some(&session))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    session
-}
+use crate::web::TestApp;
 
 fn items(body: &Value) -> &Vec<Value> {
     body["businesses"].as_array().unwrap()
@@ -31,7 +19,7 @@ on_every_backend! {
         ids.dedup();
         let closed = ids[0].to_owned();
         app.sim.control(Method::PATCH, &format!("/_sim/businesses/{closed}"), Some(json!({"is_closed": true}))).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
 
         let (status, all) = app.get_json("/api/reseller/businesses?limit=200", &session).await;
         assert_eq!(status, StatusCode::OK, "{all}");

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::on_every_backend;
-use crate::web::{ALICE, BOB, OLGA, Session, TestApp, VICTOR, read_sse, test_job_options};
+use crate::web::{ALICE, BOB, Session, TestApp, VICTOR, read_sse, test_job_options};
 
 fn today() -> String {
     Utc::now().date_naive().to_string()
@@ -65,17 +65,6 @@ pub(crate) async fn wait_for_end(
     }
 }
 
-async fn synced(app: &TestApp) -> Session {
-    let session = app.login(OLGA).await;
-    let response = app
-        .request(Method::POST, "/api/reseller/programs/sync", Some(&session))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    session
-}
-
 /// A program of the simulator matching `wanted`.
 async fn sim_program(app: &TestApp, wanted: impl Fn(&Value) -> bool) -> Value {
     app.sim
@@ -118,7 +107,7 @@ on_every_backend! {
         let options = JobOptions { first_check: Duration::from_secs(2), ..test_job_options() };
         let app = TestApp::spawn_with(db.store.clone(), 40, options).await;
         app.sim.control(Method::PUT, "/_sim/settings", Some(json!({"job_seconds": 4.0}))).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let job_id = submit(&app, "/api/reseller/program/create", &session, json!({
             "business_id": business, "program_name": "CPC", "start": today(), "end": in_days(60),
@@ -174,7 +163,7 @@ on_every_backend! {
 on_every_backend! {
     async fn edit_duplicate_end_pause_and_resume_each_end_in_the_right_program_state(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 200).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let running = sim_program(&app, running_cpc).await;
         let id = running["program_id"].as_str().unwrap().to_owned();
 
@@ -232,7 +221,7 @@ on_every_backend! {
 on_every_backend! {
     async fn creates_that_yelp_rejects_end_failed_with_readable_reasons(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
 
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
@@ -259,7 +248,7 @@ on_every_backend! {
 on_every_backend! {
     async fn every_validation_rule_answers_400_naming_the_field_and_nothing_reaches_yelp(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 200).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let running = sim_program(&app, running_cpc).await["program_id"].as_str().unwrap().to_owned();
         let not_cpc = sim_program(&app, |p| p["program_type"] != "CPC").await["program_id"].as_str().unwrap().to_owned();
@@ -323,7 +312,7 @@ on_every_backend! {
 on_every_backend! {
     async fn a_server_error_on_create_is_not_retried_and_reconciled_as_not_created(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
         app.sim.set_faults(json!({"error_rate": 1})).await;
@@ -353,7 +342,7 @@ on_every_backend! {
 on_every_backend! {
     async fn a_create_whose_answer_was_lost_is_found_at_yelp_and_completed_without_resending(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
         app.sim.set_faults(json!({"lose_answer_rate": 1})).await;
@@ -376,7 +365,7 @@ on_every_backend! {
 on_every_backend! {
     async fn an_edit_and_an_end_whose_answers_were_lost_are_confirmed_from_the_program(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let running = sim_program(&app, running_cpc).await["program_id"].as_str().unwrap().to_owned();
         let other = app.sim.programs().await.into_iter()
             .find(|p| running_cpc(p) && p["program_id"] != running.as_str())
@@ -401,7 +390,7 @@ on_every_backend! {
 on_every_backend! {
     async fn a_job_left_unfinished_by_a_stopped_watcher_is_completed_by_a_new_one(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let watcher = app.watcher.lock().unwrap().take().unwrap();
         watcher.stop().await;
@@ -425,7 +414,7 @@ on_every_backend! {
 on_every_backend! {
     async fn the_event_stream_of_a_job_ends_with_its_final_status(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
             "business_id": business, "program_name": "CPC", "budget": 50, "is_autobid": true,
@@ -449,7 +438,7 @@ on_every_backend! {
 on_every_backend! {
     async fn another_workspaces_job_answers_404_and_a_viewer_gets_403(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let job = submit(&app, "/api/reseller/program/create", &session, json!({
             "business_id": business, "program_name": "EP",
@@ -540,7 +529,7 @@ on_every_backend! {
 on_every_backend! {
     async fn a_submission_cut_short_by_a_stop_is_reconciled_from_yelp_not_resent(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let watcher = app.watcher.lock().unwrap().take().unwrap();
         watcher.stop().await;
@@ -592,7 +581,7 @@ on_every_backend! {
 on_every_backend! {
     async fn a_max_bid_of_49_cents_is_refused_before_yelp_and_50_cents_completes_at_yelp_on_create_and_edit(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 200).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let running = sim_program(&app, running_cpc).await["program_id"].as_str().unwrap().to_owned();
         let create = |bid: &str| json!({"business_id": business, "program_name": "CPC", "start": today(),
@@ -634,7 +623,7 @@ on_every_backend! {
         app.sim.control(Method::PATCH, &format!("/_sim/businesses/{closed}"), Some(json!({"is_closed": true}))).await;
         app.sim.control(Method::PATCH, &format!("/_sim/businesses/{hidden}"), Some(json!({"is_removed_from_search": true}))).await;
         // The sync learns each business's status from Yelp's business_info.
-        let session = synced(&app).await;
+        let session = app.synced().await;
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
         let create = |business: &str| json!({"business_id": business, "program_name": "CPC", "start": today(),
                                               "end": in_days(30), "budget": 100, "is_autobid": true});

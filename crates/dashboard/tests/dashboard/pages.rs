@@ -128,18 +128,6 @@ fn in_days(days: i64) -> String {
     (Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
 }
 
-/// Syncs the mirror as an operator; answers the operator's session.
-async fn synced(app: &TestApp) -> Session {
-    let session = app.login(OLGA).await;
-    let response = app
-        .request(Method::POST, "/api/reseller/programs/sync", Some(&session))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    session
-}
-
 /// The ids of the programs the API lists for `query`, in order.
 async fn api_ids(app: &TestApp, session: &Session, query: &str) -> Vec<String> {
     let (status, body) = app
@@ -447,7 +435,7 @@ async fn assets_are_served_at_content_hashed_urls_and_cached_for_good() {
 on_every_backend! {
     async fn every_page_is_under_a_strict_csp_with_no_inline_code_and_no_partner_password(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 40).await;
-        let operator = synced(&app).await;
+        let operator = app.synced().await;
         let admin = app.login(ALICE).await;
         let program = api_ids(&app, &admin, "program_type=CPC&limit=1").await.remove(0);
         let job = client()
@@ -498,7 +486,7 @@ on_every_backend! {
 on_every_backend! {
     async fn the_programs_page_lists_the_mirror_with_the_filters_sort_and_page_of_its_url(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 120).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let viewer = app.login(VICTOR).await;
 
         let first = get(&app, "/programs", Some(&viewer)).await;
@@ -580,10 +568,10 @@ on_every_backend! {
 on_every_backend! {
     async fn removed_programs_are_hidden_unless_asked_for_and_then_marked_removed(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 30).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let gone = app.sim.programs().await[4]["program_id"].as_str().unwrap().to_owned();
         app.sim.remove_program(&gone).await;
-        synced(&app).await;
+        app.synced().await;
 
         let hidden = get(&app, &format!("/programs?search={gone}"), Some(&session)).await;
         assert!(row_ids(&hidden).is_empty());
@@ -626,7 +614,7 @@ async fn an_empty_mirror_says_what_to_do() {
 on_every_backend! {
     async fn an_invalid_budget_comes_back_next_to_its_field_as_typed_and_reaches_no_one(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         app.sim.control(Method::DELETE, "/_sim/stats", None).await;
         let page = post_form(&app, "/create-program", Some(&session), &[
@@ -661,7 +649,7 @@ on_every_backend! {
 on_every_backend! {
     async fn a_create_posted_without_javascript_becomes_a_job_whose_tracker_leads_to_the_new_program(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let page = post_form(&app, "/create-program", Some(&session), &[
             ("business_id", &business), ("program_name", "CPC"), ("start", &today()), ("end", &in_days(90)),
@@ -705,7 +693,7 @@ on_every_backend! {
 on_every_backend! {
     async fn the_edit_page_is_filled_with_the_program_locks_a_started_start_and_its_changes_are_jobs(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 60).await;
-        let session = synced(&app).await;
+        let session = app.synced().await;
         let today = today();
         let program = app.sim.programs().await.into_iter().find(|p| {
             p["program_type"] == "CPC" && p["program_status"] == "ACTIVE" && p["program_pause_status"] == "NOT_PAUSED"
@@ -764,7 +752,7 @@ on_every_backend! {
 on_every_backend! {
     async fn a_viewer_sees_no_control_that_changes_anything_and_cannot_open_the_forms(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 20).await;
-        let operator = synced(&app).await;
+        let operator = app.synced().await;
         let viewer = app.login(VICTOR).await;
         let program = api_ids(&app, &operator, "program_type=CPC&limit=1").await.remove(0);
         let job = client()

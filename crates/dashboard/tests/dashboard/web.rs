@@ -187,6 +187,18 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Syncs the mirror as an operator (olga); answers her session.
+    pub async fn synced(&self) -> Session {
+        let session = self.login(OLGA).await;
+        let response = self
+            .request(Method::POST, "/api/reseller/programs/sync", Some(&session))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        session
+    }
+
     pub async fn login(&self, (username, password): (&str, &str)) -> Session {
         let response = self
             .http
