@@ -54,6 +54,7 @@
     let changed = false;
     let ended = false;
     let outcome = null; // the program sync's outcome, once the `listed` event has said it
+    let shown = null; // the list's reload at `listed`, awaited before the panel says it has ended
     try {
       const response = await app.request(
         "/api/reseller/programs/sync-stream?trigger=" + encodeURIComponent(trigger),
@@ -83,7 +84,7 @@
             say(outcome);
             if (event.added > 0 || event.updated > 0 || event.removed > 0) {
               changed = false;
-              load(location.href, { push: false, filters: false });
+              shown = load(location.href, { push: false, filters: false });
             }
             break;
           case "enrich":
@@ -91,7 +92,6 @@
             break;
           case "complete": {
             ended = true;
-            panel.dataset.ended = "true"; // names included: what a test waits for
             // Shown at `listed` already, but names changed since (or no `listed` came): show the list again.
             const counts = event.added > 0 || event.updated > 0 || event.removed > 0;
             if (event.businesses_updated > 0 || (!outcome && counts)) changed = true;
@@ -116,7 +116,10 @@
         button.disabled = false;
         button.removeAttribute("aria-busy");
       }
-      if (changed) load(location.href, { push: false, filters: false });
+      await shown;
+      if (changed) await load(location.href, { push: false, filters: false });
+      // Said once the list on screen is the final one (names included): what a test waits for.
+      if (ended) panel.dataset.ended = "true";
     }
   }
 

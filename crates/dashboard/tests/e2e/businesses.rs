@@ -36,9 +36,11 @@ async fn the_programs_table_and_the_businesses_page_speak_of_businesses_by_name(
         .until("business names in the table", async |ui: &Ui| {
             let links = ui.find_all("#programs-table tbody tr a.business").await;
             let mut shown = Vec::new();
+            // The table is shown again once the names are known; a row replaced while it is
+            // read is read again on the next try.
             for link in links {
-                let href = link.attr("href").await.unwrap().unwrap_or_default();
-                let text = link.text().await.unwrap();
+                let href = link.attr("href").await.ok()?.unwrap_or_default();
+                let text = link.text().await.ok()?;
                 shown.push((href, text));
             }
             let named = !shown.is_empty()
