@@ -257,7 +257,12 @@ fn filter(workspace_id: &str, q: &ProgramQuery) -> Filter {
         filter.and("program_type = {v}", Some(t.clone()));
     }
     if let Some(b) = &q.business_id {
-        filter.and("business_id = {v}", Some(b.clone()));
+        // A business Yelp moved to this id keeps its programs under its old id in the listing: they are
+        // this business's too. One `IN` on the indexed column, the subquery run once.
+        filter.and(
+            "business_id IN (SELECT {v} UNION SELECT mb.business_id FROM businesses mb              WHERE mb.workspace_id = $1 AND mb.migrated_to = {v})",
+            Some(b.clone()),
+        );
     }
     if let Some(name) = q.business_name.as_deref().filter(|n| !n.trim().is_empty()) {
         filter.and(

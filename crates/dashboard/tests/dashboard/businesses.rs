@@ -106,6 +106,49 @@ on_every_backend! {
     }
 }
 
+on_every_backend! {
+    async fn a_migrated_business_says_where_it_went_and_its_programs_are_found_under_the_destination(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 120).await;
+        let programs = app.sim.programs().await;
+        let business_of = |p: &Value| p["yelp_business_id"].as_str().unwrap().to_owned();
+        // Two businesses with programs: Yelp moves the first to the second.
+        let from = business_of(&programs[0]);
+        let to = programs.iter().map(business_of).find(|b| *b != from).unwrap();
+        app.sim.control(Method::PATCH, &format!("/_sim/businesses/{from}"), Some(json!({"migrated_to": to}))).await;
+        let session = app.synced().await;
+        let own = |business: &str| -> Vec<String> {
+            let mut ids: Vec<String> = programs.iter().filter(|p| business_of(p) == business)
+                .map(|p| p["program_id"].as_str().unwrap().to_owned()).collect();
+            ids.sort();
+            ids
+        };
+        let ids_of = |list: &Value, key: &str| -> Vec<String> {
+            let mut ids: Vec<String> = list[key].as_array().unwrap().iter().map(|p| p["program_id"].as_str().unwrap().to_owned()).collect();
+            ids.sort();
+            ids
+        };
+        let mut both = [own(&from), own(&to)].concat();
+        both.sort();
+
+        let (_, moved) = app.get_json(&format!("/api/reseller/businesses/{from}"), &session).await;
+        assert_eq!(moved["migrated_to"], to.as_str(), "{moved}");
+        assert!(moved["migrated_to_name"].is_string(), "the destination named: {moved}");
+        // The destination's filter takes the programs Yelp still lists under the old id.
+        let (_, under_to) = app.get_json(&format!("/api/reseller/programs?business_id={to}&status=ALL&limit=200"), &session).await;
+        assert_eq!(ids_of(&under_to, "programs"), both, "{under_to}");
+        let (_, under_from) = app.get_json(&format!("/api/reseller/programs?business_id={from}&status=ALL&limit=200"), &session).await;
+        assert_eq!(ids_of(&under_from, "programs"), own(&from));
+        let (status, listed) = app.get_json(&format!("/api/reseller/business_programs/{to}"), &session).await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        assert_eq!(ids_of(&listed["businesses"][0], "programs"), both, "{listed}");
+        let (_, old) = app.get_json(&format!("/api/reseller/business_programs/{from}"), &session).await;
+        assert_eq!(old["businesses"][0]["destination_yelp_business_id"], to.as_str(), "{old}");
+        // The programs page says where it went.
+        let html = app.request(Method::GET, &format!("/programs?business_id={from}"), Some(&session)).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!(r#"moved to <a class="mono" href="/programs?business_id={to}">{to}</a>"#)), "the move shown");
+    }
+}
+
 /// `text` as a query-string value.
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()

@@ -170,7 +170,8 @@ async fn business_programs(
         ..ProgramQuery::every_program(today(), u32::try_from(MAX_ROWS).unwrap_or(u32::MAX))
     };
     let ws = user.workspace_id();
-    let summary = state
+    // The business's own programs and those of businesses Yelp moved to it: the filter takes both.
+    let known = state
         .store
         .business_summaries(
             ws,
@@ -179,21 +180,22 @@ async fn business_programs(
                 ..query.clone()
             },
         )
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::NotFound(format!("business {id} not found")))?;
+        .await?;
+    if known.is_empty() {
+        return Err(ApiError::NotFound(format!("business {id} not found")));
+    }
+    let profile = state.store.business_profile(ws, &id).await?;
     let listing = state.store.list_programs(ws, &query).await?;
     let programs = program_items(&state, ws, listing.programs).await?;
     Ok(Json(json!({
         "businesses": [{
-            "yelp_business_id": summary.business_id,
-            "business_id": summary.business_id,
-            "partner_business_id": summary.partner_business_id,
-            "business_name": summary.name,
-            // Not kept in the mirror: Yelp's listing of all programs does not carry them.
+            "yelp_business_id": id,
+            "business_id": id,
+            "partner_business_id": profile.as_ref().and_then(|p| p.partner_business_id.clone()),
+            "business_name": profile.as_ref().and_then(|p| p.name.clone()),
+            // Not kept in the mirror: Yelp's listing of all programs does not carry it.
             "advertiser_status": null,
-            "destination_yelp_business_id": null,
+            "destination_yelp_business_id": profile.as_ref().and_then(|p| p.migrated_to.clone()),
             "total_count": listing.total_count,
             "programs": programs,
         }],
