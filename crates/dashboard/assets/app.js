@@ -91,43 +91,180 @@
     setProgress(bar, bar.getAttribute("aria-valuenow"));
   });
 
-  // Business pickers: a text input with a <datalist> filled, on first use, from the businesses API, so the
-  // browser filters hundreds of businesses as the user types instead of showing one long select.
-  let businesses = null;
-  async function fillPicker(input) {
-    const list = input.list;
-    if (!list || list.dataset.filled) return;
-    list.dataset.filled = "true";
+  // Business pickers: a text field that suggests the workspace's businesses by name as the user types (a
+  // few at a time from the businesses API, so that hundreds of businesses need no long list), and puts the
+  // chosen one's id in the field. Without this script the field takes an id or part of a name, which the
+  // server matches the same way.
+  async function getJson(url) {
     try {
-      if (!businesses) {
-        const response = await fetch("/api/reseller/business-ids", {
-          credentials: "same-origin",
-          headers: { Accept: "application/json" },
-        });
-        if (!response.ok) return;
-        businesses = (await response.json()).businesses || [];
-      }
-      const fragment = document.createDocumentFragment();
-      businesses.forEach(function (b) {
-        const option = document.createElement("option");
-        option.value = b.business_id;
-        const name = b.name || b.partner_business_id || "";
-        const count = b.program_count === 1 ? "1 program" : b.program_count + " programs";
-        option.label = name ? name + " · " + count : count;
-        option.textContent = option.label;
-        fragment.appendChild(option);
-      });
-      list.replaceChildren(fragment);
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      return { status: response.status, body: response.ok ? await response.json() : null };
     } catch (_) {
-      delete list.dataset.filled;
+      return { status: 0, body: null };
     }
   }
-  document.addEventListener("focusin", function (event) {
-    const input = event.target;
-    if (input instanceof HTMLInputElement && input.hasAttribute("data-business-picker")) {
-      fillPicker(input);
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function flagOf(b) {
+    if (b.is_closed) return "Closed";
+    if (b.is_removed_from_search) return "Removed from search";
+    return null;
+  }
+
+  function programsText(count) {
+    if (!count) return "No live programs";
+    return count === 1 ? "1 live program" : count + " live programs";
+  }
+
+  // A business's card under a create form's field: who it is, a flag when Yelp would refuse a program for
+  // it, and the programs it has. Built with textContent only: names come from Yelp.
+  async function showCard(input) {
+    const card = document.getElementById(input.dataset.businessCard);
+    if (!card) return;
+    const id = input.value.trim();
+    if (!id) {
+      card.replaceChildren();
+      return;
     }
-  });
+    const { status, body } = await getJson("/api/reseller/businesses/" + encodeURIComponent(id));
+    if (input.value.trim() !== id) return; // changed again meanwhile
+    if (!body) {
+      card.replaceChildren(el("p", "muted", status === 404
+        ? "Not a business of this workspace's programs: the server matches it by name, or Yelp judges the id."
+        : "The business could not be looked up; it is checked when the form is sent."));
+      return;
+    }
+    const head = el("p", "business-card-name");
+    const link = el("a", "business", body.name || body.business_id);
+    link.href = "/programs?business_id=" + encodeURIComponent(body.business_id);
+    link.title = body.business_id + " · its programs";
+    head.appendChild(link);
+    if (body.city) head.appendChild(el("span", "muted", ", " + body.city));
+    const flag = flagOf(body);
+    if (flag) head.append(" ", el("span", "badge badge-flag", flag));
+    const parts = [head];
+    if (body.inactive_reason) {
+      const warning = el("p", "field-warning", "Yelp refuses new programs here: " + body.inactive_reason + ".");
+      warning.dataset.inactive = "true";
+      parts.push(warning);
+    }
+    parts.push(el("p", "muted", programsText(body.live_programs)));
+    const programs = (body.programs || []).slice(0, 8);
+    if (programs.length) {
+      const list = el("ul", "business-card-programs");
+      programs.forEach(function (p) {
+        const item = el("li");
+        const a = el("a", "mono", p.program_id);
+        a.href = "/program-status/" + encodeURIComponent(p.program_id);
+        item.append(a, " " + p.program_type + " · " + p.program_status);
+        list.appendChild(item);
+      });
+      parts.push(list);
+    }
+    card.replaceChildren.apply(card, parts);
+  }
+
+  function setupPicker(input) {
+    if (input.dataset.pickerReady) return;
+    input.dataset.pickerReady = "true";
+    const list = el("ul", "picker-list");
+    list.id = input.id + "-suggestions";
+    list.hidden = true;
+    input.insertAdjacentElement("afterend", list);
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("aria-expanded", "false");
+    let timer = null;
+    let asked = 0;
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+    }
+
+    function choose(b) {
+      input.value = b.business_id;
+      close();
+      input.focus();
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+      if (input.hasAttribute("data-picker-submit") && input.form) input.form.requestSubmit();
+    }
+
+    async function suggest() {
+      const text = input.value.trim();
+      const mine = ++asked;
+      if (text.length < 2) {
+        list.replaceChildren();
+        close();
+        return;
+      }
+      const { body } = await getJson("/api/reseller/businesses?limit=8&search=" + encodeURIComponent(text));
+      if (mine !== asked || !body) return; // a later keystroke asked since, or the lookup failed
+      const found = (body.businesses || []).filter(function (b) { return b.business_id !== text; });
+      list.replaceChildren.apply(list, found.map(function (b) {
+        const button = el("button", "picker-option");
+        button.type = "button";
+        button.dataset.businessId = b.business_id;
+        button.appendChild(el("strong", "", b.name || b.business_id));
+        if (b.city) button.appendChild(el("span", "", ", " + b.city));
+        const flag = flagOf(b);
+        if (flag) button.append(" ", el("span", "badge badge-flag", flag));
+        button.appendChild(el("small", "muted block", programsText(b.live_programs) + " · " + b.business_id));
+        button.addEventListener("click", function () { choose(b); });
+        const item = el("li");
+        item.appendChild(button);
+        return item;
+      }));
+      list.hidden = found.length === 0;
+      input.setAttribute("aria-expanded", String(!list.hidden));
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(suggest, 150);
+    });
+    input.addEventListener("change", function () {
+      if (input.dataset.businessCard) showCard(input);
+    });
+    // Arrow keys move between the field and the suggestions; Escape closes them.
+    function move(from, step) {
+      const buttons = Array.from(list.querySelectorAll("button"));
+      const at = buttons.indexOf(from) + step;
+      if (at < 0) input.focus();
+      else if (buttons[at]) buttons[at].focus();
+    }
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") close();
+      if (event.key === "ArrowDown" && !list.hidden) {
+        event.preventDefault();
+        move(null, 1);
+      }
+    });
+    list.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        move(event.target, event.key === "ArrowDown" ? 1 : -1);
+      } else if (event.key === "Escape") {
+        close();
+        input.focus();
+      }
+    });
+    document.addEventListener("click", function (event) {
+      if (event.target !== input && !list.contains(event.target)) close();
+    });
+    if (input.dataset.businessCard && input.value.trim() && !document.getElementById(input.dataset.businessCard).childElementCount) {
+      showCard(input);
+    }
+  }
+  function setupPickers(root) {
+    root.querySelectorAll("input[data-business-picker]").forEach(setupPicker);
+  }
+  setupPickers(document);
 
   window.YelpAds = {
     csrfToken: csrfToken,
@@ -137,5 +274,6 @@
     readEvents: readEvents,
     setProgress: setProgress,
     formatTime: formatTime,
+    setupPickers: setupPickers,
   };
 })();

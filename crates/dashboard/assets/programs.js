@@ -151,7 +151,11 @@
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     swap("programs-region", doc);
     swap("last-synced", doc);
-    if (options.filters) swap("program-filters", doc);
+    if (options.filters) {
+      swap("program-filters", doc);
+      const filters = document.getElementById("program-filters");
+      if (filters) app.setupPickers(filters);
+    }
     if (options.push) history.pushState({ list: true }, "", url);
     const count = document.getElementById("program-count");
     if (count && options.filters) listAnnounce.textContent = count.textContent;

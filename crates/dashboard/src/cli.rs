@@ -221,17 +221,40 @@ pub async fn sync(args: SyncArgs) -> Result<bool> {
         let event = sequenced.event;
         completed = matches!(event, SyncEvent::Complete { .. });
         if args.json {
-            let line = serde_json::to_string(&event).unwrap_or_default();
-            writeln!(stdout, "{line}")
-                .map_err(|e| Error::Invalid(format!("cannot write output: {e}")))?;
+            say(
+                &mut stdout,
+                &serde_json::to_string(&event).unwrap_or_default(),
+            )?;
             continue;
         }
         if let Some(bar) = bar.as_mut() {
             show(bar, &event);
+            if bar.is_hidden() {
+                // Not a terminal (a cron job, a pipe): the outcome as a plain line instead of the bar.
+                if let SyncEvent::Complete { message, .. } | SyncEvent::Error { message } = &event {
+                    say(&mut stdout, message)?;
+                }
+            }
+        }
+    }
+    if completed && !args.json {
+        // What the agency must act on, by name: businesses for which Yelp would refuse a new program.
+        for business in store.business_profiles(&workspace.id).await? {
+            if let Some(reason) = business.inactive_reason() {
+                let name = business
+                    .display_name()
+                    .unwrap_or_else(|| business.business_id.clone());
+                let line = format!("{name} ({}): {reason}", business.business_id);
+                say(&mut stdout, &line)?;
+            }
         }
     }
     store.close().await;
     Ok(completed)
+}
+
+fn say(out: &mut impl Write, line: &str) -> Result<()> {
+    writeln!(out, "{line}").map_err(|e| Error::Invalid(format!("cannot write output: {e}")))
 }
 
 fn new_bar() -> ProgressBar {

@@ -2,6 +2,8 @@
 //! kept beside the mirror from Yelp's `business_info`, so that every screen can speak of businesses by
 //! name without asking Yelp.
 
+use std::collections::HashMap;
+
 use sqlx::{FromRow, Row};
 use yelp_partner_api::{BusinessId, BusinessInfo};
 
@@ -210,6 +212,35 @@ impl Store {
             .bind(business_id)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    /// What the workspace knows of these businesses, by business id (those it has no row for are left
+    /// out): one query for every business a page names.
+    pub async fn business_profiles_of(
+        &self,
+        workspace_id: &str,
+        business_ids: &[&str],
+    ) -> Result<HashMap<String, BusinessProfile>> {
+        let mut ids: Vec<&str> = business_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT {PROFILE_COLUMNS} FROM businesses WHERE workspace_id = {} AND business_id IN ({})",
+            markers(self.backend, 1, 1),
+            markers(self.backend, 2, ids.len())
+        );
+        let mut query = sqlx::query_as::<_, BusinessProfile>(&sql).bind(workspace_id);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|p| (p.business_id.clone(), p))
+            .collect())
     }
 
     /// Every business of the workspace, by name (unnamed ones last, by id).

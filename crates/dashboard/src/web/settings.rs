@@ -117,13 +117,39 @@ pub(crate) async fn test_connection(state: &AppState, workspace_id: &str) -> Con
         }
     };
     match client.list_programs(StatusFilter::All, 0, 1).await {
-        Ok(page) => ConnectionTest {
-            ok: true,
-            message: format!(
+        Ok(page) => {
+            let mut message = format!(
                 "Connected: Yelp accepted the credentials and lists {} programs for this partner account.",
                 page.total
-            ),
-        },
+            );
+            // Business names come from Yelp's business_info: asked once here too, so that the test
+            // covers what the sync's naming phase needs, and says whose program Yelp listed first.
+            let first = page
+                .programs
+                .first()
+                .and_then(|e| e.program.business_id().cloned());
+            if let Some(id) = first {
+                match client.business_info(std::slice::from_ref(&id)).await {
+                    Ok(batch) => match batch.businesses.iter().find(|b| b.business_id == id) {
+                        Some(b) => {
+                            let place = b.address.city.as_deref().filter(|c| !c.is_empty());
+                            let name = match place {
+                                Some(city) => format!("{}, {city}", b.name),
+                                None => b.name.clone(),
+                            };
+                            message.push_str(&format!(" The first is for {name} ({id})."));
+                        }
+                        None => message.push_str(&format!(
+                            " Yelp's business_info does not describe the first one's business ({id})."
+                        )),
+                    },
+                    Err(_) => message.push_str(
+                        " Business names could not be read (business_info failed); programs will show business ids.",
+                    ),
+                }
+            }
+            ConnectionTest { ok: true, message }
+        }
         Err(e) => {
             use yelp_partner_api::Error as Y;
             // Said in our own words only: the base URL may reach anything, whose answer is not repeated.

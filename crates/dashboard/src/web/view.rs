@@ -1,10 +1,13 @@
 //! What every HTML response shares, whichever module answers it (pages, and the error module's HTML face):
 //! the layout around a page, the one path a page is sent through, and the site's own URLs.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::store::BusinessProfile;
 use crate::web::assets::{Assets, assets};
 
 /// Where a signed-in visitor lands by default.
@@ -107,4 +110,67 @@ pub fn login_url(next: &str) -> String {
 /// Text made safe to put in a URL's path segment or query value.
 pub fn url_part(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// A business as every page names it: its name and city once Yelp's `business_info` has said them, its
+/// id otherwise (and always in the link's title and the small print), and why Yelp would refuse programs
+/// for it, if it would. Shown through the `business` macro of `macros.html`.
+pub struct BusinessRef {
+    /// Yelp's business id.
+    pub id: String,
+    /// Its name on Yelp.
+    pub name: Option<String>,
+    /// Its city.
+    pub city: Option<String>,
+    /// "Closed" or "Removed from search": what Yelp says that stops new programs.
+    pub flag: Option<&'static str>,
+    /// The business id Yelp moved it to.
+    pub migrated_to: Option<String>,
+}
+
+impl BusinessRef {
+    /// Business `id` as the workspace knows it (`profile`), or by its id alone.
+    pub fn new(id: &str, profile: Option<&BusinessProfile>) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: profile.and_then(|p| p.name.clone()),
+            city: profile
+                .and_then(|p| p.city.clone())
+                .filter(|c| !c.is_empty()),
+            flag: profile.and_then(|p| {
+                if p.is_closed.0 == Some(true) {
+                    Some("Closed")
+                } else if p.is_removed_from_search.0 == Some(true) {
+                    Some("Removed from search")
+                } else {
+                    None
+                }
+            }),
+            migrated_to: profile.and_then(|p| p.migrated_to.clone()),
+        }
+    }
+
+    /// Business `id` looked up in `profiles` (what `Store::business_profiles_of` answered).
+    pub fn of(id: &str, profiles: &HashMap<String, BusinessProfile>) -> Self {
+        Self::new(id, profiles.get(id))
+    }
+
+    /// Its name, or its id while Yelp has not named it.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Whether a name is known (else the label is the id, shown once).
+    pub fn is_named(&self) -> bool {
+        self.name.is_some()
+    }
+
+    /// Its name and city as one line of text ("Golden Gate Legal Pros, San Francisco"), or its id.
+    pub fn text(&self) -> String {
+        match (&self.name, &self.city) {
+            (Some(name), Some(city)) => format!("{name}, {city}"),
+            (Some(name), None) => name.clone(),
+            _ => self.id.clone(),
+        }
+    }
 }

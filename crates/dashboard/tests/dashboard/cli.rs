@@ -10,9 +10,15 @@ use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER};
 /// Runs `yelp-ads sync --json` against the simulator with the given password (passed through the
 /// environment, as the help advises).
 async fn run_sync(sim: &TestSim, database_url: &str, password: &str) -> Output {
+    run_sync_as(sim, database_url, password, &["--json"]).await
+}
+
+/// Runs `yelp-ads sync` with `extra` arguments.
+async fn run_sync_as(sim: &TestSim, database_url: &str, password: &str, extra: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_yelp-ads"));
     command
-        .args(["sync", "--json", "--concurrency", "4", "--page-size", "40"])
+        .args(["sync", "--concurrency", "4", "--page-size", "40"])
+        .args(extra)
         .args([
             "--yelp-base-url",
             &sim.base_url(),
@@ -79,6 +85,63 @@ async fn sync_prints_one_json_event_per_line_and_exits_by_outcome() {
             "no password in output or logs"
         );
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_without_json_prints_its_outcome_and_names_the_businesses_yelp_would_refuse() {
+    let sim = TestSim::start(120).await;
+    // A business with programs, so that the sync sees it.
+    let programs = sim.programs().await;
+    let closed = programs[0]["yelp_business_id"].as_str().unwrap().to_owned();
+    sim.control(
+        reqwest::Method::PATCH,
+        &format!("/_sim/businesses/{closed}"),
+        Some(serde_json::json!({"is_closed": true})),
+    )
+    .await;
+    let at_yelp = sim
+        .control(reqwest::Method::GET, "/_sim/businesses", None)
+        .await;
+    let name = at_yelp["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["yelp_business_id"].as_str() == Some(closed.as_str()))
+        .and_then(|b| b["name"].as_str())
+        .unwrap()
+        .to_owned();
+    let dir = std::env::temp_dir().join(format!("yelp-ads-cli-{}", new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database_url = format!("sqlite://{}", dir.join("cli.db").display());
+
+    let output = run_sync_as(&sim, &database_url, YELP_PASSWORD, &[]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("Successfully synchronized 120 new programs"),
+        "{stdout}"
+    );
+    // Every line after the outcome names a business Yelp refuses programs for, and the one closed is there.
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains("closed on Yelp") || l.contains("removed from Yelp's search")),
+        "{stdout}"
+    );
+    let line = lines
+        .iter()
+        .find(|l| l.contains(&format!("({closed})")))
+        .unwrap_or_else(|| panic!("{closed}: {stdout}"));
+    assert!(
+        line.starts_with(&name) && line.ends_with("the business is closed on Yelp"),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

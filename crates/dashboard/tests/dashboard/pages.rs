@@ -498,7 +498,7 @@ on_every_backend! {
         assert_eq!(next, "/programs?page=2");
         for css in ["form#program-filters[method=get]", "form#program-filters select[name=status]",
             "form#program-filters select[name=program_type]", "form#program-filters input[name=search]",
-            "form#program-filters input[name=business_id][list]", "form#program-filters select[name=page_size]",
+            "form#program-filters input[name=business_id][data-business-picker]", "form#program-filters select[name=page_size]",
             "form#program-filters button#apply-filters", "#last-synced"] {
             first.one(css);
         }
@@ -691,6 +691,56 @@ on_every_backend! {
 }
 
 on_every_backend! {
+    async fn the_create_form_takes_a_business_by_name_without_javascript_and_shows_its_card(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 60).await;
+        let session = app.synced().await;
+        let (_, all) = app.get_json("/api/reseller/businesses?limit=200", &session).await;
+        let all = all["businesses"].as_array().unwrap().clone();
+        let folded = |b: &Value| dashboard::store::search_form(b["name"].as_str().unwrap());
+        // A business whose whole name no other has inside its own; and a word that several names share.
+        let one = all.iter().find(|b| b["inactive_reason"].is_null()
+            && all.iter().filter(|o| folded(o).contains(&folded(b))).count() == 1).unwrap().clone();
+        let id = one["business_id"].as_str().unwrap();
+        let name = one["name"].as_str().unwrap();
+
+        // The card of a business named by the URL (the businesses page links so): who, and its programs.
+        let form = get(&app, &format!("/create-program?business_id={id}"), Some(&session)).await;
+        assert_eq!(form.attr("input#business_id", "value"), id);
+        assert!(form.text("#business-card .business-card-name").starts_with(name), "{}", form.text("#business-card"));
+        assert_eq!(form.all("#business-card .business-card-programs li").len() as u64, one["live_programs"].as_u64().unwrap().min(8));
+
+        let fields = |business: &str| vec![
+            ("business_id", business.to_owned()), ("program_name", "CPC".into()), ("start", today()), ("end", in_days(90)),
+            ("budget", "300".into()), ("is_autobid", "true".into()), ("pacing_method", "paced".into()),
+        ];
+        let (app, session) = (&app, &session);
+        let send = |business: String| {
+            let fields = fields(&business);
+            async move {
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                post_form(app, "/create-program", Some(session), &pairs).await
+            }
+        };
+        // Its name in another case is that business.
+        let made = send(name.to_uppercase()).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let job_id = made.location().split("job=").nth(1).unwrap().to_owned();
+        let job = crate::jobs::wait_for_end(app, session, &job_id).await.1;
+        assert_eq!(job["status"], "COMPLETED", "{job}");
+        let made = app.sim.control(Method::GET, &format!("/_sim/programs/{}", job["program_id"].as_str().unwrap()), None).await;
+        assert_eq!(made["yelp_business_id"], id, "{made}");
+        // A word several names have is refused, naming them, and nothing is asked of Yelp.
+        let words: Vec<String> = all.iter().flat_map(|b| folded(b).split(' ').map(str::to_owned).collect::<Vec<_>>()).collect();
+        let shared = words.iter().filter(|w| w.len() > 3).find(|w| all.iter().filter(|b| folded(b).contains(w.as_str())).count() > 1).unwrap().clone();
+        let refused = send(shared.clone()).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{shared}");
+        let error = refused.text("#business_id-error");
+        assert!(error.contains(&format!("\"{shared}\" matches")) && error.contains("Pick one"), "{error}");
+        assert_eq!(refused.attr("input#business_id", "value"), shared, "kept as typed");
+    }
+}
+
+on_every_backend! {
     async fn the_edit_page_is_filled_with_the_program_locks_a_started_start_and_its_changes_are_jobs(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 60).await;
         let session = app.synced().await;
@@ -713,6 +763,14 @@ on_every_backend! {
             page.one(&format!("button{button}[data-change]"));
         }
         assert!(!page.has("#resume-button"), "a running program is not resumed");
+        // The business by name and city, its id beside it, here and in the end dialog.
+        let business = program["yelp_business_id"].as_str().unwrap();
+        let (_, known) = app.get_json(&format!("/api/reseller/businesses/{business}"), &session).await;
+        let (name, city) = (known["name"].as_str().unwrap(), known["city"].as_str().unwrap());
+        let named = format!("{name}, {city}");
+        assert!(page.text("#edit-business").contains(&named) && page.text("#edit-business").contains(business), "{}", page.text("#edit-business"));
+        assert_eq!(page.attr("#edit-business a.business", "href"), format!("/programs?business_id={business}"));
+        assert_eq!(page.text("#end-dialog-title"), format!("End program {id} of {named}?"));
 
         // The start date shown read-only is not sent: only the budget changes.
         let start = page.attr("input#start", "value");
@@ -732,11 +790,24 @@ on_every_backend! {
         assert_eq!(crate::jobs::wait_for_end(&app, &session, &job_id).await.1["status"], "COMPLETED");
         let status = get(&app, &format!("/program-status/{id}"), Some(&session)).await;
         assert_eq!(status.text("#program-budget"), "$450.00");
+        assert!(status.text("#program-business").starts_with(&named), "{}", status.text("#program-business"));
+        // The job names the business on its tracker, in the jobs list and in the program's history.
+        for path in [format!("/edit/{id}?job={job_id}"), format!("/jobs/{job_id}")] {
+            let tracked = get(&app, &path, Some(&session)).await;
+            assert_eq!(tracked.text("#job-business"), named, "{path}");
+            assert_eq!(tracked.attr("#job-business a.business", "title"), format!("{business} · its programs"), "{path}");
+        }
+        for path in ["/jobs".to_owned(), format!("/program-status/{id}")] {
+            let listed = get(&app, &path, Some(&session)).await;
+            let row = listed.all(&format!("tr[data-job-id='{job_id}']")).into_iter().next().unwrap_or_else(|| panic!("{path}"));
+            assert!(text(row).contains(&named), "{path}: {}", text(row));
+        }
 
         // Ending asks first without JavaScript.
         let ask = post_form(&app, &format!("/edit/{id}/end"), Some(&session), &[]).await;
         assert_eq!(ask.status, StatusCode::OK);
         ask.one("#end-confirm-panel button#end-confirm");
+        assert!(ask.text("#end-confirm-title").starts_with(&format!("End program {id} of {named}?")));
         let ended = post_form(&app, &format!("/edit/{id}/end"), Some(&session), &[("confirm", "yes")]).await;
         assert_eq!(ended.status, StatusCode::SEE_OTHER);
         let end_job = ended.location().split("job=").nth(1).unwrap().to_owned();
@@ -835,6 +906,14 @@ on_every_backend! {
         let tested: Value = tested.json().await.unwrap();
         assert_eq!(tested["ok"], true, "{tested}");
         assert!(tested["message"].as_str().unwrap().contains("5 programs"), "{tested}");
+        // It names whose program Yelp lists first, from business_info, with the id.
+        let message = tested["message"].as_str().unwrap();
+        let at_yelp = app.sim.control(Method::GET, "/_sim/businesses", None).await;
+        let named = at_yelp["businesses"].as_array().unwrap().iter().any(|b| {
+            let id = b["business_id"].as_str().or(b["yelp_business_id"].as_str()).unwrap_or_default();
+            message.contains(&format!("The first is for {}", b["name"].as_str().unwrap_or("?"))) && message.contains(id)
+        });
+        assert!(named, "{tested}");
 
         // A new (wrong) password is stored, never answered, and the test says Yelp refuses it.
         let saved = app.request(Method::POST, "/api/settings/credentials", Some(&admin))

@@ -55,6 +55,42 @@ async fn the_programs_table_and_the_businesses_page_speak_of_businesses_by_name(
     assert!(!links.is_empty());
     ui.shot("programs-with-names").await;
 
+    // The business filter: part of a name, typed, suggests the businesses that have it; choosing one lists
+    // its programs alone, by its id in the URL.
+    let (id, name) = names
+        .iter()
+        .find(|(_, n)| n.chars().count() > 6)
+        .expect("a named business");
+    let fragment: String = name
+        .chars()
+        .take(name.chars().count() - 1)
+        .collect::<String>()
+        .to_lowercase();
+    ui.fill("#filter-business", &fragment).await;
+    let suggestion = format!("#filter-business-suggestions button[data-business-id='{id}']");
+    ui.element(&suggestion).await;
+    ui.shot("business-filter-suggests").await;
+    ui.click(&suggestion).await;
+    ui.until("the filter in the URL", async |ui: &Ui| {
+        ui.path()
+            .await
+            .contains(&format!("business_id={id}"))
+            .then_some(())
+    })
+    .await;
+    let rows = ui
+        .until("only that business's programs", async |ui: &Ui| {
+            let mut hrefs = Vec::new();
+            for link in ui.find_all("#programs-table tbody tr a.business").await {
+                hrefs.push(link.attr("href").await.ok()??);
+            }
+            (!hrefs.is_empty() && hrefs.iter().all(|h| h.ends_with(id.as_str())))
+                .then_some(hrefs.len())
+        })
+        .await;
+    assert!(rows > 0);
+    ui.shot("business-filter-chosen").await;
+
     ui.open("/businesses").await;
     let rows = ui.find_all("#businesses-table tbody tr").await;
     assert!(!rows.is_empty(), "businesses listed");

@@ -24,6 +24,38 @@ async fn business(ui: &Ui, active: bool) -> String {
         .to_owned()
 }
 
+/// An active business of the demo account with programs in the mirror (so the picker knows it), whose
+/// categories can all be advertised: its id and name.
+async fn business_with_programs(ui: &Ui) -> (String, String) {
+    let all = ui.server.sim(Method::GET, "/_sim/businesses", None).await;
+    let programs = ui.server.sim(Method::GET, "/_sim/programs", None).await;
+    let has_programs = |id: &str| {
+        programs["programs"]
+            .as_array()
+            .expect("programs")
+            .iter()
+            .any(|p| p["yelp_business_id"] == id)
+    };
+    all["businesses"]
+        .as_array()
+        .expect("businesses")
+        .iter()
+        .find_map(|b| {
+            let id = b["yelp_business_id"].as_str()?;
+            let advertisable = b["categories"].as_array().is_some_and(|c| {
+                c.iter()
+                    .all(|c| c != "landmarks" && c != "airportterminals")
+            });
+            (b["active"] == true && advertisable && has_programs(id)).then(|| {
+                (
+                    id.to_owned(),
+                    b["name"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+        })
+        .expect("such a business")
+}
+
 /// Fills the create form for a CPC program of `business` with `budget` dollars, autobid.
 async fn fill_cpc(ui: &mut Ui, business: &str, budget: &str) {
     ui.open("/create-program").await;
@@ -84,8 +116,43 @@ async fn a_cpc_program_created_in_the_form_is_tracked_to_completed_and_shown_on_
         return;
     };
     ui.signed_in_and_synced().await;
-    let business = business(&ui, true).await;
-    fill_cpc(&mut ui, &business, "300").await;
+    let (business, name) = business_with_programs(&ui).await;
+    fill_cpc(&mut ui, "", "300").await;
+    // The business is picked by part of its name, typed in lower case: the picker suggests it, and once
+    // chosen the field holds its id and the card under it names it with its live programs.
+    let fragment: String = name
+        .chars()
+        .take(name.chars().count() - 1)
+        .collect::<String>()
+        .to_lowercase();
+    ui.fill("#program-form input[name=business_id]", &fragment)
+        .await;
+    let suggestion = format!("#business_id-suggestions button[data-business-id='{business}']");
+    ui.element(&suggestion).await;
+    ui.shot("business-suggested").await;
+    ui.click(&suggestion).await;
+    let card = ui
+        .until("the business's card", async |ui: &Ui| {
+            let text = ui.text("#business-card").await;
+            text.contains("live program").then_some(text)
+        })
+        .await;
+    assert!(card.starts_with(&name), "{card}");
+    assert!(
+        ui.find("#business-card ul.business-card-programs li a")
+            .await
+            .is_some(),
+        "{card}"
+    );
+    assert_eq!(
+        ui.element("#program-form input[name=business_id]")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(business.as_str())
+    );
     ui.shot("form-filled").await;
     ui.click("#program-submit").await;
 
@@ -136,6 +203,18 @@ async fn a_create_that_yelp_rejects_shows_every_reason_in_the_tracker() {
     let known_inactive = business(&ui, false).await;
     ui.server.sim(Method::DELETE, "/_sim/stats", None).await;
     fill_cpc(&mut ui, &known_inactive, "300").await;
+    // The form flags it as soon as the business is chosen, before anything is sent.
+    let warning = ui
+        .until("the business's flag", async |ui: &Ui| {
+            let text = ui.text("#business-card [data-inactive=true]").await;
+            (!text.is_empty()).then_some(text)
+        })
+        .await;
+    assert!(
+        warning.starts_with("Yelp refuses new programs here"),
+        "{warning}"
+    );
+    ui.shot("business-flagged").await;
     ui.click("#program-submit").await;
     ui.until("the business error", async |ui: &Ui| {
         let text = ui.text(".field-error[data-field=business_id]").await;

@@ -15,10 +15,14 @@ use super::filters;
 use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
 use super::{Layout, Page, PageForm, PageUser, see_other, url_part};
+use crate::error::Error;
 use crate::jobs::{JobType, SubmissionToken, validate};
+use crate::store::{BusinessQuery, ProgramQuery};
 use crate::web::AppState;
 use crate::web::error::PageResult;
 use crate::web::extract::Params;
+use crate::web::params::business_query;
+use crate::web::view::BusinessRef;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/create-program", get(page).post(submit))
@@ -31,6 +35,8 @@ struct CreatePage {
     /// The form's one-time submission token (new at every showing).
     submission_token: String,
     form: ProgramForm,
+    /// The business the form names, as the mirror knows it.
+    business_card: Option<BusinessCard>,
     tracker: Option<TrackerView>,
     blank_tracker: TrackerView,
     editing: bool,
@@ -51,9 +57,11 @@ impl CreatePage {
         form: ProgramForm,
         tracker: Option<TrackerView>,
     ) -> PageResult<Response> {
+        let business_card = BusinessCard::of(state, user.workspace_id(), &form.business_id).await?;
         let page = Self {
             layout: user.layout(state, "create").await?,
             submission_token: SubmissionToken::new_random().as_str().to_owned(),
+            business_card,
             form,
             tracker,
             blank_tracker: TrackerView::blank(),
@@ -80,7 +88,14 @@ async fn page(
 ) -> PageResult<Response> {
     user.require_operator()?;
     let (form, tracker) = match params.get("job") {
-        None => (ProgramForm::new_program(), None),
+        // `?business_id=`: a new program for this business (the businesses page links here).
+        None => {
+            let mut form = ProgramForm::new_program();
+            if let Some(id) = params.get("business_id") {
+                form.business_id = id.trim().chars().take(128).collect();
+            }
+            (form, None)
+        }
         Some(job_id) => {
             let job = tracker::find(&state, user.workspace_id(), job_id).await?;
             let form = match serde_json::from_str::<Value>(&job.request) {
@@ -98,7 +113,15 @@ async fn page(
 /// `POST /create-program`: the form's fields → a create job and a 303 to its tracker, or the form again.
 async fn submit(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
     form.user.require_operator()?;
-    let typed = ProgramForm::from_fields(&form.fields);
+    let mut typed = ProgramForm::from_fields(&form.fields);
+    match resolve_business(&state, form.user.workspace_id(), &typed.business_id).await? {
+        Ok(Some(id)) => typed.business_id = id,
+        Ok(None) => {}
+        Err(message) => {
+            let (status, refused) = typed.refused(Error::field("business_id", message))?;
+            return CreatePage::render(&state, &form.user, status, refused, None).await;
+        }
+    }
     let token = program_form::submission_token(&form.fields)?;
     let mut body = typed.create_body();
     if form.fields.has("confirm_duplicate") {
@@ -118,4 +141,105 @@ async fn submit(State(state): State<AppState>, form: PageForm) -> PageResult<Res
             CreatePage::render(&state, &form.user, status, refused, None).await
         }
     }
+}
+
+/// At most this many of a business's live programs are listed under the picker.
+const CARD_PROGRAMS: usize = 8;
+
+/// The business a create form names, shown under its field: who it is, whether Yelp would refuse a
+/// program for it, and the programs it already has (so that a second one is not made by mistake).
+pub struct BusinessCard {
+    /// It, by name.
+    pub business: BusinessRef,
+    /// Why Yelp would refuse a new program for it.
+    pub inactive_reason: Option<&'static str>,
+    /// Its live programs in the mirror.
+    pub live_count: u64,
+    /// The first of them: `(program id, type, status)`.
+    pub programs: Vec<(String, String, String)>,
+}
+
+impl BusinessCard {
+    /// The card of business `id`, when the mirror knows it.
+    async fn of(state: &AppState, workspace_id: &str, id: &str) -> PageResult<Option<Self>> {
+        if id.is_empty() || !crate::store::could_be_mirrored(id) {
+            return Ok(None);
+        }
+        let Some(profile) = state.store.business_profile(workspace_id, id).await? else {
+            return Ok(None);
+        };
+        let query = ProgramQuery {
+            business_id: Some(id.to_owned()),
+            ..ProgramQuery::every_program(chrono::Utc::now().date_naive(), CARD_PROGRAMS as u32)
+        };
+        let listing = state.store.list_programs(workspace_id, &query).await?;
+        Ok(Some(Self {
+            business: BusinessRef::new(id, Some(&profile)),
+            inactive_reason: profile.inactive_reason(),
+            live_count: listing.total_count,
+            programs: listing
+                .programs
+                .into_iter()
+                .map(|p| (p.program_id, p.program_type, p.program_status.to_string()))
+                .collect(),
+        }))
+    }
+}
+
+/// What a create form's business field holds, as a business id: an id of the mirror (or one it does not
+/// know, which Yelp judges) stays as typed; part of a name that one business of the mirror has becomes
+/// its id (`Ok(Some)`); a name several have is refused with their names, for the user to pick one.
+async fn resolve_business(
+    state: &AppState,
+    workspace_id: &str,
+    typed: &str,
+) -> PageResult<Result<Option<String>, String>> {
+    if typed.is_empty()
+        || state
+            .store
+            .business_profile(workspace_id, typed)
+            .await?
+            .is_some()
+    {
+        return Ok(Ok(None));
+    }
+    let query = BusinessQuery {
+        search: Some(typed.to_owned()),
+        limit: 6,
+        ..business_query(&Params::default())?
+    };
+    let found = state.store.businesses_page(workspace_id, &query).await?;
+    let folded = crate::store::search_form(typed);
+    let exact: Vec<_> = found
+        .businesses
+        .iter()
+        .filter(|b| {
+            b.profile.name.as_deref().map(crate::store::search_form) == Some(folded.clone())
+        })
+        .collect();
+    let all: Vec<_> = found.businesses.iter().collect();
+    let one = match (all.as_slice(), exact.as_slice()) {
+        ([only], _) | (_, [only]) => *only,
+        ([], _) => return Ok(Ok(None)),
+        (many, _) => {
+            let names: Vec<String> = many
+                .iter()
+                .take(5)
+                .map(|b| {
+                    format!(
+                        "{} ({})",
+                        BusinessRef::new(&b.profile.business_id, Some(&b.profile)).text(),
+                        b.profile.business_id
+                    )
+                })
+                .collect();
+            let more = if found.total_count > 5 { ", …" } else { "" };
+            return Ok(Err(format!(
+                "\"{typed}\" matches {} businesses: {}{more}. Pick one, or type its Yelp business id.",
+                found.total_count,
+                names.join("; ")
+            )));
+        }
+    };
+    Ok(Ok(Some(one.profile.business_id.clone())))
 }

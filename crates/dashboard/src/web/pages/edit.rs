@@ -13,6 +13,7 @@ use chrono::{NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 use yelp_partner_api::ProgramType;
 
+use super::create::BusinessCard;
 use super::filters;
 use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
@@ -23,6 +24,7 @@ use crate::store::StoredProgram;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
+use crate::web::view::BusinessRef;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -51,10 +53,14 @@ struct EditPage {
     end_token: String,
     program_id: String,
     type_label: String,
+    /// The program's business, by name.
+    business: BusinessRef,
     is_cpc: bool,
     /// Why the start date cannot change, when it cannot.
     start_locked: Option<String>,
     form: ProgramForm,
+    /// Not shown: an edit keeps its business.
+    business_card: Option<BusinessCard>,
     tracker: Option<TrackerView>,
     can_pause: bool,
     can_resume: bool,
@@ -106,6 +112,15 @@ async fn render(
         .is_some_and(|s| s <= today);
     let is_cpc = program.program_type == ProgramType::Cpc.as_str();
     let token = || SubmissionToken::new_random().as_str().to_owned();
+    let business_id = program.business_id.as_deref().unwrap_or_default();
+    let business = BusinessRef::new(
+        business_id,
+        state
+            .store
+            .business_profile(user.workspace_id(), business_id)
+            .await?
+            .as_ref(),
+    );
     let page = EditPage {
         layout: user.layout(state, "programs").await?,
         edit_token: token(),
@@ -115,6 +130,7 @@ async fn render(
         type_label: ProgramType::from_wire(&program.program_type)
             .label()
             .to_owned(),
+        business,
         is_cpc,
         start_locked: started.then(|| {
             format!(
@@ -123,6 +139,7 @@ async fn render(
             )
         }),
         form,
+        business_card: None,
         tracker: extras.tracker,
         // The buttons shown are those the validation would accept; it checks again when one is pressed.
         can_pause: validate::pause(program, today).is_ok(),

@@ -1,6 +1,8 @@
 //! `/jobs`: the workspace's job history (filters by type, status and period, in the URL with the history
 //! API's names) with the active jobs on top, kept live by `jobs.js`; `/jobs/{job_id}`: one job's tracker.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -10,11 +12,12 @@ use axum::routing::get;
 use super::tracker::{self, TrackerView, job_label, status_label};
 use super::{Layout, Page, PageUser};
 use crate::jobs::{JobStatus, JobType};
-use crate::store::{JobRecord, now_ms};
+use crate::store::{BusinessProfile, JobRecord, now_ms};
 use crate::web::AppState;
 use crate::web::error::PageResult;
 use crate::web::extract::{Params, PathParam};
 use crate::web::params::job_filter;
+use crate::web::view::BusinessRef;
 
 /// Finished jobs stay among the active ones this long (ms), as in the active-jobs API.
 const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
@@ -41,6 +44,8 @@ pub struct JobRow {
     pub status_label: &'static str,
     /// The program, once known.
     pub program_id: Option<String>,
+    /// The business concerned, by name.
+    pub business: Option<BusinessRef>,
     /// Who asked for it.
     pub username: String,
     /// When it was submitted.
@@ -52,8 +57,8 @@ pub struct JobRow {
 }
 
 impl JobRow {
-    /// The row of a job.
-    pub fn new(job: &JobRecord) -> Self {
+    /// The row of a job, naming its business from `businesses`.
+    pub fn new(job: &JobRecord, businesses: &HashMap<String, BusinessProfile>) -> Self {
         Self {
             id: job.id.clone(),
             job_type: job.job_type,
@@ -61,11 +66,29 @@ impl JobRow {
             status: job.status,
             status_label: status_label(job.status),
             program_id: job.program_id.clone(),
+            business: job
+                .business_id
+                .as_deref()
+                .map(|id| BusinessRef::of(id, businesses)),
             username: job.username.clone().unwrap_or_default(),
             created: super::filters::datetime(job.created_at),
             completed: job.completed_at.map(super::filters::datetime),
             reasons: tracker::reasons(job),
         }
+    }
+
+    /// The rows of `jobs`, their businesses named in one lookup.
+    pub async fn of(
+        state: &AppState,
+        workspace_id: &str,
+        jobs: &[JobRecord],
+    ) -> PageResult<Vec<Self>> {
+        let ids: Vec<&str> = jobs
+            .iter()
+            .filter_map(|j| j.business_id.as_deref())
+            .collect();
+        let businesses = state.store.business_profiles_of(workspace_id, &ids).await?;
+        Ok(jobs.iter().map(|j| Self::new(j, &businesses)).collect())
     }
 
     /// Whether it has not ended yet.
@@ -129,8 +152,8 @@ async fn list(
             .map(|s| (s.as_str(), status_label(*s)))
             .collect(),
         periods: PERIODS,
-        active: active.iter().map(JobRow::new).collect(),
-        history: history.iter().map(JobRow::new).collect(),
+        active: JobRow::of(&state, ws, &active).await?,
+        history: JobRow::of(&state, ws, &history).await?,
     };
     Ok(Page(page).into_response())
 }

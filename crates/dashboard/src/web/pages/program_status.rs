@@ -15,6 +15,7 @@ use crate::store::JobFilter;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::PathParam;
+use crate::web::view::BusinessRef;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/program-status/{program_id}", get(page))
@@ -33,7 +34,7 @@ struct StatusPage {
     end: String,
     business_id: String,
     partner_business_id: Option<String>,
-    business_name: Option<String>,
+    business: BusinessRef,
     budget_cents: Option<i64>,
     ad_cost_cents: Option<i64>,
     /// Budget less spend this period.
@@ -76,12 +77,15 @@ async fn page(
             .unwrap_or_default()
     };
     let business_id = program.business_id.clone().unwrap_or_default();
-    let business_name = state
-        .store
-        .business_names(&ws, &[business_id.as_str()])
-        .await?
-        .remove(&business_id);
-    let jobs = state
+    let business = BusinessRef::new(
+        &business_id,
+        state
+            .store
+            .business_profile(&ws, &business_id)
+            .await?
+            .as_ref(),
+    );
+    let history = state
         .store
         .job_history(
             &ws,
@@ -94,10 +98,8 @@ async fn page(
                 limit: 50,
             },
         )
-        .await?
-        .iter()
-        .map(JobRow::new)
-        .collect();
+        .await?;
+    let jobs = JobRow::of(&state, &ws, &history).await?;
     let runs = state.store.recent_sync_runs(&ws, 20).await?;
     // The mirror's copy is as fresh as the last complete sync, or as the job that wrote it after one.
     let last_synced = runs
@@ -117,7 +119,7 @@ async fn page(
         partner_business_id: parsed
             .as_ref()
             .and_then(|p| p.partner_business_id().map(str::to_owned)),
-        business_name,
+        business,
         business_id,
         remaining_cents: program
             .budget_cents

@@ -13,11 +13,12 @@ use yelp_partner_api::{ProgramType, StatusFilter};
 
 use super::filters::{self, datetime, thousands};
 use super::{Layout, Page, PageUser};
-use crate::store::{ProgramQuery, SortColumn, StoredProgram};
+use crate::store::{BusinessProfile, ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::Params;
 use crate::web::params::{business_text, program_query_of};
+use crate::web::view::BusinessRef;
 
 /// Page sizes offered.
 const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
@@ -157,8 +158,7 @@ struct Row {
     program_id: String,
     program_type: String,
     type_label: String,
-    business: String,
-    business_id: String,
+    business: BusinessRef,
     partner_business_id: Option<String>,
     program_status: String,
     paused: bool,
@@ -171,21 +171,16 @@ struct Row {
 }
 
 impl Row {
-    fn new(p: StoredProgram, names: &HashMap<String, String>) -> Self {
-        let business_id = p.business_id.clone().unwrap_or_default();
+    fn new(p: StoredProgram, businesses: &HashMap<String, BusinessProfile>) -> Self {
         Self {
             type_label: ProgramType::from_wire(&p.program_type).label().to_owned(),
-            business: names
-                .get(&business_id)
-                .cloned()
-                .unwrap_or_else(|| business_id.clone()),
+            business: BusinessRef::of(p.business_id.as_deref().unwrap_or_default(), businesses),
             partner_business_id: p.partner_business_id,
             clicks: p.billed_clicks,
             paused: p.pause_status == yelp_partner_api::PauseStatus::Paused,
             start: p.start_date.clone().unwrap_or_else(|| "—".into()),
             end: p.end_date.clone().unwrap_or_else(|| "No end".into()),
             removed_at: p.removed_at.map(datetime),
-            business_id,
             program_id: p.program_id,
             program_type: p.program_type,
             program_status: p.program_status.to_string(),
@@ -267,11 +262,11 @@ async fn page(
         .iter()
         .filter_map(|p| p.business_id.as_deref())
         .collect();
-    let names = state.store.business_names(&ws, &business_ids).await?;
+    let businesses = state.store.business_profiles_of(&ws, &business_ids).await?;
     let rows: Vec<Row> = listing
         .programs
         .into_iter()
-        .map(|p| Row::new(p, &names))
+        .map(|p| Row::new(p, &businesses))
         .collect();
 
     let list = ListState::from_query(&query, page, page_size);

@@ -7,6 +7,7 @@ use super::filters::{datetime, iso};
 use crate::store::{JobRecord, JobStatus, JobType};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
+use crate::web::view::BusinessRef;
 
 /// A job as the tracker shows it.
 pub struct TrackerView {
@@ -30,6 +31,8 @@ pub struct TrackerView {
     pub completed: Option<String>,
     /// The program, once known.
     pub program_id: Option<String>,
+    /// The business concerned, by name (not shown on a tracker the script starts: the form names it).
+    pub business: Option<BusinessRef>,
     /// Every reason it failed.
     pub reasons: Vec<String>,
 }
@@ -48,6 +51,7 @@ impl TrackerView {
             created_iso: String::new(),
             completed: None,
             program_id: None,
+            business: None,
             reasons: Vec::new(),
         }
     }
@@ -117,6 +121,17 @@ pub async fn find(state: &AppState, workspace_id: &str, job_id: &str) -> PageRes
 /// The tracker of a job.
 pub async fn view(state: &AppState, job: &JobRecord) -> PageResult<TrackerView> {
     let progress = state.jobs.progress(job).await?;
+    let business = match job.business_id.as_deref() {
+        Some(id) => Some(BusinessRef::new(
+            id,
+            state
+                .store
+                .business_profile(&job.workspace_id, id)
+                .await?
+                .as_ref(),
+        )),
+        None => None,
+    };
     Ok(TrackerView {
         job_id: job.id.clone(),
         job_label: job_label(job.job_type),
@@ -128,6 +143,7 @@ pub async fn view(state: &AppState, job: &JobRecord) -> PageResult<TrackerView> 
         created_iso: iso(job.created_at),
         completed: job.completed_at.map(datetime),
         program_id: job.program_id.clone(),
+        business,
         reasons: reasons(job),
     })
 }
