@@ -443,29 +443,6 @@ impl Store {
         Ok(query.fetch_all(&self.pool).await?)
     }
 
-    /// The names known for these businesses of the workspace, by business id (those without one are left
-    /// out).
-    pub async fn business_names(
-        &self,
-        workspace_id: &str,
-        business_ids: &[&str],
-    ) -> Result<HashMap<String, String>> {
-        if business_ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let sql = format!(
-            "SELECT business_id, name FROM businesses WHERE workspace_id = {} AND name IS NOT NULL \
-             AND business_id IN ({})",
-            markers(self.backend, 1, 1),
-            markers(self.backend, 2, business_ids.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(workspace_id);
-        for id in business_ids {
-            query = query.bind(*id);
-        }
-        Ok(query.fetch_all(&self.pool).await?.into_iter().collect())
-    }
-
     /// The businesses of the programs the query matches (its sort, offset and limit aside), with how many
     /// of those each has, by business id.
     pub async fn business_summaries(

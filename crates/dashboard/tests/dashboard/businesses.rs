@@ -91,8 +91,12 @@ on_every_backend! {
         };
         let closed_row = row_of(&html, &closed);
         assert!(closed_row.contains(r#"data-flag="closed""#), "{closed_row}");
+        assert!(!closed_row.contains("New program"), "no new program where Yelp would refuse it: {closed_row}");
         assert!(closed_row.contains(&askama_escaped(flagged["name"].as_str().unwrap())), "{closed_row}");
         let open_row = row_of(&html, one["business_id"].as_str().unwrap());
+        if one["inactive_reason"].is_null() {
+            assert!(open_row.contains(&format!(r#"href="/create-program?business_id={}""#, one["business_id"].as_str().unwrap())), "{open_row}");
+        }
         assert_eq!(open_row.contains(r#"data-flag="closed""#), one["is_closed"] == true, "{open_row}");
         let searched = page(format!("/businesses?search={}", urlencoding(&fragment))).await;
         assert_eq!(searched.matches("<tr data-business-id=").count(), items(&found).len(), "{fragment}");
