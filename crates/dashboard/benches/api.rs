@@ -92,46 +92,105 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
+/// Part of a business name of the mirror that several businesses share: the first word of the name of the
+/// business in the middle of the list by name (a search such as an agency types into the programs search).
+async fn name_fragment(server: &BenchServer) -> String {
+    let page: Value = get(server, "/api/reseller/businesses?limit=1&offset=500")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let name = page["businesses"][0]["name"]
+        .as_str()
+        .expect("a named business");
+    name.split_whitespace()
+        .next()
+        .unwrap_or(name)
+        .to_lowercase()
+}
+
 async fn list_benchmark(args: &Args, server: &Arc<BenchServer>) {
-    let shapes = [
+    let fragment = name_fragment(server).await;
+    // (path and query, label, pages of 50 the clients ask for): lists are paged through; a search is
+    // asked for its first page, as the search box and the pickers do.
+    let shapes: Vec<(String, String, usize)> = vec![
         (
-            "status=CURRENT&sort=budget&order=desc",
-            "current, by budget",
+            "/api/reseller/programs?status=CURRENT&sort=budget&order=desc".into(),
+            "current, by budget".into(),
+            20,
         ),
         (
-            "program_type=CPC&status=ALL&sort=start_date&order=desc",
-            "CPC, by start date",
+            "/api/reseller/programs?program_type=CPC&status=ALL&sort=start_date&order=desc".into(),
+            "CPC, by start date".into(),
+            20,
         ),
-        ("status=PAUSED&sort=ad_cost&order=desc", "paused, by spend"),
-        ("search=ab&sort=program_id", "search 'ab'"),
+        (
+            "/api/reseller/programs?status=PAUSED&sort=ad_cost&order=desc".into(),
+            "paused, by spend".into(),
+            20,
+        ),
+        (
+            "/api/reseller/programs?search=ab&sort=program_id".into(),
+            "search 'ab'".into(),
+            20,
+        ),
+        (
+            format!("/api/reseller/programs?search={fragment}&sort=program_id"),
+            format!("search by business name '{fragment}'"),
+            1,
+        ),
+        (
+            "/api/reseller/businesses?sort=spend&order=desc".into(),
+            "businesses, by spend".into(),
+            20,
+        ),
+        (
+            format!("/api/reseller/businesses?search={fragment}"),
+            format!("businesses, search '{fragment}'"),
+            1,
+        ),
     ];
     println!(
-        "| query (limit 50; pages 1–20 of it) | first ask (computes the view) | then, 50 clients: requests | p50 | p95 | p99 | max | throughput |"
+        "| query (limit 50; pages 1–20 of it, a search its first) | first ask (computes the view) | then, 50 clients: requests | p50 | p95 | p99 | max | throughput |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (query, label) in shapes {
+    for (query, label, pages) in shapes {
         // The first ask computes the view (every matching id, sorted) from the database; later pages of it
         // are slices of that, until the mirror changes.
         let t = Instant::now();
-        get(
+        let body = get(
             server,
-            &format!("/api/reseller/programs?{query}&limit=50&offset=5000"),
+            &format!(
+                "{query}&limit=50&offset={}",
+                if pages > 1 { 5000 } else { 0 }
+            ),
         )
         .await
         .bytes()
         .await
         .expect("body");
+        if pages == 1 {
+            let answer: Value = serde_json::from_slice(&body).expect("JSON");
+            eprintln!(
+                "{label}: {} matches",
+                answer
+                    .get("total_count")
+                    .or(answer.get("total"))
+                    .unwrap_or(&Value::Null)
+            );
+        }
         let first_ask = t.elapsed();
         let started = Instant::now();
         let mut tasks = Vec::new();
         for client in 0..args.clients {
             let server = server.clone();
             let requests = args.requests;
+            let query = query.clone();
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(requests);
                 for i in 0..requests {
-                    let offset = ((client * 7 + i * 13) % 20) * 50;
-                    let path = format!("/api/reseller/programs?{query}&limit=50&offset={offset}");
+                    let offset = ((client * 7 + i * 13) % pages) * 50;
+                    let path = format!("{query}&limit=50&offset={offset}");
                     let t = Instant::now();
                     let response = get(&server, &path).await;
                     // Read, not parsed: the figure is the server's answer time (a browser parses it later).

@@ -346,14 +346,72 @@ pub struct BusinessPage {
     pub total_count: u64,
 }
 
+/// Which of a workspace's programs count for a business, and those running now (`$2`: today).
+const LIVE: &str = "p.workspace_id = $1 AND p.removed_at IS NULL";
+const CURRENT: &str = "p.pause_status <> 'PAUSED' AND p.program_status = 'ACTIVE' \
+     AND (p.start_date IS NULL OR p.start_date <= $2) AND (p.end_date IS NULL OR p.end_date >= $2)";
+
+/// The per-business totals of the programs `programs_where` selects, as a subquery `t`.
+fn totals_subquery(programs_where: &str) -> String {
+    format!(
+        "(SELECT p.business_id AS business_id, COUNT(*) AS live_programs, \
+         CAST(SUM(CASE WHEN {CURRENT} THEN 1 ELSE 0 END) AS BIGINT) AS current_programs, \
+         CAST(SUM(CASE WHEN {CURRENT} AND p.program_type = 'CPC' THEN COALESCE(p.budget_cents, 0) \
+             ELSE 0 END) AS BIGINT) AS current_cpc_budget_cents, \
+         CAST(SUM(COALESCE(p.ad_cost_cents, 0)) AS BIGINT) AS spend_cents \
+         FROM programs p WHERE {programs_where} GROUP BY p.business_id) t"
+    )
+}
+
 impl Store {
-    /// A page of the workspace's businesses with their programs' counts, budget and spend, in one query
-    /// with the aggregates (and one count).
+    /// A page of the workspace's businesses with their programs' counts, budget and spend.
+    ///
+    /// The order of every business the query matches is computed once per change of the mirror and kept
+    /// (like a program list's view), so that paging, and many people on the same list, cost one query of
+    /// 50 businesses' totals each rather than totals over every program.
     pub async fn businesses_page(
         &self,
         workspace_id: &str,
         q: &BusinessQuery,
     ) -> Result<BusinessPage> {
+        let ids = self.business_view(workspace_id, q).await?;
+        let start = usize::try_from(q.offset)
+            .unwrap_or(usize::MAX)
+            .min(ids.len());
+        let end = start
+            .saturating_add(usize::try_from(q.limit).unwrap_or(usize::MAX))
+            .min(ids.len());
+        let businesses = self
+            .business_overviews(workspace_id, &ids[start..end], q.today)
+            .await?;
+        Ok(BusinessPage {
+            businesses,
+            total_count: ids.len() as u64,
+        })
+    }
+
+    /// The ids of every business the query matches, in its order (offset and limit aside), cached at the
+    /// mirror version.
+    async fn business_view(
+        &self,
+        workspace_id: &str,
+        q: &BusinessQuery,
+    ) -> Result<std::sync::Arc<Vec<String>>> {
+        let version = self.mirror_version(workspace_id).await?;
+        let view = BusinessQuery {
+            offset: 0,
+            limit: 0,
+            ..q.clone()
+        };
+        let key = format!("businesses\n{workspace_id}\n{view:?}");
+        if let Some(hit) = self.list_cache.get(&key, version) {
+            return Ok(hit);
+        }
+        let gate = self.list_cache.gate(&key);
+        let _computing = gate.lock().await;
+        if let Some(hit) = self.list_cache.get(&key, version) {
+            return Ok(hit);
+        }
         // $1 the workspace, $2 today, $3 the search pattern or the business id when given.
         let mut wanted = String::from("b.workspace_id = $1");
         let mut third: Option<String> = None;
@@ -367,14 +425,60 @@ impl Store {
             );
             third = Some(super::listing::like_pattern(&search_form(text)));
         }
-        let current = "p.pause_status <> 'PAUSED' AND p.program_status = 'ACTIVE' \
-             AND (p.start_date IS NULL OR p.start_date <= $2) AND (p.end_date IS NULL OR p.end_date >= $2)";
+        let order = if q.descending { "DESC" } else { "ASC" };
+        // Totals are computed only when the order needs them; `$2` is then bound in the subquery.
+        let (totals, column) = match q.sort {
+            BusinessSort::Name | BusinessSort::City => (String::new(), q.sort.column().to_owned()),
+            other => (
+                format!(
+                    " LEFT JOIN {} ON t.business_id = b.business_id",
+                    totals_subquery(LIVE)
+                ),
+                format!("COALESCE({}, 0)", other.column()),
+            ),
+        };
+        let uses_today = !totals.is_empty();
+        let sql = format!(
+            "SELECT b.business_id FROM businesses b{totals} WHERE {} \
+             ORDER BY (b.name IS NULL), {column} {order}, b.business_id",
+            if uses_today {
+                wanted.clone()
+            } else {
+                wanted.replace("$3", "$2")
+            }
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(workspace_id);
+        if uses_today {
+            query = query.bind(q.today.to_string());
+        }
+        if let Some(v) = &third {
+            query = query.bind(v);
+        }
+        let ids = std::sync::Arc::new(query.fetch_all(&self.pool).await?);
+        self.list_cache.put(key, version, ids.clone());
+        Ok(ids)
+    }
+
+    /// These businesses of the workspace with their totals, in the order of `ids`.
+    async fn business_overviews(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<BusinessOverview>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let profile_columns = PROFILE_COLUMNS
             .split(", ")
             .map(|c| format!("b.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let order = if q.descending { "DESC" } else { "ASC" };
+        // Numbered markers on both databases: the list appears twice and `$1`, `$2` precede it.
+        let list = (3..3 + ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT {profile_columns}, d.name AS migrated_to_name, \
              COALESCE(t.live_programs, 0) AS live_programs, \
@@ -382,54 +486,31 @@ impl Store {
              COALESCE(t.current_cpc_budget_cents, 0) AS current_cpc_budget_cents, \
              COALESCE(t.spend_cents, 0) AS spend_cents \
              FROM businesses b \
-             LEFT JOIN (SELECT p.business_id AS business_id, COUNT(*) AS live_programs, \
-                 CAST(SUM(CASE WHEN {current} THEN 1 ELSE 0 END) AS BIGINT) AS current_programs, \
-                 CAST(SUM(CASE WHEN {current} AND p.program_type = 'CPC' THEN COALESCE(p.budget_cents, 0) \
-                     ELSE 0 END) AS BIGINT) AS current_cpc_budget_cents, \
-                 CAST(SUM(COALESCE(p.ad_cost_cents, 0)) AS BIGINT) AS spend_cents \
-                 FROM programs p WHERE p.workspace_id = $1 AND p.removed_at IS NULL \
-                 GROUP BY p.business_id) t ON t.business_id = b.business_id \
+             LEFT JOIN {} ON t.business_id = b.business_id \
              LEFT JOIN businesses d ON d.workspace_id = b.workspace_id AND d.business_id = b.migrated_to \
-             WHERE {wanted} \
-             ORDER BY (b.name IS NULL), {} {order}, b.business_id \
-             LIMIT {} OFFSET {}",
-            q.sort.column(),
-            q.limit,
-            q.offset,
+             WHERE b.workspace_id = $1 AND b.business_id IN ({list})",
+            totals_subquery(&format!("{LIVE} AND p.business_id IN ({list})")),
         );
-        let today = q.today.to_string();
-        let mut query = sqlx::query(&sql).bind(workspace_id).bind(&today);
-        if let Some(v) = &third {
-            query = query.bind(v);
+        let mut query = sqlx::query(&sql).bind(workspace_id).bind(today.to_string());
+        for id in ids {
+            query = query.bind(id);
         }
         let count = |row: &sqlx::any::AnyRow, column: &str| -> Result<i64> {
             Ok(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0))
         };
-        let mut businesses = Vec::new();
+        let mut found = HashMap::new();
         for row in query.fetch_all(&self.pool).await? {
-            businesses.push(BusinessOverview {
+            let overview = BusinessOverview {
                 profile: BusinessProfile::from_row(&row)?,
                 migrated_to_name: row.try_get("migrated_to_name")?,
                 live_programs: u64::try_from(count(&row, "live_programs")?).unwrap_or(0),
                 current_programs: u64::try_from(count(&row, "current_programs")?).unwrap_or(0),
                 current_cpc_budget_cents: count(&row, "current_cpc_budget_cents")?,
                 spend_cents: count(&row, "spend_cents")?,
-            });
+            };
+            found.insert(overview.profile.business_id.clone(), overview);
         }
-        // The count takes the same `$1`/`$3`; `$2` is not in its text, so the search moves to `$2`.
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM businesses b WHERE {}",
-            wanted.replace("$3", "$2")
-        );
-        let mut counted = sqlx::query_scalar::<_, i64>(&count_sql).bind(workspace_id);
-        if let Some(v) = &third {
-            counted = counted.bind(v);
-        }
-        let total_count = u64::try_from(counted.fetch_one(&self.pool).await?).unwrap_or(0);
-        Ok(BusinessPage {
-            businesses,
-            total_count,
-        })
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 }
 

@@ -9,7 +9,7 @@ use yelp_partner_api::{ProgramStatus, StatusFilter};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Store, StoredProgram, markers};
+use super::{Store, StoredProgram};
 use crate::error::{Error, Result};
 
 /// A column a program list can be sorted on.
@@ -185,7 +185,7 @@ impl ListCache {
     /// Ids kept over all views (about 40 MB); past it the cache starts over.
     const MAX_IDS: usize = 1_000_000;
 
-    fn get(&self, key: &str, version: i64) -> Option<Arc<Vec<String>>> {
+    pub(super) fn get(&self, key: &str, version: i64) -> Option<Arc<Vec<String>>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
             .get(key)
@@ -193,14 +193,14 @@ impl ListCache {
             .map(|(_, ids)| ids.clone())
     }
 
-    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(super) fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
         // Gates nobody holds or waits on are dropped, so the map stays as small as the work in flight.
         gates.retain(|_, gate| Arc::strong_count(gate) > 1);
         gates.entry(key.to_owned()).or_default().clone()
     }
 
-    fn put(&self, key: String, version: i64, ids: Arc<Vec<String>>) {
+    pub(super) fn put(&self, key: String, version: i64, ids: Arc<Vec<String>>) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let held: usize = entries.values().map(|(_, ids)| ids.len()).sum();
         if held + ids.len() > Self::MAX_IDS {

@@ -1,9 +1,13 @@
-//! The last phase of a run: names, addresses and Yelp status of the businesses that are new or whose info
-//! is older than the configured age, from Yelp's `business_info` (200 ids a call), through the same client
-//! and so the same rate budget as the listing. It never fails the run: what could not be fetched is
-//! retried by the next run and the old names are kept.
-
-use std::time::Duration;
+//! Names, addresses and Yelp status of the businesses that are new or whose info is older than the
+//! configured age, from Yelp's `business_info` (200 ids a call), through the same client and so the same
+//! rate budget as the listing. It never fails the run: what could not be fetched is retried by the next run
+//! and the old names are kept.
+//!
+//! It runs in the background of a run, in two phases: the first when three quarters of the listing is in
+//! (by then nearly every business has been seen, and its calls take slots the listing's last rounds leave
+//! free), the second as soon as the listing ends, for the few businesses only its last pages brought, while
+//! the run decides removals. So naming adds little to a sync's wall time, and the program sync's outcome
+//! (the `listed` event) never waits for it.
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -31,9 +35,9 @@ pub(super) struct EnrichProgress {
 }
 
 /// The phase under way: call [`Enrichment::next`] until it answers `None`, then [`Enrichment::finish`].
-pub(super) struct Enrichment<'a> {
-    store: &'a Store,
-    workspace_id: &'a str,
+pub(super) struct Enrichment {
+    store: Store,
+    workspace_id: String,
     batches: Option<BoxStream<'static, Result<BusinessInfoBatch, BusinessInfoError>>>,
     asked: usize,
     calls: usize,
@@ -43,14 +47,15 @@ pub(super) struct Enrichment<'a> {
     enriched: Enriched,
 }
 
-impl<'a> Enrichment<'a> {
-    /// Finds the workspace's businesses that are new or whose info is older than `max_age`, and starts
-    /// asking Yelp for them.
+impl Enrichment {
+    /// Finds the workspace's businesses whose info was never fetched or was fetched before `stale_before`
+    /// (unix ms; fixed for the run, so that what its first phase fetched is not due in its second), and
+    /// starts asking Yelp for them.
     pub(super) async fn start(
-        store: &'a Store,
+        store: Store,
         client: &Client,
-        workspace_id: &'a str,
-        max_age: Duration,
+        workspace_id: String,
+        stale_before: i64,
     ) -> Self {
         let mut phase = Self {
             store,
@@ -63,9 +68,9 @@ impl<'a> Enrichment<'a> {
             first_failure: None,
             enriched: Enriched::default(),
         };
-        let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
-        match store
-            .businesses_needing_info(workspace_id, now_ms().saturating_sub(max_age_ms))
+        match phase
+            .store
+            .businesses_needing_info(&phase.workspace_id, stale_before)
             .await
         {
             Ok(due) if due.is_empty() => {}
@@ -93,7 +98,7 @@ impl<'a> Enrichment<'a> {
                 match self
                     .store
                     .write_business_info(
-                        self.workspace_id,
+                        &self.workspace_id,
                         &batch.businesses,
                         &batch.missing,
                         now_ms(),
@@ -117,10 +122,28 @@ impl<'a> Enrichment<'a> {
             }
         }
         self.done += 1;
-        Some(EnrichProgress {
+        Some(self.progress())
+    }
+
+    /// Counts an earlier, ended phase of the same run as part of this one: its calls, what it updated and
+    /// what it could not fetch.
+    pub(super) fn absorb(&mut self, earlier: Enrichment) {
+        self.asked += earlier.asked;
+        self.calls += earlier.calls;
+        self.done += earlier.done;
+        self.failed_ids += earlier.failed_ids;
+        self.enriched.updated += earlier.enriched.updated;
+        if self.first_failure.is_none() {
+            self.first_failure = earlier.first_failure;
+        }
+    }
+
+    /// Calls ended so far, of calls to make.
+    pub(super) fn progress(&self) -> EnrichProgress {
+        EnrichProgress {
             done: self.done.min(self.calls),
             calls: self.calls,
-        })
+        }
     }
 
     /// What the phase did, with a warning when some businesses could not be fetched.
@@ -145,4 +168,82 @@ impl<'a> Enrichment<'a> {
 
 fn unavailable_warning() -> String {
     "the dashboard's database could not be used".into()
+}
+
+/// Naming in the background of a run: the first phase at once, the second once told the listing has
+/// ended (after the first, so that no business is asked for twice). Its progress comes through
+/// [`Naming::next_progress`]. Dropped, it stops: a run that fails or is stopped leaves no call behind.
+pub(super) struct Naming {
+    task: tokio::task::JoinHandle<Enrichment>,
+    listing_ended: Option<tokio::sync::oneshot::Sender<()>>,
+    progress: tokio::sync::mpsc::UnboundedReceiver<EnrichProgress>,
+}
+
+impl Naming {
+    /// Starts naming the businesses due now; those due once the listing has ended follow.
+    pub(super) fn spawn(
+        store: Store,
+        client: Client,
+        workspace_id: String,
+        stale_before: i64,
+    ) -> Self {
+        let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
+        let (progress_tx, progress) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            let mut first =
+                Enrichment::start(store.clone(), &client, workspace_id.clone(), stale_before).await;
+            while let Some(step) = first.next().await {
+                let _ = progress_tx.send(step);
+            }
+            // A run that ends early drops the sender and aborts this task; either way, go no further.
+            if ended_rx.await.is_err() {
+                return first;
+            }
+            let mut rest = Enrichment::start(store, &client, workspace_id, stale_before).await;
+            rest.absorb(first);
+            if rest.progress().calls > rest.progress().done {
+                let _ = progress_tx.send(rest.progress());
+            }
+            while let Some(step) = rest.next().await {
+                let _ = progress_tx.send(step);
+            }
+            rest
+        });
+        Self {
+            task,
+            listing_ended: Some(ended_tx),
+            progress,
+        }
+    }
+
+    /// Says the listing has ended: the businesses it brought since the first phase began are named next.
+    pub(super) fn listing_ended(&mut self) {
+        if let Some(ended) = self.listing_ended.take() {
+            let _ = ended.send(());
+        }
+    }
+
+    /// The next step of its progress; `None` once every call has ended.
+    pub(super) async fn next_progress(&mut self) -> Option<EnrichProgress> {
+        self.progress.recv().await
+    }
+
+    /// Waits for it to end; `None` if its task failed (what it stored is kept; the next run asks again for
+    /// the rest).
+    pub(super) async fn finish(mut self) -> Option<Enrichment> {
+        self.listing_ended();
+        match (&mut self.task).await {
+            Ok(done) => Some(done),
+            Err(e) => {
+                warn!(error = %e, "naming the businesses failed");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Naming {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

@@ -10,6 +10,7 @@ use futures::{FutureExt, StreamExt};
 use tracing::{error, info, warn};
 use yelp_partner_api::{AdaptiveWindow, Client, INITIAL_WINDOW, ListAllOptions, StatusFilter};
 
+use super::enrich::{Enriched, Naming};
 use super::events::{CompleteStatus, RunLog, SyncEvent};
 use super::{Inner, Trigger};
 use crate::store::{KnownBusinesses, RunCounts, RunStatus, now_ms};
@@ -312,6 +313,11 @@ impl RunTask {
             Err(e) => return Err(self.store_failure(&e, counts)),
         };
         let mut last_bump: Option<Instant> = None;
+        // Business info older than this is fetched again; fixed for the run (see `enrich`).
+        let max_age_ms =
+            i64::try_from(options.business_info_max_age.as_millis()).unwrap_or(i64::MAX);
+        let stale_before = now_ms().saturating_sub(max_age_ms);
+        let mut naming: Option<Naming> = None;
         for pass in 1..=options.max_passes.max(1) {
             let mut pass_seen: HashSet<String> = HashSet::new();
             let mut totals = BTreeSet::new();
@@ -453,6 +459,14 @@ impl RunTask {
                     })
                     .await;
                 }
+                if naming.is_none() && pass_seen.len() as u64 * 4 >= total_api * 3 {
+                    naming = Some(Naming::spawn(
+                        store.clone(),
+                        self.client.clone(),
+                        ws.to_owned(),
+                        stale_before,
+                    ));
+                }
             }
             counts.settled_window = Some(window.limit() as u64);
             info!(
@@ -496,6 +510,16 @@ impl RunTask {
             }
         }
 
+        // The listing has ended: the businesses its last pages brought are named while removals are decided.
+        let mut naming = naming.unwrap_or_else(|| {
+            Naming::spawn(
+                store.clone(),
+                self.client.clone(),
+                ws.to_owned(),
+                stale_before,
+            )
+        });
+        naming.listing_ended();
         if let Some(listed) = &complete_listing {
             counts.removed = store
                 .mark_programs_removed(ws, listed, now_ms())
@@ -545,21 +569,24 @@ impl RunTask {
         })
         .await;
         // Names and status of new or day-old businesses: never the run's outcome, at worst a warning.
-        let mut enrichment = super::enrich::Enrichment::start(
-            store,
-            &self.client,
-            ws,
-            options.business_info_max_age,
-        )
-        .await;
-        while let Some(step) = enrichment.next().await {
+        while let Some(step) = naming.next_progress().await {
             self.emit(SyncEvent::Enrich {
                 done: step.done as u64,
                 total: step.calls as u64,
             })
             .await;
         }
-        let enriched = enrichment.finish();
+        let enriched = naming
+            .finish()
+            .await
+            .map(|phases| phases.finish())
+            .unwrap_or_else(|| Enriched {
+                updated: 0,
+                warning: Some(
+                    "Programs are synchronized, but business names could not be updated this time."
+                        .into(),
+                ),
+            });
         if enriched.updated > 0 {
             // Shown to readers by the run's last bump of the mirror version.
             self.unversioned_writes.store(true, Ordering::Relaxed);

@@ -139,8 +139,11 @@ on_every_backend! {
             SyncEvent::Enrich { done, total } => Some((*done, *total)),
             _ => None,
         }).collect();
+        // 200 a call: those seen by three quarters of the listing, then those only its last pages brought
+        // (at most one call more than one phase would make).
         let calls = businesses.len().div_ceil(200) as u64;
-        assert_eq!(enrich.last(), Some(&(calls, calls)), "{enrich:?}");
+        let &(done, total) = enrich.last().unwrap();
+        assert!(done == total && (calls..=calls + 1).contains(&total), "{enrich:?}");
         // The program sync's outcome comes before that phase, so that naming businesses never delays it.
         let listed = events.iter().position(|e| matches!(e, SyncEvent::Listed { .. })).expect("a listed event");
         let first_enrich = events.iter().position(|e| matches!(e, SyncEvent::Enrich { .. })).unwrap();
