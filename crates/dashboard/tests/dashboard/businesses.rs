@@ -92,6 +92,10 @@ on_every_backend! {
         let closed_row = row_of(&html, &closed);
         assert!(closed_row.contains(r#"data-flag="closed""#), "{closed_row}");
         assert!(!closed_row.contains("New program"), "no new program where Yelp would refuse it: {closed_row}");
+        // Its programs say so too, wherever they are listed.
+        let programs_html = page(format!("/programs?business_id={closed}")).await;
+        let flags = programs_html.matches(r#"<span class="badge badge-flag" title="Yelp refuses new programs for it">Closed</span>"#).count();
+        assert_eq!(flags as u64, flagged["live_programs"].as_u64().unwrap(), "each of its programs flagged");
         assert!(closed_row.contains(&askama_escaped(flagged["name"].as_str().unwrap())), "{closed_row}");
         let open_row = row_of(&html, one["business_id"].as_str().unwrap());
         if one["inactive_reason"].is_null() {

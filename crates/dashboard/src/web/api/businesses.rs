@@ -1,6 +1,9 @@
 //! Businesses from the mirror, and the choices a program list's filters offer; never from Yelp.
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
@@ -95,19 +98,30 @@ async fn business_list(
     State(state): State<AppState>,
     user: CurrentUser,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let query = business_query(&params)?;
-    let page = state
-        .store
-        .businesses_page(user.workspace_id(), &query)
-        .await?;
-    let items: Vec<Value> = page.businesses.iter().map(business_item).collect();
-    Ok(Json(json!({
-        "total": page.total_count,
-        "offset": query.offset,
-        "limit": query.limit,
-        "businesses": items,
-    })))
+    let ws = user.workspace_id();
+    // As for program lists: the body depends only on the mirror's version and the query, so a page the
+    // pickers and many people ask for is built once per change of the mirror.
+    let version = state.store.mirror_version(ws).await?;
+    let key = format!("businesses\n{ws}\n{query:?}");
+    let body = match state.list_bodies.get(&key, version) {
+        Some(body) => body,
+        None => {
+            let page = state.store.businesses_page(ws, &query).await?;
+            let items: Vec<Value> = page.businesses.iter().map(business_item).collect();
+            let body = json!({
+                "total": page.total_count,
+                "offset": query.offset,
+                "limit": query.limit,
+                "businesses": items,
+            });
+            let bytes = Bytes::from(serde_json::to_vec(&body).map_err(ApiError::internal)?);
+            state.list_bodies.put(key, version, bytes.clone());
+            bytes
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `GET /api/reseller/businesses/{business_id}`: one business of the workspace with its live programs
