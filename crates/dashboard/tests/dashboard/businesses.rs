@@ -96,6 +96,9 @@ on_every_backend! {
         let programs_html = page(format!("/programs?business_id={closed}")).await;
         let flags = programs_html.matches(r#"<span class="badge badge-flag" title="Yelp refuses new programs for it">Closed</span>"#).count();
         assert_eq!(flags as u64, flagged["live_programs"].as_u64().unwrap(), "each of its programs flagged");
+        let city = flagged["city"].as_str().unwrap();
+        assert!(programs_html.contains(&format!(" of {}, {}</", askama_escaped(flagged["name"].as_str().unwrap()), askama_escaped(city))),
+            "the count names the business filtered on");
         assert!(closed_row.contains(&askama_escaped(flagged["name"].as_str().unwrap())), "{closed_row}");
         let open_row = row_of(&html, one["business_id"].as_str().unwrap());
         if one["inactive_reason"].is_null() {

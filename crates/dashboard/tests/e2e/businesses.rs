@@ -89,6 +89,11 @@ async fn the_programs_table_and_the_businesses_page_speak_of_businesses_by_name(
         })
         .await;
     assert!(rows > 0);
+    let count = ui.text("#program-count").await;
+    assert!(
+        count.contains(&format!(" of {name}")),
+        "the list says whose programs it shows: {count}"
+    );
     ui.shot("business-filter-chosen").await;
 
     ui.open("/businesses").await;

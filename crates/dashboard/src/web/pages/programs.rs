@@ -207,12 +207,16 @@ struct ProgramsPage {
     prev_url: Option<String>,
     next_url: Option<String>,
     last_synced: Option<String>,
+    /// The business the list is filtered on, by name ("…, Miami"), when the filter is one the mirror knows.
+    of_business: Option<String>,
 }
 
 impl ProgramsPage {
     fn count_text(&self) -> String {
-        if self.total == 0 {
+        let text = if self.total == 0 {
             "No programs".to_owned()
+        } else if self.total == 1 && self.first == 1 {
+            "1 program".to_owned()
         } else if self.total == self.rows.len() as u64 && self.first == 1 {
             format!("{} programs", thousands(self.total))
         } else {
@@ -222,6 +226,10 @@ impl ProgramsPage {
                 thousands(self.last),
                 thousands(self.total)
             )
+        };
+        match &self.of_business {
+            Some(name) => format!("{text} of {name}"),
+            None => text,
         }
     }
 }
@@ -257,6 +265,15 @@ async fn page(
         query.offset = (page - 1) * u64::from(page_size);
         listing = state.store.list_programs(&ws, &query).await?;
     }
+    // The filter's business by name: the field holds its id once picked.
+    let of_business = match query.business_id.as_deref() {
+        Some(id) => state
+            .store
+            .business_profile(&ws, id)
+            .await?
+            .map(|p| BusinessRef::new(id, Some(&p)).text()),
+        None => None,
+    };
     let business_ids: Vec<&str> = listing
         .programs
         .iter()
@@ -317,6 +334,7 @@ async fn page(
         first,
         last,
         last_synced,
+        of_business,
     };
     Ok(Page(page_view).into_response())
 }
