@@ -404,14 +404,17 @@ impl Store {
             ..q.clone()
         };
         let key = format!("businesses\n{workspace_id}\n{view:?}");
-        if let Some(hit) = self.list_cache.get(&key, version) {
-            return Ok(hit);
-        }
-        let gate = self.list_cache.gate(&key);
-        let _computing = gate.lock().await;
-        if let Some(hit) = self.list_cache.get(&key, version) {
-            return Ok(hit);
-        }
+        self.list_cache
+            .get_or_compute(key, version, self.business_view_ids(workspace_id, q))
+            .await
+    }
+
+    /// Every business id the query matches, in its order, from the database.
+    async fn business_view_ids(
+        &self,
+        workspace_id: &str,
+        q: &BusinessQuery,
+    ) -> Result<Vec<String>> {
         // $1 the workspace, $2 today, $3 the search pattern or the business id when given.
         let mut wanted = String::from("b.workspace_id = $1");
         let mut third: Option<String> = None;
@@ -454,9 +457,7 @@ impl Store {
         if let Some(v) = &third {
             query = query.bind(v);
         }
-        let ids = std::sync::Arc::new(query.fetch_all(&self.pool).await?);
-        self.list_cache.put(key, version, ids.clone());
-        Ok(ids)
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// These businesses of the workspace with their totals, in the order of `ids`.

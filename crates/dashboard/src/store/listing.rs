@@ -185,7 +185,7 @@ impl ListCache {
     /// Ids kept over all views (about 40 MB); past it the cache starts over.
     const MAX_IDS: usize = 1_000_000;
 
-    pub(super) fn get(&self, key: &str, version: i64) -> Option<Arc<Vec<String>>> {
+    fn get(&self, key: &str, version: i64) -> Option<Arc<Vec<String>>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
             .get(key)
@@ -193,14 +193,35 @@ impl ListCache {
             .map(|(_, ids)| ids.clone())
     }
 
-    pub(super) fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
         // Gates nobody holds or waits on are dropped, so the map stays as small as the work in flight.
         gates.retain(|_, gate| Arc::strong_count(gate) > 1);
         gates.entry(key.to_owned()).or_default().clone()
     }
 
-    pub(super) fn put(&self, key: String, version: i64, ids: Arc<Vec<String>>) {
+    /// The ids kept for `key` at `version`, or those `compute` answers, kept. Many asking for the same key
+    /// at once compute it once; the others wait for it.
+    pub(super) async fn get_or_compute(
+        &self,
+        key: String,
+        version: i64,
+        compute: impl std::future::Future<Output = Result<Vec<String>>>,
+    ) -> Result<Arc<Vec<String>>> {
+        if let Some(hit) = self.get(&key, version) {
+            return Ok(hit);
+        }
+        let gate = self.gate(&key);
+        let _computing = gate.lock().await;
+        if let Some(hit) = self.get(&key, version) {
+            return Ok(hit);
+        }
+        let computed = Arc::new(compute.await?);
+        self.put(key, version, computed.clone());
+        Ok(computed)
+    }
+
+    fn put(&self, key: String, version: i64, ids: Arc<Vec<String>>) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let held: usize = entries.values().map(|(_, ids)| ids.len()).sum();
         if held + ids.len() > Self::MAX_IDS {
@@ -350,18 +371,10 @@ impl Store {
             ..q.clone()
         };
         let key = format!("{workspace_id}\n{view:?}");
-        if let Some(hit) = self.list_cache.get(&key, version) {
-            return Ok(hit);
-        }
-        // Many clients opening the same view at once compute it once; the others wait for it.
-        let gate = self.list_cache.gate(&key);
-        let _computing = gate.lock().await;
-        if let Some(hit) = self.list_cache.get(&key, version) {
-            return Ok(hit);
-        }
-        let computed = Arc::new(self.view_ids(&filter(workspace_id, q), q).await?);
-        self.list_cache.put(key, version, computed.clone());
-        Ok(computed)
+        let filter = filter(workspace_id, q);
+        self.list_cache
+            .get_or_compute(key, version, self.view_ids(&filter, q))
+            .await
     }
 
     /// The workspace's programs with these ids, in the order of `ids` (ids it does not have are left out).
