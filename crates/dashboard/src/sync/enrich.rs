@@ -11,6 +11,7 @@
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::warn;
 use yelp_partner_api::{
     BUSINESS_INFO_CONCURRENCY, BUSINESS_INFO_MAX_IDS, BusinessInfoBatch, BusinessInfoError, Client,
@@ -174,7 +175,7 @@ fn unavailable_warning() -> String {
 /// ended (after the first, so that no business is asked for twice). Its progress comes through
 /// [`Naming::next_progress`]. Dropped, it stops: a run that fails or is stopped leaves no call behind.
 pub(super) struct Naming {
-    task: tokio::task::JoinHandle<Enrichment>,
+    task: AbortOnDropHandle<Enrichment>,
     listing_ended: Option<tokio::sync::oneshot::Sender<()>>,
     progress: tokio::sync::mpsc::UnboundedReceiver<EnrichProgress>,
 }
@@ -189,7 +190,7 @@ impl Naming {
     ) -> Self {
         let (ended_tx, ended_rx) = tokio::sync::oneshot::channel::<()>();
         let (progress_tx, progress) = tokio::sync::mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
+        let task = AbortOnDropHandle::new(tokio::spawn(async move {
             let mut first =
                 Enrichment::start(store.clone(), &client, workspace_id.clone(), stale_before).await;
             while let Some(step) = first.next().await {
@@ -208,7 +209,7 @@ impl Naming {
                 let _ = progress_tx.send(step);
             }
             rest
-        });
+        }));
         Self {
             task,
             listing_ended: Some(ended_tx),
@@ -239,11 +240,5 @@ impl Naming {
                 None
             }
         }
-    }
-}
-
-impl Drop for Naming {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
