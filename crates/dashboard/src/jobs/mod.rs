@@ -2,6 +2,8 @@
 //! has no idempotency key, so nothing is resubmitted), recorded, and followed to its end by a durable
 //! watcher whose state is in the database, so that a restarted (or another) instance carries on.
 
+pub mod asked;
+pub mod draft;
 pub mod validate;
 mod watcher;
 
@@ -12,8 +14,10 @@ use chrono::{NaiveDate, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
-use yelp_partner_api::{Client, CreateProgram, EditProgram, JobId, PauseStatus, ProgramId};
+use yelp_partner_api::{Client, CreateProgram, JobId, PauseStatus, ProgramId};
 
+use self::asked::{Asked, CreateAsked, EditAsked};
+use self::draft::{CreateDraft, DuplicateDraft, EditDraft};
 use crate::error::{Error, Result};
 use crate::store::{
     JobRecord, KnownBusinesses, Store, StoredProgram, UNKNOWN_OUTCOME, User, new_id, now_ms,
@@ -216,14 +220,14 @@ impl JobService {
     pub async fn create(
         &self,
         user: &User,
-        body: &Value,
+        draft: CreateDraft,
         token: Option<&SubmissionToken>,
     ) -> Result<String> {
         if let Some(job_id) = self.answered(user, token).await? {
             return Ok(job_id);
         }
-        let (body, confirmed) = take_confirmation(body)?;
-        let request = validate::create(&body, today())?;
+        let confirmed = validate::confirmation(draft.confirm_duplicate.as_ref())?;
+        let request = validate::create(draft, today())?;
         self.submit_create(user, JobType::Create, None, request, token, confirmed)
             .await
     }
@@ -233,15 +237,15 @@ impl JobService {
         &self,
         user: &User,
         program_id: &str,
-        body: &Value,
+        draft: DuplicateDraft,
         token: Option<&SubmissionToken>,
     ) -> Result<String> {
         if let Some(job_id) = self.answered(user, token).await? {
             return Ok(job_id);
         }
-        let (body, confirmed) = take_confirmation(body)?;
+        let confirmed = validate::confirmation(draft.confirm_duplicate.as_ref())?;
         let source = self.program(&user.workspace_id, program_id).await?;
-        let request = validate::duplicate(&body, &source, today())?;
+        let request = validate::duplicate(draft, &source, today())?;
         self.submit_create(
             user,
             JobType::Duplicate,
@@ -265,16 +269,12 @@ impl JobService {
         self.refuse_inactive_business(&user.workspace_id, request.business_id.as_str())
             .await?;
         let client = (self.inner.clients)(user.workspace_id.clone()).await?;
-        let mut described = create_json(&request);
-        if let Some(source) = &source {
-            described["source_program_id"] = json!(source);
-        }
         let mut job = self.new_job(
             user,
             job_type,
             None,
             Some(request.business_id.to_string()),
-            described,
+            &Asked::Create(CreateAsked::new(&request, source)),
         );
         job.fingerprint = Some(fingerprint(&request));
         job.submission_token = token.map(|t| t.as_str().to_owned());
@@ -342,21 +342,21 @@ impl JobService {
         &self,
         user: &User,
         program_id: &str,
-        body: &Value,
+        draft: EditDraft,
         token: Option<&SubmissionToken>,
     ) -> Result<String> {
         if let Some(job_id) = self.answered(user, token).await? {
             return Ok(job_id);
         }
         let program = self.program(&user.workspace_id, program_id).await?;
-        let edit = validate::edit(body, &program, today())?;
+        let edit = validate::edit(draft, &program, today())?;
         let client = (self.inner.clients)(user.workspace_id.clone()).await?;
         let mut job = self.new_job(
             user,
             JobType::Edit,
             Some(program.program_id.clone()),
             program.business_id.clone(),
-            edit_json(&edit),
+            &Asked::Edit(EditAsked::from(&edit)),
         );
         job.submission_token = token.map(|t| t.as_str().to_owned());
         if !self.inner.store.insert_job(&job).await? {
@@ -386,7 +386,7 @@ impl JobService {
             JobType::Terminate,
             Some(program.program_id.clone()),
             program.business_id.clone(),
-            json!({}),
+            &Asked::Program,
         );
         job.submission_token = token.map(|t| t.as_str().to_owned());
         if !self.inner.store.insert_job(&job).await? {
@@ -467,7 +467,7 @@ impl JobService {
             job_type,
             Some(program.program_id.clone()),
             program.business_id.clone(),
-            json!({}),
+            &Asked::Program,
         );
         let id = ProgramId::from_yelp(program.program_id);
         let sent = if pause {
@@ -553,7 +553,7 @@ impl JobService {
         job_type: JobType,
         program_id: Option<String>,
         business_id: Option<String>,
-        request: Value,
+        request: &Asked,
     ) -> JobRecord {
         let now = now_ms();
         JobRecord {
@@ -564,7 +564,7 @@ impl JobService {
             job_type,
             program_id,
             business_id,
-            request: request.to_string(),
+            request: request.to_json(),
             yelp_job_id: None,
             status: JobStatus::Pending,
             yelp_status: None,
@@ -664,23 +664,6 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// What a create asked for, for the job's record (and the fallback search for the new program's id).
-fn create_json(r: &CreateProgram) -> Value {
-    json!({
-        "business_id": r.business_id.as_str(),
-        "program_name": r.program_type.as_str(),
-        "start": r.start.map(|d| d.to_string()),
-        "end": r.end.map(|d| d.to_string()),
-        "promotion_code": r.promotion_code,
-        "budget_cents": r.budget.map(|c| c.get()),
-        "is_autobid": r.is_autobid,
-        "max_bid_cents": r.max_bid.map(|c| c.get()),
-        "pacing_method": r.pacing_method.map(|p| p.as_str()),
-        "fee_period": r.fee_period.map(|p| p.as_str()),
-        "ad_categories": r.ad_categories,
-    })
-}
-
 /// What makes two creates identical: the business, the type, the start date and the budget.
 fn fingerprint(r: &CreateProgram) -> String {
     format!(
@@ -691,39 +674,6 @@ fn fingerprint(r: &CreateProgram) -> String {
         r.budget
             .map_or_else(|| "-".to_owned(), |c| c.get().to_string()),
     )
-}
-
-/// The body without its `confirm_duplicate` (which is not a field of the program), and whether it was
-/// `true`.
-fn take_confirmation(body: &Value) -> Result<(Value, bool)> {
-    let mut body = body.clone();
-    let confirmed = match body
-        .as_object_mut()
-        .and_then(|fields| fields.remove("confirm_duplicate"))
-    {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::Bool(true)) => true,
-        Some(_) => {
-            return Err(Error::InvalidFields(vec![(
-                "confirm_duplicate".into(),
-                "confirm_duplicate must be true or false".into(),
-            )]));
-        }
-    };
-    Ok((body, confirmed))
-}
-
-fn edit_json(e: &EditProgram) -> Value {
-    json!({
-        "start": e.start.map(|d| d.to_string()),
-        "end": e.end.map(|d| d.to_string()),
-        "budget_cents": e.budget.map(|c| c.get()),
-        "future_budget_date": e.future_budget_date.map(|d| d.to_string()),
-        "is_autobid": e.is_autobid,
-        "max_bid_cents": e.max_bid.map(|c| c.get()),
-        "pacing_method": e.pacing_method.map(|p| p.as_str()),
-        "ad_categories": e.ad_categories,
-    })
 }
 
 /// Whether a failed submission may all the same have reached Yelp and been carried out.

@@ -1,14 +1,20 @@
-//! Checks of program operations before Yelp sees anything. Every failing field is reported, each with a
-//! sentence a user understands; money arrives in dollars (JSON numbers or strings) and leaves in cents,
-//! converted on the decimal text, never through a float.
+//! Checks of program operations before Yelp sees anything. A request arrives as a typed draft
+//! ([`super::draft`]) whose fields may hold values of the wrong kind; the checks read it field by field
+//! and report every failing field at once, each with a sentence a user understands. Money arrives in
+//! dollars (JSON numbers or text) and leaves in cents, converted on the decimal text, never through a
+//! float.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use chrono::NaiveDate;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use yelp_partner_api::{
     BusinessId, Cents, CreateProgram, EditProgram, FeePeriod, PacingMethod, PauseStatus, Program,
     ProgramStatus, ProgramType,
 };
 
+use super::draft::{CreateDraft, Dollars, DuplicateDraft, EditDraft, Loose};
 use crate::error::{Error, Result};
 use crate::store::StoredProgram;
 
@@ -19,23 +25,44 @@ pub const MIN_MAX_BID: Cents = Cents::new(50);
 /// Longest promotion code.
 const MAX_PROMOTION_CODE: usize = 120;
 
-const CPC_ONLY: [&str; 7] = [
+/// The fields of a create, as the error of an unknown one lists them.
+const CREATE_FIELDS: [&str; 12] = [
+    "business_id",
+    "program_name",
+    "start",
+    "end",
+    "promotion_code",
     "budget",
-    "future_budget_date",
     "is_autobid",
     "max_bid",
     "pacing_method",
     "fee_period",
     "ad_categories",
+    "currency",
 ];
 
-/// Every `(field, message)` found so far.
+/// The fields of an edit.
+const EDIT_FIELDS: [&str; 8] = [
+    "start",
+    "end",
+    "budget",
+    "future_budget_date",
+    "is_autobid",
+    "max_bid",
+    "pacing_method",
+    "ad_categories",
+];
+
+/// The fields of a duplicate.
+const DUPLICATE_FIELDS: [&str; 3] = ["start", "end", "budget"];
+
+/// Every `(field, message)` found so far; the first message of a field is the one kept.
 #[derive(Default)]
 struct Problems(Vec<(String, String)>);
 
 impl Problems {
     fn add(&mut self, field: &str, message: impl Into<String>) {
-        if !self.0.iter().any(|(f, _)| f == field) {
+        if !self.has(field) {
             self.0.push((field.to_owned(), message.into()));
         }
     }
@@ -44,77 +71,55 @@ impl Problems {
         self.0.iter().any(|(f, _)| f == field)
     }
 
-    /// The error of problems known to be there.
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The error of the problems found.
     fn into_error(self) -> Error {
         Error::InvalidFields(self.0)
     }
 
     fn finish<T>(self, value: T) -> Result<T> {
-        if self.0.is_empty() {
+        if self.is_empty() {
             Ok(value)
         } else {
-            Err(Error::InvalidFields(self.0))
+            Err(self.into_error())
         }
     }
-}
 
-/// A JSON body's fields, read one by one into typed values; problems are collected, not returned early.
-struct Fields<'a> {
-    map: &'a Map<String, Value>,
-    problems: Problems,
-}
-
-impl<'a> Fields<'a> {
-    fn new(body: &'a Value, allowed: &[&str]) -> Result<Self> {
-        let Some(map) = body.as_object() else {
-            return Err(Error::InvalidFields(vec![(
-                "body".into(),
-                "The request body must be a JSON object".into(),
-            )]));
-        };
-        let mut problems = Problems::default();
-        for key in map.keys() {
-            if !allowed.contains(&key.as_str()) {
-                problems.add(
-                    key,
-                    format!(
-                        "'{}' is not a field of this request; expected one of: {}",
-                        short(key),
-                        allowed.join(", ")
-                    ),
-                );
-            }
+    /// Names each field the request does not have.
+    fn unknown(&mut self, unknown: &BTreeMap<String, Value>, allowed: &[&str]) {
+        for name in unknown.keys() {
+            self.add(
+                name,
+                format!(
+                    "'{}' is not a field of this request; expected one of: {}",
+                    short(name),
+                    allowed.join(", ")
+                ),
+            );
         }
-        Ok(Self { map, problems })
     }
 
-    /// The value of `name`, `None` when absent or null.
-    fn value(&self, name: &str) -> Option<&'a Value> {
-        self.map.get(name).filter(|v| !v.is_null())
-    }
-
-    fn present(&self, name: &str) -> bool {
-        self.value(name).is_some()
-    }
-
-    fn text(&mut self, name: &str) -> Option<String> {
-        match self.value(name)? {
-            Value::String(s) if s.trim().is_empty() => None,
-            Value::String(s) => Some(s.trim().to_owned()),
-            _ => {
-                self.problems.add(name, format!("{name} must be text"));
+    /// Text, trimmed; empty text is not given.
+    fn text(&mut self, name: &str, value: Option<Loose<String>>) -> Option<String> {
+        match value? {
+            Loose::Given(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+            Loose::Other(_) => {
+                self.add(name, format!("{name} must be text"));
                 None
             }
         }
     }
 
-    fn date(&mut self, name: &str) -> Option<NaiveDate> {
-        let text = self.text(name)?;
+    fn date(&mut self, name: &str, value: Option<Loose<String>>) -> Option<NaiveDate> {
+        let text = self.text(name, value)?;
         let parsed = (text.len() == 10)
             .then(|| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
             .flatten();
         if parsed.is_none() {
-            self.problems.add(
+            self.add(
                 name,
                 format!(
                     "{name} must be a date written YYYY-MM-DD, not '{}'",
@@ -125,28 +130,26 @@ impl<'a> Fields<'a> {
         parsed
     }
 
-    fn boolean(&mut self, name: &str) -> Option<bool> {
-        match self.value(name)? {
-            Value::Bool(b) => Some(*b),
-            _ => {
-                self.problems
-                    .add(name, format!("{name} must be true or false"));
+    fn boolean(&mut self, name: &str, value: Option<Loose<bool>>) -> Option<bool> {
+        match value? {
+            Loose::Given(flag) => Some(flag),
+            Loose::Other(_) => {
+                self.add(name, format!("{name} must be true or false"));
                 None
             }
         }
     }
 
-    /// Dollars as a JSON number or string; the number's own decimal text is parsed.
-    fn dollars(&mut self, name: &str, label: &str) -> Option<Cents> {
-        let text = match self.value(name)? {
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => s.clone(),
-            _ => String::new(),
+    /// Dollars, parsed on their decimal text.
+    fn dollars(&mut self, name: &str, label: &str, value: Option<Loose<Dollars>>) -> Option<Cents> {
+        let cents = match value? {
+            Loose::Given(Dollars(text)) => Cents::parse_dollars(&text).ok(),
+            Loose::Other(_) => None,
         };
-        match Cents::parse_dollars(&text) {
-            Ok(cents) if cents.get() >= 0 => Some(cents),
+        match cents {
+            Some(cents) if cents.get() >= 0 => Some(cents),
             _ => {
-                self.problems.add(
+                self.add(
                     name,
                     format!("{label} must be an amount in dollars, such as 300.00"),
                 );
@@ -155,53 +158,85 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn categories(&mut self, name: &str) -> Option<Vec<String>> {
-        let Value::Array(items) = self.value(name)? else {
-            self.problems.add(
+    fn categories(&mut self, name: &str, value: Option<Loose<Vec<String>>>) -> Option<Vec<String>> {
+        let aliases = match value? {
+            Loose::Given(aliases) => aliases,
+            Loose::Other(Value::Array(_)) => {
+                self.add(name, format!("{name} must be a list of category aliases"));
+                return None;
+            }
+            Loose::Other(_) => {
+                self.add(
+                    name,
+                    format!(
+                        "{name} must be a list of Yelp category aliases, such as [\"plumbing\"]"
+                    ),
+                );
+                return None;
+            }
+        };
+        if let Some(bad) = aliases.iter().find(|a| !is_alias(a)) {
+            self.add(
                 name,
-                format!("{name} must be a list of Yelp category aliases, such as [\"plumbing\"]"),
+                format!(
+                    "Category '{}' is not a Yelp category alias: use lowercase aliases without \
+                     spaces, such as 'plumbing'",
+                    short(bad)
+                ),
             );
             return None;
-        };
-        let mut aliases = Vec::with_capacity(items.len());
-        for item in items {
-            match item.as_str() {
-                Some(alias) if is_alias(alias) => aliases.push(alias.to_owned()),
-                Some(alias) => {
-                    self.problems.add(
-                        name,
-                        format!(
-                            "Category '{}' is not a Yelp category alias: use lowercase aliases without spaces, such as 'plumbing'",
-                            short(alias)
-                        ),
-                    );
-                    return None;
-                }
-                None => {
-                    self.problems
-                        .add(name, format!("{name} must be a list of category aliases"));
-                    return None;
-                }
-            }
         }
         Some(aliases)
     }
 
-    fn parsed<T>(&mut self, name: &str, what: &str) -> Option<T>
-    where
-        T: std::str::FromStr,
-    {
-        let text = self.text(name)?;
-        match text.parse() {
-            Ok(v) => Some(v),
-            Err(_) => {
-                self.problems.add(
-                    name,
-                    format!("{name} must be {what}, not '{}'", short(&text)),
-                );
-                None
-            }
+    /// Text that names one of a type's values (`paced`, `CALENDAR_MONTH`, …).
+    fn parsed<T: FromStr>(
+        &mut self,
+        name: &str,
+        what: &str,
+        value: Option<Loose<String>>,
+    ) -> Option<T> {
+        let text = self.text(name, value)?;
+        let parsed = text.parse().ok();
+        if parsed.is_none() {
+            self.add(
+                name,
+                format!("{name} must be {what}, not '{}'", short(&text)),
+            );
         }
+        parsed
+    }
+
+    /// `is_autobid` and `max_bid` together: a bid without `is_autobid` means manual bidding; manual
+    /// bidding needs a bid (here or, for an edit, already on the program).
+    fn bidding(
+        &mut self,
+        is_autobid: Option<Loose<bool>>,
+        max_bid: Option<Loose<Dollars>>,
+        current_max_bid: Option<i64>,
+    ) -> (Option<bool>, Option<Cents>) {
+        let is_autobid = self.boolean("is_autobid", is_autobid);
+        let max_bid = self.dollars("max_bid", "Maximum bid", max_bid);
+        if max_bid.is_some_and(|b| b < MIN_MAX_BID) {
+            self.add(
+                "max_bid",
+                format!("Maximum bid must be at least {MIN_MAX_BID}"),
+            );
+        }
+        match (is_autobid, max_bid) {
+            (Some(true), Some(_)) => {
+                self.add("max_bid", "max_bid applies only when is_autobid is false");
+            }
+            (Some(false), None) if current_max_bid.is_none() && !self.has("max_bid") => {
+                self.add("max_bid", "max_bid is required when is_autobid is false");
+            }
+            _ => {}
+        }
+        let is_autobid = match (is_autobid, max_bid) {
+            (None, Some(_)) => Some(false),
+            (flag, _) => flag,
+        };
+        (is_autobid, max_bid)
     }
 }
 
@@ -222,40 +257,77 @@ fn short(text: &str) -> String {
     }
 }
 
-const CREATE_FIELDS: [&str; 12] = [
-    "business_id",
-    "program_name",
-    "start",
-    "end",
-    "promotion_code",
-    "budget",
-    "is_autobid",
-    "max_bid",
-    "pacing_method",
-    "fee_period",
-    "ad_categories",
-    "currency",
-];
+/// Whether a create or a duplicate was confirmed although an identical one was asked for minutes ago.
+pub fn confirmation(value: Option<&Loose<bool>>) -> Result<bool> {
+    match value {
+        None => Ok(false),
+        Some(Loose::Given(flag)) => Ok(*flag),
+        Some(Loose::Other(_)) => Err(Error::InvalidFields(vec![(
+            "confirm_duplicate".into(),
+            "confirm_duplicate must be true or false".into(),
+        )])),
+    }
+}
 
-/// A create request (`POST /api/reseller/program/create`), checked whole.
-pub fn create(body: &Value, today: NaiveDate) -> Result<CreateProgram> {
-    let mut f = Fields::new(body, &CREATE_FIELDS)?;
-    let business_id = match f.text("business_id") {
+/// The CPC-only fields a create gives.
+fn cpc_fields_of_create(d: &CreateDraft) -> Vec<&'static str> {
+    [
+        ("budget", d.budget.is_some()),
+        ("is_autobid", d.is_autobid.is_some()),
+        ("max_bid", d.max_bid.is_some()),
+        ("pacing_method", d.pacing_method.is_some()),
+        ("fee_period", d.fee_period.is_some()),
+        ("ad_categories", d.ad_categories.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect()
+}
+
+/// The CPC-only fields an edit gives.
+fn cpc_fields_of_edit(d: &EditDraft) -> Vec<&'static str> {
+    [
+        ("budget", d.budget.is_some()),
+        ("future_budget_date", d.future_budget_date.is_some()),
+        ("is_autobid", d.is_autobid.is_some()),
+        ("max_bid", d.max_bid.is_some()),
+        ("pacing_method", d.pacing_method.is_some()),
+        ("ad_categories", d.ad_categories.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect()
+}
+
+/// A create request (`POST /api/reseller/program/create`), checked whole. Its `confirm_duplicate` is
+/// read by [`confirmation`].
+pub fn create(draft: CreateDraft, today: NaiveDate) -> Result<CreateProgram> {
+    let mut p = Problems::default();
+    let mut unknown = draft.unknown.clone();
+    if unknown.remove("future_budget_date").is_some() {
+        p.add(
+            "future_budget_date",
+            "future_budget_date can only be given when editing a program",
+        );
+    }
+    p.unknown(&unknown, &CREATE_FIELDS);
+    let cpc_fields = cpc_fields_of_create(&draft);
+    let business_id = match p.text("business_id", draft.business_id) {
         None => {
-            f.problems.add("business_id", "business_id is required");
+            p.add("business_id", "business_id is required");
             None
         }
         Some(b) => match BusinessId::parse(&b) {
             Ok(id) => Some(id),
             Err(e) => {
-                f.problems.add("business_id", format!("business_id: {e}"));
+                p.add("business_id", format!("business_id: {e}"));
                 None
             }
         },
     };
-    let program_type = match f.text("program_name") {
+    let program_type = match p.text("program_name", draft.program_name) {
         None => {
-            f.problems.add(
+            p.add(
                 "program_name",
                 "program_name (the program type, e.g. CPC) is required",
             );
@@ -267,7 +339,7 @@ pub fn create(body: &Value, today: NaiveDate) -> Result<CreateProgram> {
                 Some(parsed)
             } else {
                 let known: Vec<&str> = ProgramType::KNOWN.iter().map(ProgramType::as_str).collect();
-                f.problems.add(
+                p.add(
                     "program_name",
                     format!(
                         "'{}' is not a program type; expected one of: {}",
@@ -279,182 +351,138 @@ pub fn create(body: &Value, today: NaiveDate) -> Result<CreateProgram> {
             }
         }
     };
-    let start = f.date("start");
+    let start = p.date("start", draft.start);
     if start.is_some_and(|s| s < today) {
-        f.problems
-            .add("start", "The start date cannot be in the past");
+        p.add("start", "The start date cannot be in the past");
     }
-    let end = f.date("end");
-    if let Some(end) = end {
-        if end <= start.unwrap_or(today) {
-            f.problems
-                .add("end", "The end date must be after the start date");
-        }
+    let end = p.date("end", draft.end);
+    if end.is_some_and(|end| end <= start.unwrap_or(today)) {
+        p.add("end", "The end date must be after the start date");
     }
-    let promotion_code = f.text("promotion_code");
+    let promotion_code = p.text("promotion_code", draft.promotion_code);
     if promotion_code
         .as_ref()
-        .is_some_and(|p| p.chars().count() > MAX_PROMOTION_CODE)
+        .is_some_and(|c| c.chars().count() > MAX_PROMOTION_CODE)
     {
-        f.problems.add(
+        p.add(
             "promotion_code",
             format!("promotion_code must be at most {MAX_PROMOTION_CODE} characters"),
         );
     }
-    let currency = f.text("currency");
-    if currency.as_ref().is_some_and(|c| c != "USD") {
-        f.problems.add("currency", "currency must be USD");
+    if p.text("currency", draft.currency)
+        .is_some_and(|c| c != "USD")
+    {
+        p.add("currency", "currency must be USD");
     }
-    let is_cpc = program_type.as_ref() == Some(&ProgramType::Cpc);
-    let mut request = program_type
-        .clone()
-        .zip(business_id.clone())
-        .map(|(t, b)| CreateProgram::new(b, t));
-    if program_type.is_some() && !is_cpc {
-        for name in CPC_ONLY {
-            if f.present(name) {
-                f.problems
-                    .add(name, format!("{name} applies only to CPC programs"));
-            }
+    // A type that is not CPC takes none of CPC's fields; an unknown type is checked as CPC would be.
+    let is_cpc = program_type.as_ref().is_none_or(|t| *t == ProgramType::Cpc);
+    let mut cpc = CpcFields::default();
+    if is_cpc {
+        cpc.budget = p.dollars("budget", "Budget", draft.budget);
+        if program_type.is_some() && cpc.budget.is_none() && !p.has("budget") {
+            p.add("budget", "Budget is required for CPC programs");
         }
-        return f.problems.finish(()).and_then(|()| {
-            let mut r = request.ok_or_else(|| Error::Invalid("incomplete request".into()))?;
-            r.start = start;
-            r.end = end;
-            r.promotion_code = promotion_code;
-            Ok(r)
-        });
-    }
-    let budget = f.dollars("budget", "Budget");
-    if is_cpc && budget.is_none() && !f.problems.has("budget") {
-        f.problems
-            .add("budget", "Budget is required for CPC programs");
-    }
-    if budget.is_some_and(|b| b < MIN_BUDGET) {
-        f.problems.add("budget", "Budget must be at least $25.00");
-    }
-    let bidding = bidding(&mut f, None);
-    let pacing_method = f.parsed::<PacingMethod>("pacing_method", "paced or unpaced");
-    let fee_period = f.parsed::<FeePeriod>("fee_period", "CALENDAR_MONTH or ROLLING_MONTH");
-    let categories = f.categories("ad_categories");
-    if f.present("future_budget_date") {
-        f.problems.add(
-            "future_budget_date",
-            "future_budget_date can only be given when editing a program",
+        if cpc.budget.is_some_and(|b| b < MIN_BUDGET) {
+            p.add("budget", "Budget must be at least $25.00");
+        }
+        (cpc.is_autobid, cpc.max_bid) = p.bidding(draft.is_autobid, draft.max_bid, None);
+        cpc.pacing_method = p.parsed("pacing_method", "paced or unpaced", draft.pacing_method);
+        cpc.fee_period = p.parsed(
+            "fee_period",
+            "CALENDAR_MONTH or ROLLING_MONTH",
+            draft.fee_period,
         );
+        cpc.ad_categories = p
+            .categories("ad_categories", draft.ad_categories)
+            .unwrap_or_default();
+    } else {
+        for name in cpc_fields {
+            p.add(name, format!("{name} applies only to CPC programs"));
+        }
     }
-    let problems = std::mem::take(&mut f.problems);
-    problems.finish(())?;
-    let mut r = request
-        .take()
-        .ok_or_else(|| Error::Invalid("incomplete request".into()))?;
-    r.start = start;
-    r.end = end;
-    r.promotion_code = promotion_code;
-    r.budget = budget;
-    (r.is_autobid, r.max_bid) = bidding;
-    r.pacing_method = pacing_method;
-    r.fee_period = fee_period;
-    r.ad_categories = categories.unwrap_or_default();
-    Ok(r)
-}
-
-/// `is_autobid` and `max_bid` together: a bid without `is_autobid` means manual bidding; manual bidding
-/// needs a bid (here or, for an edit, already on the program).
-fn bidding(f: &mut Fields<'_>, current_max_bid: Option<i64>) -> (Option<bool>, Option<Cents>) {
-    let is_autobid = f.boolean("is_autobid");
-    let max_bid = f.dollars("max_bid", "Maximum bid");
-    if max_bid.is_some_and(|b| b < MIN_MAX_BID) {
-        f.problems.add(
-            "max_bid",
-            format!("Maximum bid must be at least {MIN_MAX_BID}"),
-        );
-    }
-    match (is_autobid, max_bid) {
-        (Some(true), Some(_)) => f
-            .problems
-            .add("max_bid", "max_bid applies only when is_autobid is false"),
-        (Some(false), None) if current_max_bid.is_none() && !f.problems.has("max_bid") => f
-            .problems
-            .add("max_bid", "max_bid is required when is_autobid is false"),
-        _ => {}
-    }
-    let is_autobid = match (is_autobid, max_bid) {
-        (None, Some(_)) => Some(false),
-        (flag, _) => flag,
+    let mut request = match (business_id, program_type) {
+        (Some(b), Some(t)) if p.is_empty() => CreateProgram::new(b, t),
+        // A missing or unreadable business or type has its problem.
+        _ => return Err(p.into_error()),
     };
-    (is_autobid, max_bid)
+    request.start = start;
+    request.end = end;
+    request.promotion_code = promotion_code;
+    request.budget = cpc.budget;
+    request.is_autobid = cpc.is_autobid;
+    request.max_bid = cpc.max_bid;
+    request.pacing_method = cpc.pacing_method;
+    request.fee_period = cpc.fee_period;
+    request.ad_categories = cpc.ad_categories;
+    Ok(request)
 }
 
-const EDIT_FIELDS: [&str; 8] = [
-    "start",
-    "end",
-    "budget",
-    "future_budget_date",
-    "is_autobid",
-    "max_bid",
-    "pacing_method",
-    "ad_categories",
-];
+/// The CPC fields of a create, once checked.
+#[derive(Default)]
+struct CpcFields {
+    budget: Option<Cents>,
+    is_autobid: Option<bool>,
+    max_bid: Option<Cents>,
+    pacing_method: Option<PacingMethod>,
+    fee_period: Option<FeePeriod>,
+    ad_categories: Vec<String>,
+}
 
 /// An edit of `program` (`POST /api/reseller/program/{id}/edit`), checked against the mirror's copy.
-pub fn edit(body: &Value, program: &StoredProgram, today: NaiveDate) -> Result<EditProgram> {
-    let mut f = Fields::new(body, &EDIT_FIELDS)?;
+pub fn edit(draft: EditDraft, program: &StoredProgram, today: NaiveDate) -> Result<EditProgram> {
+    let mut p = Problems::default();
+    p.unknown(&draft.unknown, &EDIT_FIELDS);
     let is_cpc = program.program_type == ProgramType::Cpc.as_str();
     if !is_cpc {
-        for name in CPC_ONLY {
-            if f.present(name) {
-                f.problems.add(
-                    name,
-                    format!(
-                        "{name} applies only to CPC programs; this one is {}",
-                        program.program_type
-                    ),
-                );
-            }
+        for name in cpc_fields_of_edit(&draft) {
+            p.add(
+                name,
+                format!(
+                    "{name} applies only to CPC programs; this one is {}",
+                    program.program_type
+                ),
+            );
         }
     }
-    let current_start = program.start_date.as_deref().and_then(|s| s.parse().ok());
-    let start = f.date("start");
-    if start.is_some() && current_start.is_some_and(|s: NaiveDate| s <= today) {
-        f.problems.add(
+    let current_start = date_of(program.start_date.as_deref());
+    let start = p.date("start", draft.start);
+    if start.is_some() && current_start.is_some_and(|s| s <= today) {
+        p.add(
             "start",
             "The start date can only change before the program starts",
         );
     } else if start.is_some_and(|s| s < today) {
-        f.problems
-            .add("start", "The start date cannot be in the past");
+        p.add("start", "The start date cannot be in the past");
     }
-    let end = f.date("end");
+    let end = p.date("end", draft.end);
     if let (Some(end), Some(first)) = (end, start.or(current_start)) {
         if end <= first {
-            f.problems
-                .add("end", "The end date must be after the start date");
+            p.add("end", "The end date must be after the start date");
         }
     }
-    let budget = f.dollars("budget", "Budget");
+    let budget = p.dollars("budget", "Budget", draft.budget);
     if budget.is_some_and(|b| b < MIN_BUDGET) {
-        f.problems.add("budget", "Budget must be at least $25.00");
+        p.add("budget", "Budget must be at least $25.00");
     }
-    let future_budget_date = f.date("future_budget_date");
-    if future_budget_date.is_some() && budget.is_none() && !f.problems.has("budget") {
-        f.problems.add(
+    let future_budget_date = p.date("future_budget_date", draft.future_budget_date);
+    if future_budget_date.is_some() && budget.is_none() && !p.has("budget") {
+        p.add(
             "future_budget_date",
             "future_budget_date needs the budget that starts on that day",
         );
     } else if future_budget_date.is_some_and(|d| d < today) {
-        f.problems.add(
+        p.add(
             "future_budget_date",
             "future_budget_date cannot be in the past",
         );
     }
     let (is_autobid, max_bid) = if is_cpc {
-        bidding(&mut f, program.max_bid_cents)
+        p.bidding(draft.is_autobid, draft.max_bid, program.max_bid_cents)
     } else {
         (None, None)
     };
-    let pacing_method = f.parsed::<PacingMethod>("pacing_method", "paced or unpaced");
-    let ad_categories = f.categories("ad_categories");
+    let pacing_method = p.parsed("pacing_method", "paced or unpaced", draft.pacing_method);
+    let ad_categories = p.categories("ad_categories", draft.ad_categories);
     let edit = EditProgram {
         start,
         end,
@@ -465,8 +493,8 @@ pub fn edit(body: &Value, program: &StoredProgram, today: NaiveDate) -> Result<E
         pacing_method,
         ad_categories,
     };
-    if f.problems.0.is_empty() && edit.is_empty() {
-        f.problems.add(
+    if p.is_empty() && edit.is_empty() {
+        p.add(
             "body",
             format!(
                 "Nothing to change: give at least one of {}",
@@ -474,61 +502,66 @@ pub fn edit(body: &Value, program: &StoredProgram, today: NaiveDate) -> Result<E
             ),
         );
     }
-    f.problems.finish(edit)
+    p.finish(edit)
 }
 
-/// A new program like `source` (type, business, categories, bidding) with the body's `start`, `end` and
-/// `budget`; the fee period is not copied (Yelp refuses it on some accounts).
-pub fn duplicate(body: &Value, source: &StoredProgram, today: NaiveDate) -> Result<CreateProgram> {
-    let f = Fields::new(body, &["start", "end", "budget"])?;
-    let mut problems = f.problems;
+/// A new program like `source` (type, business, categories, bidding) with the draft's `start`, `end` and
+/// `budget` (the source's budget when it gives none); the fee period is not copied (Yelp refuses it on
+/// some accounts). Its `confirm_duplicate` is read by [`confirmation`].
+pub fn duplicate(
+    draft: DuplicateDraft,
+    source: &StoredProgram,
+    today: NaiveDate,
+) -> Result<CreateProgram> {
+    let mut p = Problems::default();
+    p.unknown(&draft.unknown, &DUPLICATE_FIELDS);
     let Some(business_id) = source.business_id.clone() else {
-        problems.add(
+        p.add(
             "program_id",
             "The program has no business on record; sync the programs first",
         );
-        return Err(problems.into_error());
+        return Err(p.into_error());
     };
-    let program: Option<Program> = serde_json::from_str(&source.raw).ok();
-    let mut like = Map::new();
-    like.insert("business_id".into(), json!(business_id));
-    like.insert("program_name".into(), json!(source.program_type));
-    for key in ["start", "end", "budget"] {
-        if let Some(v) = body.get(key) {
-            like.insert(key.into(), v.clone());
-        }
-    }
+    let mut like = CreateDraft {
+        business_id: Some(business_id.into()),
+        program_name: Some(source.program_type.clone().into()),
+        start: draft.start,
+        end: draft.end,
+        ..CreateDraft::default()
+    };
     if source.program_type == ProgramType::Cpc.as_str() {
-        if !like.contains_key("budget") {
-            if let Some(b) = source.budget_cents {
-                like.insert("budget".into(), json!(Cents::new(b).to_dollars_string()));
-            }
-        }
-        let metrics = program.as_ref().and_then(|p| p.program_metrics.clone());
-        let autobid = metrics.as_ref().and_then(|m| m.is_autobid);
+        like.budget = draft.budget.or_else(|| {
+            source
+                .budget_cents
+                .map(|b| Dollars(Cents::new(b).to_dollars_string()).into())
+        });
+        let program: Option<Program> = serde_json::from_str(&source.raw).ok();
+        let autobid = program
+            .as_ref()
+            .and_then(|p| p.program_metrics.as_ref())
+            .and_then(|m| m.is_autobid);
         match (autobid, source.max_bid_cents) {
             (Some(false), Some(bid)) => {
-                like.insert("is_autobid".into(), json!(false));
-                like.insert("max_bid".into(), json!(Cents::new(bid).to_dollars_string()));
+                like.is_autobid = Some(false.into());
+                like.max_bid = Some(Dollars(Cents::new(bid).to_dollars_string()).into());
             }
-            (Some(true), _) => {
-                like.insert("is_autobid".into(), json!(true));
-            }
+            (Some(true), _) => like.is_autobid = Some(true.into()),
             _ => {}
         }
-        if let Some(p) = &program {
-            if !p.ad_categories.is_empty() {
-                like.insert("ad_categories".into(), json!(p.ad_categories));
-            }
-        }
+        like.ad_categories = program
+            .map(|p| p.ad_categories)
+            .filter(|c| !c.is_empty())
+            .map(Loose::from);
+    } else {
+        like.budget = draft.budget;
     }
-    match create(&Value::Object(like), today) {
-        Ok(request) => problems.finish(request),
+    match create(like, today) {
+        Ok(request) => p.finish(request),
         Err(Error::InvalidFields(more)) => {
             for (field, message) in more {
-                problems.add(&field, message);
+                p.add(&field, message);
             }
-            Err(problems.into_error())
+            Err(p.into_error())
         }
         Err(e) => Err(e),
     }
@@ -597,10 +630,17 @@ pub fn resume(program: &StoredProgram) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
     use super::*;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2030, 1, 10).unwrap()
+    }
+
+    fn draft<T: DeserializeOwned>(body: Value) -> T {
+        serde_json::from_value(body).unwrap()
     }
 
     fn fields(e: Error) -> Vec<String> {
@@ -610,11 +650,35 @@ mod tests {
         }
     }
 
+    fn messages(e: Error) -> Vec<(String, String)> {
+        match e {
+            Error::InvalidFields(f) => f,
+            other => panic!("{other}"),
+        }
+    }
+
+    /// The names each error lists are the drafts' own fields, so a field added to one is not refused as
+    /// unknown and a list does not name a field that is not read.
+    #[test]
+    fn the_listed_fields_are_the_fields_of_the_drafts() {
+        fn all_known<T: DeserializeOwned>(names: &[&str], unknown: impl Fn(&T) -> usize) {
+            let body: serde_json::Map<String, Value> = names
+                .iter()
+                .map(|n| ((*n).to_owned(), Value::Null))
+                .collect();
+            let read: T = serde_json::from_value(Value::Object(body)).unwrap();
+            assert_eq!(unknown(&read), 0, "{names:?}");
+        }
+        all_known::<CreateDraft>(&CREATE_FIELDS, |d| d.unknown.len());
+        all_known::<EditDraft>(&EDIT_FIELDS, |d| d.unknown.len());
+        all_known::<DuplicateDraft>(&DUPLICATE_FIELDS, |d| d.unknown.len());
+    }
+
     #[test]
     fn dollars_become_exact_cents_without_a_float() {
         let body = json!({"business_id": "b1", "program_name": "CPC", "budget": 300.29,
                           "max_bid": "0.57", "start": "2030-01-10"});
-        let r = create(&body, today()).unwrap();
+        let r = create(draft(body), today()).unwrap();
         assert_eq!(r.budget, Some(Cents::new(30029)));
         // 0.57 × 100 is 56.999… in floating point.
         assert_eq!(r.max_bid, Some(Cents::new(57)));
@@ -650,26 +714,25 @@ mod tests {
     fn a_max_bid_of_49_cents_is_refused_and_50_cents_accepted_on_create_and_edit() {
         let create_with = |bid: &str| {
             create(
-                &json!({"business_id": "b1", "program_name": "CPC", "budget": 300,
-                        "is_autobid": false, "max_bid": bid, "start": "2030-01-10"}),
+                draft(
+                    json!({"business_id": "b1", "program_name": "CPC", "budget": 300,
+                             "is_autobid": false, "max_bid": bid, "start": "2030-01-10"}),
+                ),
                 today(),
             )
         };
-        match create_with("0.49").unwrap_err() {
-            Error::InvalidFields(found) => assert_eq!(
-                found,
-                [(
-                    "max_bid".to_owned(),
-                    "Maximum bid must be at least $0.50".to_owned()
-                )]
-            ),
-            other => panic!("{other}"),
-        }
+        assert_eq!(
+            messages(create_with("0.49").unwrap_err()),
+            [(
+                "max_bid".to_owned(),
+                "Maximum bid must be at least $0.50".to_owned()
+            )]
+        );
         assert_eq!(create_with("0.50").unwrap().max_bid, Some(Cents::new(50)));
 
         let edit_with = |bid: &str| {
             edit(
-                &json!({"is_autobid": false, "max_bid": bid}),
+                draft(json!({"is_autobid": false, "max_bid": bid})),
                 &running_cpc(),
                 today(),
             )
@@ -683,7 +746,7 @@ mod tests {
         let body = json!({"business_id": "b1", "program_name": "CPC", "budget": 10, "max_bid": 0.1,
                           "start": "2030-01-09", "end": "2030-01-01", "ad_categories": ["Restaurants"],
                           "pacing_method": "fast"});
-        let mut got = fields(create(&body, today()).unwrap_err());
+        let mut got = fields(create(draft(body), today()).unwrap_err());
         got.sort();
         assert_eq!(
             got,
@@ -697,11 +760,92 @@ mod tests {
             ]
         );
         let body = json!({"business_id": "b1", "program_name": "EP", "budget": 100});
-        assert_eq!(fields(create(&body, today()).unwrap_err()), ["budget"]);
+        assert_eq!(
+            fields(create(draft(body), today()).unwrap_err()),
+            ["budget"]
+        );
         let body = json!({"program_name": "XX"});
         assert_eq!(
-            fields(create(&body, today()).unwrap_err()),
+            fields(create(draft(body), today()).unwrap_err()),
             ["business_id", "program_name"]
+        );
+    }
+
+    #[test]
+    fn values_of_the_wrong_kind_and_unknown_fields_are_named() {
+        let body = json!({"business_id": 7, "program_name": "CPC", "budget": true, "is_autobid": "yes",
+                          "ad_categories": ["plumbing", 3], "colour": "red",
+                          "future_budget_date": "2030-02-01"});
+        let got = messages(create(draft(body), today()).unwrap_err());
+        let said = |field: &str| {
+            got.iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, m)| m.as_str())
+                .unwrap_or_else(|| panic!("no {field} in {got:?}"))
+        };
+        assert_eq!(said("business_id"), "business_id must be text");
+        assert_eq!(
+            said("budget"),
+            "Budget must be an amount in dollars, such as 300.00"
+        );
+        assert_eq!(said("is_autobid"), "is_autobid must be true or false");
+        assert_eq!(
+            said("ad_categories"),
+            "ad_categories must be a list of category aliases"
+        );
+        assert!(
+            said("colour").starts_with("'colour' is not a field of this request; expected one of: business_id, program_name"),
+            "{got:?}"
+        );
+        assert_eq!(
+            said("future_budget_date"),
+            "future_budget_date can only be given when editing a program"
+        );
+        assert_eq!(got.len(), 6, "{got:?}");
+    }
+
+    #[test]
+    fn a_duplicate_copies_the_source_and_takes_the_new_dates_and_budget() {
+        let mut source = running_cpc();
+        source.max_bid_cents = Some(125);
+        source.raw = json!({"program_id": "p1", "program_type": "CPC", "program_status": "ACTIVE",
+                            "program_pause_status": "NOT_PAUSED", "ad_categories": ["plumbing"],
+                            "program_metrics": {"is_autobid": false}})
+        .to_string();
+        let r = duplicate(
+            draft(json!({"start": "2030-02-01", "end": "2030-03-01"})),
+            &source,
+            today(),
+        )
+        .unwrap();
+        assert_eq!(r.business_id.as_str(), "b1");
+        assert_eq!(r.budget, Some(Cents::new(30000)));
+        assert_eq!(
+            (r.is_autobid, r.max_bid),
+            (Some(false), Some(Cents::new(125)))
+        );
+        assert_eq!(r.ad_categories, ["plumbing"]);
+        assert_eq!(r.start, NaiveDate::from_ymd_opt(2030, 2, 1));
+        let r = duplicate(draft(json!({"budget": "410.10"})), &source, today()).unwrap();
+        assert_eq!(r.budget, Some(Cents::new(41010)));
+        let e = duplicate(
+            draft(json!({"budget": "1", "program_name": "EP"})),
+            &source,
+            today(),
+        )
+        .unwrap_err();
+        let mut got = fields(e);
+        got.sort();
+        assert_eq!(got, ["budget", "program_name"]);
+    }
+
+    #[test]
+    fn a_confirmation_is_true_false_or_absent() {
+        assert!(!confirmation(None).unwrap());
+        assert!(confirmation(Some(&Loose::Given(true))).unwrap());
+        assert_eq!(
+            fields(confirmation(Some(&Loose::Other(json!("yes")))).unwrap_err()),
+            ["confirm_duplicate"]
         );
     }
 }

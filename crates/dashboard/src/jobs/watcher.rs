@@ -12,6 +12,7 @@ use yelp_partner_api::{
     BusinessId, Client, JobId, JobOutcome, JobReceipt, JobStatus, ProgramId, ProgramType,
 };
 
+use super::asked::{Asked, EditAsked};
 use super::{Inner, ms, refresh_program};
 use crate::error::Result;
 use crate::store::{JobRecord, JobStatus as Status, JobType, UNKNOWN_OUTCOME, now_ms};
@@ -309,12 +310,12 @@ async fn find_created(
     client: &Client,
     job: &JobRecord,
 ) -> Result<Option<ProgramId>> {
-    let request: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
+    let asked = Asked::of(job);
     let Some(business) = job.business_id.as_deref() else {
         return Ok(None);
     };
-    let program_type = ProgramType::from_wire(request["program_name"].as_str().unwrap_or(""));
-    let start = request["start"].as_str().and_then(|s| s.parse().ok());
+    let program_type = ProgramType::from_wire(asked.program_name().unwrap_or(""));
+    let start = asked.start();
     let known: HashSet<ProgramId> = inner
         .store
         .program_ids_seen_before(&job.workspace_id, business, job.created_at)
@@ -425,9 +426,9 @@ async fn created_since(inner: &Inner, client: &Client, job: &JobRecord) -> Resul
                 .into(),
         ));
     };
-    let request: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
-    let program_type = ProgramType::from_wire(request["program_name"].as_str().unwrap_or(""));
-    let start: Option<chrono::NaiveDate> = request["start"].as_str().and_then(|s| s.parse().ok());
+    let asked = Asked::of(job);
+    let program_type = ProgramType::from_wire(asked.program_name().unwrap_or(""));
+    let start = asked.start();
     let known: HashSet<String> = inner
         .store
         .program_ids_seen_before(&job.workspace_id, business, job.created_at)
@@ -487,12 +488,13 @@ async fn changed(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen
             now_ms(),
         )
         .await?;
-    let request: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
     let today = chrono::Utc::now().date_naive();
-    let shown = if job.job_type == JobType::Terminate {
-        Some(entry.program.end_date.is_some_and(|end| end <= today))
-    } else {
-        edit_shown(&request, &entry.program)
+    let shown = match Asked::of(job) {
+        _ if job.job_type == JobType::Terminate => {
+            Some(entry.program.end_date.is_some_and(|end| end <= today))
+        }
+        Asked::Edit(edit) => edit_shown(&edit, &entry.program),
+        Asked::Create(_) | Asked::Program => None,
     };
     Ok(match shown {
         Some(true) => Seen::Made(Some(program_id)),
@@ -508,33 +510,28 @@ async fn changed(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen
 
 /// Whether `program` shows every field of an edit that Yelp reports back; `None` when it reports none of
 /// them (pacing, or a budget change set for a later date).
-fn edit_shown(request: &Value, program: &yelp_partner_api::Program) -> Option<bool> {
+fn edit_shown(asked: &EditAsked, program: &yelp_partner_api::Program) -> Option<bool> {
     let metrics = program.program_metrics.as_ref();
-    let date = |key: &str| {
-        request[key]
-            .as_str()
-            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
-    };
     let mut checks: Vec<bool> = Vec::new();
-    if let Some(start) = date("start") {
+    if let Some(start) = asked.start {
         checks.push(program.start_date == Some(start));
     }
-    if let Some(end) = date("end") {
+    if let Some(end) = asked.end {
         checks.push(program.end_date == Some(end));
     }
-    if request["future_budget_date"].is_null() {
-        if let Some(budget) = request["budget_cents"].as_i64() {
+    if asked.future_budget_date.is_none() {
+        if let Some(budget) = asked.budget_cents {
             checks.push(metrics.and_then(|m| m.budget).map(|c| c.get()) == Some(budget));
         }
     }
-    if let Some(bid) = request["max_bid_cents"].as_i64() {
+    if let Some(bid) = asked.max_bid_cents {
         checks.push(metrics.and_then(|m| m.max_bid).map(|c| c.get()) == Some(bid));
     }
-    if let Some(autobid) = request["is_autobid"].as_bool() {
+    if let Some(autobid) = asked.is_autobid {
         checks.push(metrics.and_then(|m| m.is_autobid) == Some(autobid));
     }
-    if let Some(categories) = request["ad_categories"].as_array() {
-        let mut asked: Vec<&str> = categories.iter().filter_map(Value::as_str).collect();
+    if let Some(categories) = &asked.ad_categories {
+        let mut asked: Vec<&str> = categories.iter().map(String::as_str).collect();
         let mut has: Vec<&str> = program.ad_categories.iter().map(String::as_str).collect();
         asked.sort_unstable();
         has.sort_unstable();

@@ -4,10 +4,12 @@
 
 use chrono::NaiveDate;
 use dashboard::Error;
+use dashboard::jobs::draft::{CreateDraft, DuplicateDraft, EditDraft};
 use dashboard::jobs::validate::{self, MIN_BUDGET};
 use dashboard::store::StoredProgram;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use yelp_partner_api::{Cents, MoneyError};
 
@@ -39,6 +41,7 @@ const FIELDS: &[&str] = &[
     "ad_categories",
     "currency",
     "future_budget_date",
+    "confirm_duplicate",
 ];
 
 /// Values near what the parsers expect, and anything else.
@@ -137,12 +140,24 @@ fn check_problems(result: Result<(), Error>, body: &Value) -> Result<(), TestCas
             }
             Ok(())
         }
-        Err(other) => {
-            prop_assert!(
-                matches!(other, Error::Invalid(_)),
-                "unexpected error kind: {other}"
-            );
-            Ok(())
+        Err(other) => Err(TestCaseError::fail(format!(
+            "a check failed with an error that names no field: {other}"
+        ))),
+    }
+}
+
+/// A body read as a draft: every JSON object is one (a value of the wrong kind is kept for the check to
+/// name); anything else is refused with what was expected.
+fn read<T: DeserializeOwned>(body: &Value) -> Result<Option<T>, TestCaseError> {
+    match serde_json::from_value::<T>(body.clone()) {
+        Ok(draft) => {
+            prop_assert!(body.is_object(), "{body} was read as a draft");
+            Ok(Some(draft))
+        }
+        Err(e) => {
+            prop_assert!(!body.is_object(), "the object {body} was refused: {e}");
+            prop_assert!(e.to_string().contains("a JSON object"), "{e}");
+            Ok(None)
         }
     }
 }
@@ -156,16 +171,28 @@ fn create_edit_and_duplicate_bodies_never_panic_and_name_the_fields_they_refuse(
     ];
     TestRunner::new(config(512))
         .run(&body(), |body| {
-            let created = validate::create(&body, today());
+            let (Some(create), Some(edit), Some(duplicate)) = (
+                read::<CreateDraft>(&body)?,
+                read::<EditDraft>(&body)?,
+                read::<DuplicateDraft>(&body)?,
+            ) else {
+                return Ok(());
+            };
+            let confirmed = validate::confirmation(create.confirm_duplicate.as_ref());
+            check_problems(confirmed.map(drop), &body)?;
+            let created = validate::create(create, today());
             if let Ok(request) = &created {
                 prop_assert!(request.budget.is_none_or(|b| b >= MIN_BUDGET));
                 prop_assert!(request.start.is_none_or(|s| s >= today()));
             }
             check_problems(created.map(drop), &body)?;
             for program in &programs {
-                check_problems(validate::edit(&body, program, today()).map(drop), &body)?;
                 check_problems(
-                    validate::duplicate(&body, program, today()).map(drop),
+                    validate::edit(edit.clone(), program, today()).map(drop),
+                    &body,
+                )?;
+                check_problems(
+                    validate::duplicate(duplicate.clone(), program, today()).map(drop),
                     &body,
                 )?;
             }
@@ -289,7 +316,9 @@ fn a_budget_typed_as_a_string_or_a_json_number_becomes_exactly_its_cents() {
             for budget in [Value::from(text.clone()), number] {
                 let body = json!({"business_id": "Zr5TgH2nKp8QwXy1LmN0bA", "program_name": "CPC",
                                   "budget": budget, "is_autobid": true, "start": "2030-01-10"});
-                let request = validate::create(&body, today())
+                let draft: CreateDraft = serde_json::from_value(body)
+                    .map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+                let request = validate::create(draft, today())
                     .map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
                 prop_assert_eq!(request.budget, Some(Cents::new(cents)), "{}", text);
             }

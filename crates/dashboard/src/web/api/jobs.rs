@@ -18,6 +18,8 @@ use tokio::sync::broadcast;
 use yelp_partner_api::Cents;
 
 use crate::jobs::SubmissionToken;
+use crate::jobs::asked::Asked;
+use crate::jobs::draft::{CreateDraft, DuplicateDraft, EditDraft};
 use crate::store::{JobRecord, JobStatus, StoredProgram, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -73,12 +75,12 @@ async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Value>,
+    ApiJson(draft): ApiJson<CreateDraft>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     let token = submission_token(&headers)?;
     Ok(accepted(
-        state.jobs.create(&user.user, &body, token.as_ref()).await?,
+        state.jobs.create(&user.user, draft, token.as_ref()).await?,
     ))
 }
 
@@ -88,14 +90,14 @@ async fn edit(
     user: CurrentUser,
     PathParam(program_id): PathParam,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Value>,
+    ApiJson(draft): ApiJson<EditDraft>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     let token = submission_token(&headers)?;
     Ok(accepted(
         state
             .jobs
-            .edit(&user.user, &program_id, &body, token.as_ref())
+            .edit(&user.user, &program_id, draft, token.as_ref())
             .await?,
     ))
 }
@@ -106,14 +108,14 @@ async fn duplicate(
     user: CurrentUser,
     PathParam(program_id): PathParam,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Value>,
+    ApiJson(draft): ApiJson<DuplicateDraft>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
     let token = submission_token(&headers)?;
     Ok(accepted(
         state
             .jobs
-            .duplicate(&user.user, &program_id, &body, token.as_ref())
+            .duplicate(&user.user, &program_id, draft, token.as_ref())
             .await?,
     ))
 }
@@ -227,14 +229,21 @@ fn old_job_fields(
     program: Option<&StoredProgram>,
     receipt: Value,
 ) -> serde_json::Map<String, Value> {
-    let asked: Value = serde_json::from_str(&job.request).unwrap_or(Value::Null);
-    let text = |field: &str| asked.get(field).and_then(Value::as_str).map(str::to_owned);
-    let product_type = text("program_name").or_else(|| program.map(|p| p.program_type.clone()));
-    let start = text("start").or_else(|| program.and_then(|p| p.start_date.clone()));
-    let end = text("end").or_else(|| program.and_then(|p| p.end_date.clone()));
+    let asked = Asked::of(job);
+    let product_type = asked
+        .program_name()
+        .map(str::to_owned)
+        .or_else(|| program.map(|p| p.program_type.clone()));
+    let start = asked
+        .start()
+        .map(|d| d.to_string())
+        .or_else(|| program.and_then(|p| p.start_date.clone()));
+    let end = asked
+        .end()
+        .map(|d| d.to_string())
+        .or_else(|| program.and_then(|p| p.end_date.clone()));
     let budget = asked
-        .get("budget_cents")
-        .and_then(Value::as_i64)
+        .budget_cents()
         .or_else(|| program.and_then(|p| p.budget_cents))
         .map(|cents| Cents::new(cents).to_dollars_string());
     let mut fields = serde_json::Map::new();

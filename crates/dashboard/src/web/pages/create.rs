@@ -9,13 +9,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::Value;
 
 use super::filters;
 use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
 use super::{Layout, Page, PageForm, PageUser, see_other, url_part};
 use crate::error::Error;
+use crate::jobs::asked::Asked;
 use crate::jobs::{JobType, SubmissionToken, validate};
 use crate::store::{BusinessQuery, ProgramQuery};
 use crate::web::AppState;
@@ -98,9 +98,9 @@ async fn page(
         }
         Some(job_id) => {
             let job = tracker::find(&state, user.workspace_id(), job_id).await?;
-            let form = match serde_json::from_str::<Value>(&job.request) {
-                Ok(request) if job.job_type == JobType::Create => {
-                    ProgramForm::from_create_request(&request)
+            let form = match Asked::of(&job) {
+                Asked::Create(asked) if job.job_type == JobType::Create => {
+                    ProgramForm::from_asked(&asked)
                 }
                 _ => ProgramForm::new_program(),
             };
@@ -123,13 +123,13 @@ async fn submit(State(state): State<AppState>, form: PageForm) -> PageResult<Res
         }
     }
     let token = program_form::submission_token(&form.fields)?;
-    let mut body = typed.create_body();
+    let mut draft = typed.create_draft();
     if form.fields.has("confirm_duplicate") {
-        body["confirm_duplicate"] = Value::Bool(true);
+        draft.confirm_duplicate = Some(true.into());
     }
     match state
         .jobs
-        .create(&form.user.user, &body, token.as_ref())
+        .create(&form.user.user, draft, token.as_ref())
         .await
     {
         Ok(job_id) => Ok(see_other(&format!(

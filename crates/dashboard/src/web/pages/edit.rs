@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
-use serde_json::{Map, Value, json};
 use yelp_partner_api::ProgramType;
 
 use super::create::BusinessCard;
@@ -19,6 +18,7 @@ use super::program_form::{self, ProgramForm};
 use super::tracker::{self, TrackerView};
 use super::{FormFields, Layout, Page, PageForm, PageUser, see_other, url_part};
 use crate::error::Error;
+use crate::jobs::draft::{self, Dollars, DuplicateDraft};
 use crate::jobs::{SubmissionToken, validate};
 use crate::store::StoredProgram;
 use crate::web::AppState;
@@ -214,7 +214,7 @@ async fn submit(
         .edit(
             &form.user.user,
             &program_id,
-            &typed.edit_body(&current),
+            typed.edit_draft(&current),
             token.as_ref(),
         )
         .await
@@ -337,24 +337,21 @@ async fn end(
     }
 }
 
-/// The body of `POST /api/reseller/program/{id}/duplicate` for the duplicate form: the fields filled in.
-fn duplicate_body(fields: &FormFields) -> (DuplicateForm, Value) {
+/// The draft of `POST /api/reseller/program/{id}/duplicate` for the duplicate form: the fields filled in.
+fn duplicate_draft(fields: &FormFields) -> (DuplicateForm, DuplicateDraft) {
     let typed = DuplicateForm {
         start: fields.text("start").trim().to_owned(),
         end: fields.text("end").trim().to_owned(),
         budget: fields.text("budget").trim().to_owned(),
     };
-    let mut body = Map::new();
-    for (name, value) in [
-        ("start", &typed.start),
-        ("end", &typed.end),
-        ("budget", &typed.budget),
-    ] {
-        if !value.is_empty() {
-            body.insert(name.into(), json!(value));
-        }
-    }
-    (typed, Value::Object(body))
+    let draft = DuplicateDraft {
+        start: draft::typed(&typed.start),
+        end: draft::typed(&typed.end),
+        budget: Dollars::typed(&typed.budget),
+        confirm_duplicate: fields.has("confirm_duplicate").then(|| true.into()),
+        ..DuplicateDraft::default()
+    };
+    (typed, draft)
 }
 
 /// `POST /edit/{program_id}/duplicate`: `start`, `end`, `budget` → a duplicate job.
@@ -368,14 +365,11 @@ async fn duplicate(
         .jobs
         .program(form.user.workspace_id(), &program_id)
         .await?;
-    let (typed, mut body) = duplicate_body(&form.fields);
-    if form.fields.has("confirm_duplicate") {
-        body["confirm_duplicate"] = Value::Bool(true);
-    }
+    let (typed, draft) = duplicate_draft(&form.fields);
     let token = program_form::submission_token(&form.fields)?;
     match state
         .jobs
-        .duplicate(&form.user.user, &program_id, &body, token.as_ref())
+        .duplicate(&form.user.user, &program_id, draft, token.as_ref())
         .await
     {
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),

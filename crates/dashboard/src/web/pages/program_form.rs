@@ -1,13 +1,15 @@
-//! The program form of the create and edit pages: what was typed (or is stored), turned into the JSON body
-//! the API takes, so that the page and the API go through the same validation (`jobs::validate`). Nothing
-//! here decides what is valid; it only reshapes form fields.
+//! The program form of the create and edit pages: what was typed (or is stored), turned into the draft the
+//! API reads from its JSON body, so that the page and the API go through the same validation
+//! (`jobs::validate`). Nothing here decides what is valid; it only reshapes form fields.
 
-use serde_json::{Map, Value, json};
+use chrono::NaiveDate;
 use yelp_partner_api::{Cents, FeePeriod, PacingMethod, Program, ProgramType};
 
 use super::FormFields;
 use crate::error::Error;
 use crate::jobs::SubmissionToken;
+use crate::jobs::asked::CreateAsked;
+use crate::jobs::draft::{self, CreateDraft, Dollars, EditDraft, typed};
 use crate::store::StoredProgram;
 use crate::web::error::{ApiError, PageError};
 
@@ -145,40 +147,21 @@ impl ProgramForm {
     }
 
     /// What a create job asked for (its stored request), so that a form can be corrected and sent again.
-    pub fn from_create_request(request: &Value) -> Self {
-        let text = |name: &str| {
-            request
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let cents = |name: &str| cents_text(request.get(name).and_then(Value::as_i64));
+    pub fn from_asked(asked: &CreateAsked) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let date = |value: Option<NaiveDate>| value.map(|d| d.to_string()).unwrap_or_default();
         Self {
-            business_id: text("business_id"),
-            program_name: text("program_name"),
-            start: text("start"),
-            end: text("end"),
-            promotion_code: text("promotion_code"),
-            budget: cents("budget_cents"),
-            is_autobid: request
-                .get("is_autobid")
-                .and_then(Value::as_bool)
-                .unwrap_or(request.get("max_bid_cents").is_none_or(Value::is_null)),
-            max_bid: cents("max_bid_cents"),
-            pacing_method: text("pacing_method"),
-            fee_period: text("fee_period"),
-            ad_categories: request
-                .get("ad_categories")
-                .and_then(Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default(),
+            business_id: asked.business_id.clone(),
+            program_name: asked.program_name.clone(),
+            start: date(asked.start),
+            end: date(asked.end),
+            promotion_code: text(&asked.promotion_code),
+            budget: cents_text(asked.budget_cents),
+            is_autobid: asked.is_autobid.unwrap_or(asked.max_bid_cents.is_none()),
+            max_bid: cents_text(asked.max_bid_cents),
+            pacing_method: text(&asked.pacing_method),
+            fee_period: text(&asked.fee_period),
+            ad_categories: asked.ad_categories.join(", "),
             ..Self::default()
         }
     }
@@ -206,71 +189,58 @@ impl ProgramForm {
             .collect()
     }
 
-    /// The body of `POST /api/reseller/program/create` for this form. Empty fields are left out. A
-    /// checkbox cannot say "not given", so `is_autobid` is sent for CPC only; every other CPC field that
-    /// was filled in is sent whatever the type, and the validation says if it does not belong.
-    pub fn create_body(&self) -> Value {
-        let mut body = Map::new();
-        let mut put = |name: &str, value: &str| {
-            if !value.is_empty() {
-                body.insert(name.to_owned(), json!(value));
-            }
-        };
-        put("business_id", &self.business_id);
-        put("program_name", &self.program_name);
-        put("start", &self.start);
-        put("end", &self.end);
-        put("promotion_code", &self.promotion_code);
-        put("budget", &self.budget);
-        put("max_bid", &self.max_bid);
-        put("pacing_method", &self.pacing_method);
-        put("fee_period", &self.fee_period);
-        if self.is_cpc() {
-            body.insert("is_autobid".into(), json!(self.is_autobid));
-        }
+    /// The draft of `POST /api/reseller/program/create` for this form. Empty fields are left out. A
+    /// checkbox cannot say "not given", so `is_autobid` is given for CPC only; every other CPC field that
+    /// was filled in is given whatever the type, and the validation says if it does not belong.
+    pub fn create_draft(&self) -> CreateDraft {
         let categories = categories(&self.ad_categories);
-        if !categories.is_empty() {
-            body.insert("ad_categories".into(), json!(categories));
+        CreateDraft {
+            business_id: typed(&self.business_id),
+            program_name: typed(&self.program_name),
+            start: typed(&self.start),
+            end: typed(&self.end),
+            promotion_code: typed(&self.promotion_code),
+            budget: Dollars::typed(&self.budget),
+            max_bid: Dollars::typed(&self.max_bid),
+            pacing_method: typed(&self.pacing_method),
+            fee_period: typed(&self.fee_period),
+            is_autobid: self.is_cpc().then(|| self.is_autobid.into()),
+            ad_categories: (!categories.is_empty()).then(|| categories.into()),
+            ..CreateDraft::default()
         }
-        Value::Object(body)
     }
 
-    /// The body of `POST /api/reseller/program/{id}/edit`: only what differs from `current`, so that a
+    /// The draft of `POST /api/reseller/program/{id}/edit`: only what differs from `current`, so that a
     /// field shown but not changed (a running program's start date) is not asked to change.
-    pub fn edit_body(&self, current: &ProgramForm) -> Value {
-        let mut body = Map::new();
-        for (name, typed, was) in [
-            ("start", &self.start, &current.start),
-            ("end", &self.end, &current.end),
-        ] {
-            if !typed.is_empty() && typed != was {
-                body.insert(name.into(), json!(typed));
+    pub fn edit_draft(&self, current: &ProgramForm) -> EditDraft {
+        let changed = |typed: &str, was: &str| {
+            if typed == was {
+                None
+            } else {
+                draft::typed(typed)
             }
-        }
-        for (name, typed, was) in [
-            ("budget", &self.budget, &current.budget),
-            ("max_bid", &self.max_bid, &current.max_bid),
-        ] {
-            if !typed.is_empty() && !same_amount(typed, was) {
-                body.insert(name.into(), json!(typed));
+        };
+        let changed_amount = |typed: &str, was: &str| {
+            if same_amount(typed, was) {
+                None
+            } else {
+                Dollars::typed(typed)
             }
+        };
+        let categories = categories(&self.ad_categories);
+        EditDraft {
+            start: changed(&self.start, &current.start),
+            end: changed(&self.end, &current.end),
+            budget: changed_amount(&self.budget, &current.budget),
+            max_bid: changed_amount(&self.max_bid, &current.max_bid),
+            pacing_method: typed(&self.pacing_method),
+            future_budget_date: typed(&self.future_budget_date),
+            is_autobid: (current.is_cpc() && self.is_autobid != current.is_autobid)
+                .then(|| self.is_autobid.into()),
+            ad_categories: (categories != self::categories(&current.ad_categories))
+                .then(|| categories.into()),
+            ..EditDraft::default()
         }
-        for (name, typed) in [
-            ("pacing_method", &self.pacing_method),
-            ("future_budget_date", &self.future_budget_date),
-        ] {
-            if !typed.is_empty() {
-                body.insert(name.into(), json!(typed));
-            }
-        }
-        if current.is_cpc() && self.is_autobid != current.is_autobid {
-            body.insert("is_autobid".into(), json!(self.is_autobid));
-        }
-        let typed = categories(&self.ad_categories);
-        if typed != categories(&current.ad_categories) {
-            body.insert("ad_categories".into(), json!(typed));
-        }
-        Value::Object(body)
     }
 
     /// The form again with why it was refused, and the status to show it with. Errors that are not the
@@ -343,6 +313,8 @@ pub fn fee_periods() -> Vec<(&'static str, &'static str)> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> ProgramForm {
@@ -352,8 +324,17 @@ mod tests {
         ProgramForm::from_fields(&FormFields::parse(body.as_bytes()).unwrap())
     }
 
+    fn create(body: serde_json::Value) -> CreateDraft {
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn edit(body: serde_json::Value) -> EditDraft {
+        serde_json::from_value(body).unwrap()
+    }
+
+    /// The page's draft is the one the API reads from the same fields as JSON.
     #[test]
-    fn a_create_form_becomes_the_apis_body_without_empty_fields() {
+    fn a_create_form_becomes_the_apis_draft_without_empty_fields() {
         let f = form(&[
             ("business_id", "b1"),
             ("program_name", "CPC"),
@@ -362,9 +343,11 @@ mod tests {
             ("max_bid", ""),
         ]);
         assert_eq!(
-            f.create_body(),
-            json!({"business_id": "b1", "program_name": "CPC", "budget": "300.29", "is_autobid": false,
-                   "ad_categories": ["plumbing", "contractors"]})
+            f.create_draft(),
+            create(
+                json!({"business_id": "b1", "program_name": "CPC", "budget": "300.29",
+                          "is_autobid": false, "ad_categories": ["plumbing", "contractors"]})
+            )
         );
         let ep = form(&[
             ("business_id", "b1"),
@@ -372,8 +355,8 @@ mod tests {
             ("is_autobid", "on"),
         ]);
         assert_eq!(
-            ep.create_body(),
-            json!({"business_id": "b1", "program_name": "EP"})
+            ep.create_draft(),
+            create(json!({"business_id": "b1", "program_name": "EP"}))
         );
     }
 
@@ -388,15 +371,35 @@ mod tests {
             ..ProgramForm::default()
         };
         let mut typed = current.clone();
-        assert_eq!(typed.edit_body(&current), json!({}));
+        assert_eq!(typed.edit_draft(&current), edit(json!({})));
         typed.budget = "300".into();
-        assert_eq!(typed.edit_body(&current), json!({}));
+        assert_eq!(typed.edit_draft(&current), edit(json!({})));
         typed.budget = "450".into();
         typed.is_autobid = false;
         typed.max_bid = "1.50".into();
         assert_eq!(
-            typed.edit_body(&current),
-            json!({"budget": "450", "is_autobid": false, "max_bid": "1.50"})
+            typed.edit_draft(&current),
+            edit(json!({"budget": "450", "is_autobid": false, "max_bid": "1.50"}))
         );
+    }
+
+    #[test]
+    fn a_create_asked_before_fills_the_form_again() {
+        let asked = CreateAsked {
+            business_id: "b1".into(),
+            program_name: "CPC".into(),
+            start: NaiveDate::from_ymd_opt(2030, 1, 10),
+            budget_cents: Some(30029),
+            max_bid_cents: Some(150),
+            ad_categories: vec!["plumbing".into(), "movers".into()],
+            ..CreateAsked::default()
+        };
+        let f = ProgramForm::from_asked(&asked);
+        assert_eq!(
+            (f.start.as_str(), f.budget.as_str(), f.max_bid.as_str()),
+            ("2030-01-10", "300.29", "1.50")
+        );
+        assert!(!f.is_autobid);
+        assert_eq!(f.ad_categories, "plumbing, movers");
     }
 }
