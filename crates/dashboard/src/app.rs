@@ -16,6 +16,7 @@ use crate::cache::BodyCache;
 use crate::config::Config;
 use crate::demo::{self, DEMO_WORKSPACE, Demo, DemoOptions};
 use crate::error::{Error, Result};
+use crate::features::FeatureService;
 use crate::jobs::{JobService, WatcherHandle};
 use crate::schedule::{Schedule, ScheduleHandle};
 use crate::store::{Store, now_ms};
@@ -76,6 +77,7 @@ impl Application {
         );
         let engine = sync_engine(&config, &store);
         let jobs = JobService::new(store.clone(), yelp.source(), config.job_options());
+        let features = FeatureService::new(store.clone(), yelp.source());
         let watcher = jobs.spawn_watcher();
         let mut schedule = Schedule::new(engine.clone(), yelp.source(), config.sync_interval);
         if demo.is_none() {
@@ -101,6 +103,7 @@ impl Application {
             basic_logins: Arc::default(),
             yelp,
             jobs,
+            features,
             request_timeout: config.request_timeout,
             list_bodies: Arc::new(BodyCache::of_bodies(config.list_cache_bytes())),
         };

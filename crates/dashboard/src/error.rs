@@ -42,6 +42,10 @@ pub enum Error {
         /// The earlier job.
         job_id: String,
     },
+    /// Yelp could not take a request now (no answer, throttled, credentials refused); the message says
+    /// what to do and holds nothing secret.
+    #[error("{0}")]
+    YelpUnavailable(String),
     /// The dashboard is set up wrong (a key, a file, an address): an operator's fault, not the user's.
     /// The message is for the operator's log, never for a browser.
     #[error("configuration error: {0}")]

@@ -715,7 +715,7 @@ fn submission_errors(e: &yelp_partner_api::Error) -> Value {
 }
 
 /// Fetches a program from Yelp and writes it into the mirror (which bumps the mirror's version).
-async fn refresh_program(
+pub(crate) async fn refresh_program(
     store: &Store,
     client: &Client,
     workspace_id: &str,

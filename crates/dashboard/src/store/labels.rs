@@ -141,16 +141,18 @@ impl Store {
         match custom_name {
             Some(name) => {
                 sqlx::query(
-                    "INSERT INTO program_labels (workspace_id, program_id, custom_name, updated_at, updated_by) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, program_id) DO UPDATE \
+                    "INSERT INTO program_labels \
+                     (workspace_id, program_id, custom_name, updated_at, updated_by, search_name) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, program_id) DO UPDATE \
                      SET custom_name = excluded.custom_name, updated_at = excluded.updated_at, \
-                     updated_by = excluded.updated_by",
+                     updated_by = excluded.updated_by, search_name = excluded.search_name",
                 )
                 .bind(workspace_id)
                 .bind(program_id)
                 .bind(name)
                 .bind(now)
                 .bind(username)
+                .bind(super::search_form(name))
                 .execute(&mut *tx)
                 .await?;
             }

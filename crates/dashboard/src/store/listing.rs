@@ -108,8 +108,11 @@ pub struct ProgramQuery {
     /// Only businesses whose name holds this (any case, accents or not): the business filter typed
     /// as text rather than chosen.
     pub business_name: Option<String>,
-    /// Part of a program id, business id or partner business id (case-insensitive).
+    /// Part of a program id, business id, partner business id, business name or program label (any case,
+    /// accents or not).
     pub search: Option<String>,
+    /// Only programs with this feature type switched on (Yelp's `active_features`).
+    pub active_feature: Option<String>,
     /// Also programs missing from Yelp's latest complete listing.
     pub include_removed: bool,
     /// Sort column.
@@ -134,6 +137,7 @@ impl ProgramQuery {
             business_id: None,
             business_name: None,
             search: None,
+            active_feature: None,
             include_removed: false,
             sort: SortColumn::StartDate,
             descending: true,
@@ -303,8 +307,17 @@ fn filter(workspace_id: &str, q: &ProgramQuery) -> Filter {
             "(LOWER(program_id) LIKE {v} ESCAPE '\\' OR LOWER(business_id) LIKE {v} ESCAPE '\\' \
              OR LOWER(COALESCE(partner_business_id, '')) LIKE {v} ESCAPE '\\' \
              OR business_id IN (SELECT nb.business_id FROM businesses nb WHERE nb.workspace_id = $1 \
-                AND nb.search_name LIKE {v} ESCAPE '\\'))",
+                AND nb.search_name LIKE {v} ESCAPE '\\') \
+             OR program_id IN (SELECT pl.program_id FROM program_labels pl WHERE pl.workspace_id = $1 \
+                AND pl.search_name LIKE {v} ESCAPE '\\'))",
             Some(like_pattern(&super::search_form(s))),
+        );
+    }
+    if let Some(feature) = &q.active_feature {
+        // `active_features` is a JSON array of type names: a quoted name matches that one type only.
+        filter.and(
+            "LOWER(active_features) LIKE {v} ESCAPE '\\'",
+            Some(like_pattern(&format!("\"{feature}\""))),
         );
     }
     let today = q.today.to_string();

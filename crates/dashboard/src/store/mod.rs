@@ -2,6 +2,7 @@
 //! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
 
 mod businesses;
+mod features;
 mod jobs;
 mod labels;
 mod listing;
@@ -24,6 +25,7 @@ pub use businesses::{
     BusinessOverview, BusinessPage, BusinessProfile, BusinessQuery, BusinessSort, OptionalFlag,
     search_form,
 };
+pub use features::StoredFeatures;
 pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};
 pub use labels::{MAX_CUSTOM_NAME_CHARS, ProgramLabels};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};

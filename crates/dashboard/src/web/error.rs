@@ -44,6 +44,8 @@ pub enum ApiError {
         /// Seconds until trying again makes sense.
         retry_after_secs: u64,
     },
+    /// 502: Yelp could not take the request; the message says what to do.
+    BadGateway(String),
     /// 500: the detail is logged once, when the response is made, and never shown.
     Internal(String),
 }
@@ -75,6 +77,7 @@ impl From<Error> for ApiError {
             Error::InvalidFields(fields) => Self::Fields(fields),
             Error::NotFound(what) => Self::NotFound(format!("{what} not found")),
             Error::Conflict(message) => Self::Conflict(message),
+            Error::YelpUnavailable(message) => Self::BadGateway(message),
             Error::Duplicate { ref job_id } => Self::Duplicate {
                 job_id: job_id.clone(),
                 message: e.to_string(),
@@ -116,6 +119,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Duplicate { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,6 +131,7 @@ impl ApiError {
             | Self::Forbidden(message)
             | Self::NotFound(message)
             | Self::Conflict(message)
+            | Self::BadGateway(message)
             | Self::Duplicate { message, .. } => message.clone(),
             Self::Fields(fields) => fields
                 .iter()
@@ -153,6 +158,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::Duplicate { .. } => "duplicate",
             Self::TooManyRequests { .. } => "throttled",
+            Self::BadGateway(_) => "yelp_unavailable",
             Self::Internal(_) => "internal",
         }
     }

@@ -128,6 +128,29 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     }
 }
 
+/// Every parameter of a route's path (`/…/{program_id}/…/{project_id}`), in order, percent-decoded and
+/// checked as [`PathParam`] checks its one.
+pub struct PathParams(pub Vec<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::BadRequest {
+                field: None,
+                message: rejection.body_text(),
+            })?;
+        let mut values = Vec::new();
+        for (name, value) in raw.iter() {
+            refuse_control(name, value)?;
+            values.push(value.to_owned());
+        }
+        Ok(Self(values))
+    }
+}
+
 /// The query string as name → value (the last of repeated names wins); handlers parse each value with
 /// [`Params`] so that an error names its parameter.
 #[derive(Debug, Default)]

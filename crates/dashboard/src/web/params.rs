@@ -2,7 +2,9 @@
 //! queries; every error names its parameter. `web/api` and `web/pages` both use this module.
 
 use chrono::Utc;
-use yelp_partner_api::{BusinessId, ProgramId, ProgramStatus, ProgramType, StatusFilter};
+use yelp_partner_api::{
+    BusinessId, FeatureType, ProgramId, ProgramStatus, ProgramType, StatusFilter,
+};
 
 use crate::store::{
     BusinessQuery, BusinessSort, JobFilter, JobStatus, JobType, ProgramQuery, SortColumn, now_ms,
@@ -143,6 +145,25 @@ pub(crate) fn program_query_up_to(
             Err(e) => Err(ApiError::field("business_id", e.to_string())),
         })
         .transpose()?;
+    let active_feature = params
+        .get("active_feature")
+        .map(|f| {
+            let parsed = FeatureType::from_wire(&f.trim().to_ascii_uppercase());
+            if parsed.is_known() {
+                Ok(parsed.as_str().to_owned())
+            } else {
+                let known: Vec<&str> = FeatureType::KNOWN.iter().map(FeatureType::as_str).collect();
+                Err(ApiError::field(
+                    "active_feature",
+                    format!(
+                        "active_feature '{}' is not one of {}",
+                        shorten(f),
+                        known.join(", ")
+                    ),
+                ))
+            }
+        })
+        .transpose()?;
     let search = params.get("search").map(str::trim).map(str::to_owned);
     if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
         return Err(ApiError::field(
@@ -177,6 +198,7 @@ pub(crate) fn program_query_up_to(
         business_id,
         business_name: None,
         search: search.filter(|s| !s.is_empty()),
+        active_feature,
         include_removed: params.flag("include_removed")?,
         sort,
         descending,

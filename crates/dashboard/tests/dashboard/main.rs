@@ -9,6 +9,7 @@ mod cli;
 mod compat;
 mod errors;
 mod faults;
+mod features;
 mod fuzz;
 mod hardening;
 mod helpers;

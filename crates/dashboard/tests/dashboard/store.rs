@@ -82,6 +82,7 @@ fn query(sort: dashboard::store::SortColumn, descending: bool) -> dashboard::sto
         business_id: None,
         business_name: None,
         search: None,
+        active_feature: None,
         include_removed: false,
         sort,
         descending,

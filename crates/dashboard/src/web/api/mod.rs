@@ -1,6 +1,7 @@
 //! The JSON + SSE API under `/api`, with the replaced system's paths and shapes.
 
 mod businesses;
+mod features;
 mod full_list;
 mod jobs;
 mod labels;
@@ -17,6 +18,7 @@ use super::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(businesses::router())
+        .merge(features::router())
         .merge(jobs::router())
         .merge(labels::router())
         .merge(programs::router())

@@ -24,6 +24,7 @@ const LIST_PARAMS: &[&str] = &[
     "program_type",
     "business_id",
     "search",
+    "active_feature",
     "include_removed",
     "sort",
     "order",

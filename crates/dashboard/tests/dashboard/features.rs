@@ -1,0 +1,183 @@
+//! Program features through the API, as the replaced frontend's editors call them: read, changed, checked
+//! against Yelp's rules before the simulator sees anything, refused by the simulator where only Yelp can
+//! tell, read back when an answer is lost, and followed by the mirror's `active_features`.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::on_every_backend;
+use crate::web::{OLGA, TestApp, VICTOR};
+
+/// A request as the replaced frontend sends it: `/api` + `path`, JSON, HTTP Basic.
+async fn call(
+    app: &TestApp,
+    pair: (&str, &str),
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, app.url(&format!("/api{path}")))
+        .header("content-type", "application/json")
+        .basic_auth(pair.0, Some(pair.1));
+    if let Some(body) = body {
+        request = request.body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: {e}: {text}"));
+    (status, body)
+}
+
+/// A running CPC program of the simulator, as the mirror has it after a sync.
+async fn cpc_program(app: &TestApp) -> String {
+    app.synced().await;
+    let programs = app.sim.programs().await;
+    let program = programs
+        .iter()
+        .find(|p| p["program_type"] == "CPC" && p["program_status"] == "ACTIVE")
+        .expect("a CPC program");
+    program["program_id"].as_str().unwrap().to_owned()
+}
+
+/// How many feature writes (POST and DELETE) the simulator has seen.
+async fn writes_seen(app: &TestApp) -> usize {
+    let log = app
+        .sim
+        .control(Method::GET, "/_sim/feature-writes", None)
+        .await;
+    log["writes"].as_array().map_or(0, Vec::len)
+}
+
+/// The ids of the mirror's programs with `feature` on.
+async fn with_feature(app: &TestApp, feature: &str) -> Vec<String> {
+    let (status, list) = call(
+        app,
+        OLGA,
+        Method::GET,
+        &format!("/reseller/programs?program_status=ALL&limit=500&active_feature={feature}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["program_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fields in {body}"))
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+on_every_backend! {
+    async fn features_are_read_changed_and_turned_off_and_the_mirror_follows(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 30).await;
+        let id = cpc_program(&app).await;
+        let path = format!("/program/{id}/features/v1");
+
+        let (status, read) = call(&app, VICTOR, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "a viewer reads: {read}");
+        assert!(read["features"]["CUSTOM_RADIUS_TARGETING"].is_object(), "{read}");
+
+        let change = json!({"features": {
+            "CUSTOM_RADIUS_TARGETING": {"custom_radius": 25},
+            "NEGATIVE_KEYWORD_TARGETING": {"blocked_keywords": ["free", "cheap"]}
+        }});
+        let (status, _) = call(&app, VICTOR, Method::POST, &path, Some(change.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a viewer does not change");
+        let (status, changed) = call(&app, OLGA, Method::POST, &path, Some(change)).await;
+        assert_eq!(status, StatusCode::OK, "{changed}");
+        assert_eq!(changed["answered"], json!(true));
+        assert_eq!(changed["features"]["CUSTOM_RADIUS_TARGETING"]["custom_radius"].as_f64(), Some(25.0));
+        assert_eq!(changed["features"]["NEGATIVE_KEYWORD_TARGETING"]["blocked_keywords"], json!(["free", "cheap"]));
+        let (_, again) = call(&app, OLGA, Method::GET, &path, None).await;
+        assert_eq!(again["features"]["CUSTOM_RADIUS_TARGETING"]["custom_radius"].as_f64(), Some(25.0), "Yelp holds it");
+        assert!(with_feature(&app, "CUSTOM_RADIUS_TARGETING").await.contains(&id), "the list filters on it at once");
+
+        let (status, off) = call(
+            &app, OLGA, Method::DELETE, &path,
+            Some(json!({"features": ["CUSTOM_RADIUS_TARGETING"]})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{off}");
+        assert!(!with_feature(&app, "CUSTOM_RADIUS_TARGETING").await.contains(&id));
+        assert!(with_feature(&app, "NEGATIVE_KEYWORD_TARGETING").await.contains(&id));
+
+        let (status, body) = call(
+            &app, OLGA, Method::GET,
+            &format!("/program/{}/features/v1", app.other_program), None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another workspace's program: {body}");
+        let (status, body) = call(&app, OLGA, Method::GET, "/reseller/programs?active_feature=TELEPATHY", None).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("active_feature")));
+    }
+}
+
+on_every_backend! {
+    async fn a_broken_rule_is_refused_naming_type_and_field_and_nothing_reaches_yelp(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 30).await;
+        let id = cpc_program(&app).await;
+        let path = format!("/program/{id}/features/v1");
+        let before = writes_seen(&app).await;
+        for (change, field) in [
+            (json!({"CUSTOM_RADIUS_TARGETING": {"custom_radius": 61}}), "CUSTOM_RADIUS_TARGETING.custom_radius"),
+            (json!({"CUSTOM_AD_TEXT": {"custom_text": "Too short"}}), "CUSTOM_AD_TEXT.custom_text"),
+            (json!({"AD_GOAL": {"ad_goal": "MORE_MONEY"}}), "AD_GOAL"),
+            (json!({"TELEPATHY": {"on": true}}), "TELEPATHY"),
+        ] {
+            let (status, body) = call(&app, OLGA, Method::POST, &path, Some(json!({"features": change}))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(fields(&body).iter().any(|f| f.starts_with(field)), "{field} not in {body}");
+        }
+        assert_eq!(writes_seen(&app).await, before, "the simulator saw no feature write");
+
+        // Only Yelp holds whether the program has call tracking: with it off, its refusal of an ad goal of
+        // calls comes back in words.
+        let (status, body) = call(
+            &app, OLGA, Method::DELETE, &path,
+            Some(json!({"features": ["CALL_TRACKING"]})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = call(
+            &app, OLGA, Method::POST, &path,
+            Some(json!({"features": {"AD_GOAL": {"ad_goal": "CALLS"}}})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("Yelp refused the change: ") && message.contains("CALL_TRACKING"), "{body}");
+        assert_eq!(writes_seen(&app).await, before + 2);
+    }
+}
+
+on_every_backend! {
+    async fn an_unanswered_feature_write_is_read_back_not_sent_again(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 30).await;
+        let id = cpc_program(&app).await;
+        let path = format!("/program/{id}/features/v1");
+        let before = writes_seen(&app).await;
+        app.sim.set_faults(json!({"lose_answer_rate": 1.0})).await;
+        let (status, body) = call(
+            &app, OLGA, Method::POST, &path,
+            Some(json!({"features": {"STRICT_CATEGORY_TARGETING": {"enabled": true}}})),
+        )
+        .await;
+        app.sim.set_faults(json!({"lose_answer_rate": 0.0})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["answered"], json!(false), "{body}");
+        assert_eq!(body["not_applied"], json!([]), "Yelp made the change; reading back shows it");
+        assert_eq!(body["features"]["STRICT_CATEGORY_TARGETING"]["enabled"], json!(true));
+        assert_eq!(writes_seen(&app).await, before + 1, "sent once");
+    }
+}
