@@ -3,5 +3,6 @@
 
 pub mod rules;
 mod service;
+pub mod words;
 
 pub use service::{FeatureChange, FeatureService, PhotoDraft, parse_changes};

@@ -98,15 +98,13 @@ impl FeatureService {
             .and_then(|v| ProgramFeatures::from_json(v).ok()))
     }
 
-    /// Sets features (`{"features": {TYPE: {fields}}}`, Yelp's body): read, checked against Yelp's rules
-    /// with the program's current features, then sent once.
+    /// Sets features: checked against Yelp's rules with the program's current features, then sent once.
     pub async fn change(
         &self,
         user: &User,
         program_id: &str,
-        body: Value,
+        changes: &FeatureChanges,
     ) -> Result<FeatureChange> {
-        let changes = parse_changes(body)?;
         let (program, client) = self.target(user, program_id).await?;
         let id = ProgramId::from_yelp(program.program_id.clone());
         let current = client
@@ -119,9 +117,9 @@ impl FeatureService {
             business_id: &business_id,
             current: &current,
         };
-        rules::check_changes(&changes, &context).map_err(failures)?;
+        rules::check_changes(changes, &context).map_err(failures)?;
         let written = client
-            .update_program_features(&id, &changes)
+            .update_program_features(&id, changes)
             .await
             .map_err(|e| from_yelp(e, "features", &program.program_id))?;
         let not_applied = match &written {

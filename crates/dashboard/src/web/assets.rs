@@ -67,6 +67,8 @@ pub struct Assets {
     pub jobs_js: String,
     /// The settings page: connection test.
     pub settings_js: String,
+    /// The features page: live counters and checks.
+    pub features_js: String,
 }
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
@@ -81,6 +83,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         ),
         Asset::new("jobs.js", include_bytes!("../../assets/jobs.js")),
         Asset::new("settings.js", include_bytes!("../../assets/settings.js")),
+        Asset::new("features.js", include_bytes!("../../assets/features.js")),
     ];
     let url = |name: &str| {
         files
@@ -97,6 +100,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         form_js: url("program-form.js"),
         jobs_js: url("jobs.js"),
         settings_js: url("settings.js"),
+        features_js: url("features.js"),
         files,
     }
 });

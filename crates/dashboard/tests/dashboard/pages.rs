@@ -958,3 +958,41 @@ on_every_backend! {
         assert!(own.text("#settings-error").contains("own role"));
     }
 }
+
+on_every_backend! {
+    async fn the_features_page_sets_a_feature_without_javascript_and_keeps_what_was_typed_when_refused(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 30).await;
+        let session = app.synced().await;
+        let programs = app.sim.programs().await;
+        let id = programs.iter()
+            .find(|p| p["program_type"] == "CPC" && p["program_status"] == "ACTIVE")
+            .and_then(|p| p["program_id"].as_str()).unwrap().to_owned();
+        let path = format!("/program-features/{id}");
+        let page = get(&app, &path, Some(&session)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.has("form#feature-CUSTOM_RADIUS_TARGETING input[name=custom_radius]"));
+
+        let refused = post_form(&app, &path, Some(&session), &[
+            ("feature_type", "CUSTOM_RADIUS_TARGETING"), ("custom_radius", "61"), ("action", "save"),
+        ]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.attr("#feature-CUSTOM_RADIUS_TARGETING input[name=custom_radius]", "value"), "61");
+        assert!(refused.text("#feature-CUSTOM_RADIUS_TARGETING [data-live-error]").contains("1 to 60 miles"));
+
+        let saved = post_form(&app, &path, Some(&session), &[
+            ("feature_type", "CUSTOM_RADIUS_TARGETING"), ("custom_radius", "25"), ("action", "save"),
+        ]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        assert_eq!(saved.location(), format!("{path}?saved=CUSTOM_RADIUS_TARGETING"));
+        let status = get(&app, &format!("/program-status/{id}"), Some(&session)).await;
+        assert!(status.text("#program-features li[data-feature=CUSTOM_RADIUS_TARGETING]").contains("25 miles"));
+
+        let viewer = app.login(VICTOR).await;
+        let page = get(&app, &path, Some(&viewer)).await;
+        assert!(!page.has("form#feature-CUSTOM_RADIUS_TARGETING input[name=custom_radius]"), "a viewer reads only");
+        let denied = post_form(&app, &path, Some(&viewer), &[
+            ("feature_type", "CUSTOM_RADIUS_TARGETING"), ("custom_radius", "30"),
+        ]).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    }
+}

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod businesses;
+mod features;
 mod harness;
 mod jobs;
 mod programs;

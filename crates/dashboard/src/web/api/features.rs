@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use yelp_partner_api::ProjectDetails;
 
-use crate::features::{FeatureChange, PhotoDraft};
+use crate::features::{FeatureChange, PhotoDraft, parse_changes};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -69,7 +69,11 @@ async fn change(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
     user.require_operator()?;
-    let change = state.features.change(&user.user, &program_id, body).await?;
+    let changes = parse_changes(body)?;
+    let change = state
+        .features
+        .change(&user.user, &program_id, &changes)
+        .await?;
     Ok(change_body(change))
 }
 

@@ -11,6 +11,7 @@ mod edit;
 pub(crate) mod filters;
 mod jobs;
 mod login;
+mod program_features;
 mod program_form;
 mod program_status;
 mod programs;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(create::router())
         .merge(edit::router())
         .merge(program_status::router())
+        .merge(program_features::router())
         .merge(jobs::router())
         .merge(settings::router())
 }
@@ -168,6 +170,9 @@ impl FromRequest<AppState> for PageForm {
     }
 }
 
+/// The pages' textareas: their values may hold line breaks (read as `\n`), and no other control character.
+const MULTI_LINE_FIELDS: [&str; 3] = ["blocked_keywords", "locations", "custom_text"];
+
 /// The fields of a posted form, in order (a name may repeat).
 #[derive(Debug, Default)]
 pub struct FormFields(Vec<(String, String)>);
@@ -176,10 +181,17 @@ impl FormFields {
     /// Reads an `application/x-www-form-urlencoded` body; a control character in a field (but a password)
     /// is a 400 naming it, as [`refuse_control`] says.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        let fields: Vec<(String, String)> =
+        let mut fields: Vec<(String, String)> =
             url::form_urlencoded::parse(body).into_owned().collect();
-        for (name, value) in &fields {
-            if !name.ends_with("password") {
+        for (name, value) in &mut fields {
+            refuse_control("field name", name)?;
+            if MULTI_LINE_FIELDS.contains(&name.as_str()) {
+                // Browsers send a textarea's line breaks as CR LF.
+                *value = value.replace("\r\n", "\n").replace('\r', "\n");
+                value
+                    .split('\n')
+                    .try_for_each(|line| refuse_control(name, line))?;
+            } else if !name.ends_with("password") {
                 refuse_control(name, value)?;
             }
         }
@@ -202,6 +214,15 @@ impl FormFields {
     /// Whether `name` was sent (a checked checkbox).
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
+    }
+
+    /// Every value of `name`, in order (checkboxes of one name).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 

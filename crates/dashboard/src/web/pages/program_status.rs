@@ -11,6 +11,7 @@ use yelp_partner_api::{Program, ProgramType};
 use super::filters::{self, datetime};
 use super::jobs::JobRow;
 use super::{Layout, Page, PageUser};
+use crate::features::words;
 use crate::store::JobFilter;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
@@ -46,13 +47,23 @@ struct StatusPage {
     impressions: Option<i64>,
     clicks: Option<i64>,
     ad_categories: Vec<String>,
-    active_features: Vec<String>,
+    active_features: Vec<FeatureLine>,
     available_features: Vec<String>,
     first_seen: String,
     updated: String,
     removed_at: Option<String>,
     last_synced: Option<String>,
     jobs: Vec<JobRow>,
+}
+
+/// An active feature: its name and, when Yelp's answer was read, what it is set to.
+struct FeatureLine {
+    /// The type as Yelp spells it, for scripts and tests.
+    code: String,
+    /// Its name for people.
+    label: String,
+    /// Its setting in words.
+    setting: Option<String>,
 }
 
 /// `GET /program-status/{program_id}`: removed programs too, shown as removed.
@@ -72,10 +83,32 @@ async fn page(
         .as_ref()
         .and_then(|p| p.program_metrics.clone())
         .unwrap_or_default();
-    let features = |list: Option<&Vec<yelp_partner_api::FeatureType>>| -> Vec<String> {
-        list.map(|l| l.iter().map(ToString::to_string).collect())
-            .unwrap_or_default()
-    };
+    let held = state.features.last_read(&ws, &program.program_id).await?;
+    let active_features = parsed
+        .as_ref()
+        .map(|p| {
+            p.active_features
+                .iter()
+                .map(|t| FeatureLine {
+                    code: t.as_str().to_owned(),
+                    label: t.label().to_owned(),
+                    setting: held
+                        .as_ref()
+                        .and_then(|h| h.feature(t))
+                        .and_then(words::setting),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let available_features = parsed
+        .as_ref()
+        .map(|p| {
+            p.available_features
+                .iter()
+                .map(|t| t.label().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     let business_id = program.business_id.clone().unwrap_or_default();
     let business = BusinessRef::new(
         &business_id,
@@ -136,8 +169,8 @@ async fn page(
             .as_ref()
             .map(|p| p.ad_categories.clone())
             .unwrap_or_default(),
-        active_features: features(parsed.as_ref().map(|p| &p.active_features)),
-        available_features: features(parsed.as_ref().map(|p| &p.available_features)),
+        active_features,
+        available_features,
         first_seen: datetime(program.first_seen_at),
         updated: datetime(program.updated_at),
         removed_at: program.removed_at.map(datetime),
