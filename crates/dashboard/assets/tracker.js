@@ -162,6 +162,20 @@
       item.textContent = error.message;
       reasons.appendChild(item);
     });
+    // A duplicate's copies of its source's features, each as it is taken.
+    const steps = this.q("#job-steps");
+    if (steps && job.feature_copy) {
+      steps.replaceChildren();
+      job.feature_copy.forEach(function (step) {
+        const item = document.createElement("li");
+        item.dataset.state = step.state;
+        item.textContent = step.state === "copied" ? "✓ Copied " + step.label
+          : step.state === "failed" ? "✕ " + step.label + " not copied" + (step.message ? ": " + step.message : "")
+          : "Copying " + step.label + "…";
+        steps.appendChild(item);
+      });
+      steps.hidden = job.feature_copy.length === 0;
+    }
     this.title();
     if (finished(job.status) && was !== job.status) this.end(job);
   };

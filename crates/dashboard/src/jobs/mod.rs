@@ -4,6 +4,7 @@
 
 pub mod asked;
 pub mod draft;
+mod feature_copy;
 pub mod validate;
 mod watcher;
 

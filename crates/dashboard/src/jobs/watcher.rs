@@ -12,9 +12,10 @@ use yelp_partner_api::{
     BusinessId, Client, JobId, JobOutcome, JobReceipt, JobStatus, ProgramId, ProgramType,
 };
 
-use super::asked::{Asked, EditAsked};
+use super::asked::{Asked, CreateAsked, EditAsked};
+use super::feature_copy;
 use super::{Inner, ms, refresh_program};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{JobRecord, JobStatus as Status, JobType, UNKNOWN_OUTCOME, now_ms};
 
 pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
@@ -135,6 +136,26 @@ async fn try_check(inner: &Inner, job: &JobRecord) -> Result<()> {
         }
         JobOutcome::Completed => match reconcile(inner, &client, job, &receipt).await {
             Ok(program_id) => {
+                if let (JobType::Duplicate, Some(new_program)) = (job.job_type, &program_id) {
+                    match copy_source_features(inner, &client, job, new_program).await {
+                        Ok(()) => {}
+                        Err(Error::Yelp(e)) if e.is_transient() => {
+                            // The copies taken are recorded; the others are taken at the next check.
+                            tracing::warn!(error = %e, "duplicate: features not read yet");
+                            return progress(
+                                inner,
+                                job,
+                                Status::InProgress,
+                                Some(&yelp_status),
+                                Some(&raw),
+                                later(job),
+                                now_ms(),
+                            )
+                            .await;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "duplicate: features not copied"),
+                    }
+                }
                 finish(
                     inner,
                     job,
@@ -303,6 +324,35 @@ async fn reconcile(
         None => tracing::warn!("completed create: the new program could not be identified"),
     }
     Ok(program_id)
+}
+
+/// Copies a duplicate's source features to its new program (see [`feature_copy`]), then reads the new
+/// program again so that the mirror shows them on. A source the mirror no longer has is not copied.
+async fn copy_source_features(
+    inner: &Inner,
+    client: &Client,
+    job: &JobRecord,
+    new_program: &ProgramId,
+) -> Result<()> {
+    let Asked::Create(CreateAsked {
+        source_program_id: Some(source_id),
+        ..
+    }) = Asked::of(job)
+    else {
+        return Ok(());
+    };
+    let Some(source) = inner
+        .store
+        .program_by_given_id(&job.workspace_id, &source_id)
+        .await?
+    else {
+        return Ok(());
+    };
+    feature_copy::copy_features(&inner.store, client, job, &source, new_program).await?;
+    if let Err(e) = refresh_program(&inner.store, client, &job.workspace_id, new_program).await {
+        tracing::warn!(error = %e, "duplicate: new program not read again after its features");
+    }
+    Ok(())
 }
 
 async fn find_created(

@@ -3,6 +3,7 @@
 
 mod businesses;
 mod features;
+mod job_steps;
 mod jobs;
 mod labels;
 mod listing;
@@ -26,6 +27,7 @@ pub use businesses::{
     search_form,
 };
 pub use features::StoredFeatures;
+pub use job_steps::{JobStep, StepState};
 pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};
 pub use labels::{MAX_CUSTOM_NAME_CHARS, ProgramLabels};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};

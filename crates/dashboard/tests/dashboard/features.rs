@@ -181,3 +181,109 @@ on_every_backend! {
         assert_eq!(writes_seen(&app).await, before + 1, "sent once");
     }
 }
+
+/// Duplicates `id` through the API with a monthly budget of `budget` dollars and waits for the job's end; answers its last status body.
+async fn duplicate(app: &TestApp, id: &str, budget: u32) -> Value {
+    let start = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let (status, body) = call(
+        app,
+        OLGA,
+        Method::POST,
+        &format!("/reseller/program/{id}/duplicate"),
+        Some(json!({"start": start, "budget": budget})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let job = body["job_id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, body) = call(
+            app,
+            OLGA,
+            Method::GET,
+            &format!("/reseller/status/{job}"),
+            None,
+        )
+        .await;
+        if body["status"] == "COMPLETED" || body["status"] == "FAILED" {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the duplicate did not end: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The feature types of each feature write the simulator saw for `program`, in order.
+async fn writes_to(app: &TestApp, program: &str) -> Vec<Vec<String>> {
+    let log = app
+        .sim
+        .control(Method::GET, "/_sim/feature-writes", None)
+        .await;
+    log["writes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["program_id"] == program && w["method"] == "POST")
+        .map(|w| {
+            w["feature_types"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+on_every_backend! {
+    async fn a_duplicate_copies_tracking_before_the_ad_goal_and_says_what_it_could_not_copy(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 30).await;
+        let id = cpc_program(&app).await;
+        let path = format!("/program/{id}/features/v1");
+        let (status, body) = call(&app, OLGA, Method::POST, &path, Some(json!({"features": {
+            "LINK_TRACKING": {"website": "utm_source=yelp"},
+            "CALL_TRACKING": {"enabled": true},
+            "AD_GOAL": {"ad_goal": "CALLS"}
+        }}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        let done = duplicate(&app, &id, 120).await;
+        assert_eq!(done["status"], "COMPLETED", "{done}");
+        let copy = done["program_id"].as_str().unwrap().to_owned();
+        let steps: Vec<(&str, &str)> = done["feature_copy"].as_array().unwrap().iter()
+            .map(|s| (s["feature_type"].as_str().unwrap(), s["state"].as_str().unwrap())).collect();
+        for wanted in ["LINK_TRACKING", "CALL_TRACKING", "AD_GOAL"] {
+            assert!(steps.contains(&(wanted, "copied")), "{wanted} in {steps:?}");
+        }
+        let order: Vec<String> = writes_to(&app, &copy).await.into_iter().flatten().collect();
+        let at = |t: &str| order.iter().position(|o| o == t).unwrap_or_else(|| panic!("{t} not in {order:?}"));
+        assert!(at("LINK_TRACKING") < at("AD_GOAL") && at("CALL_TRACKING") < at("AD_GOAL"), "{order:?}");
+        assert_eq!(order.len(), steps.len(), "one write a step, none twice: {order:?}");
+        let (_, held) = call(&app, OLGA, Method::GET, &format!("/program/{copy}/features/v1"), None).await;
+        assert_eq!(held["features"]["AD_GOAL"]["ad_goal"], "CALLS");
+        assert_eq!(held["features"]["LINK_TRACKING"]["website"], "utm_source=yelp");
+
+        // 20 custom locations on the source leave no room for 20 more on its business: Yelp refuses that
+        // copy, and the job says so while the new program and its other copies stay.
+        let locations: Vec<String> = (0..20).map(|n| format!("941{n:02}")).collect();
+        let business = done["business_id"].as_str().unwrap().to_owned();
+        let (status, body) = call(&app, OLGA, Method::POST, &path, Some(json!({"features": {
+            "CUSTOM_LOCATION_TARGETING": {"businesses": [{"business_id": business, "locations": locations}]}
+        }}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, _) = call(&app, OLGA, Method::DELETE, &format!("/program/{copy}/features/v1"),
+            Some(json!({"features": ["CUSTOM_LOCATION_TARGETING"]}))).await;
+        let done = duplicate(&app, &id, 130).await;
+        assert_eq!(done["status"], "COMPLETED", "the new program stays: {done}");
+        let failed: Vec<&Value> = done["feature_copy"].as_array().unwrap().iter()
+            .filter(|s| s["state"] == "failed").collect();
+        assert_eq!(failed.len(), 1, "{done}");
+        assert_eq!(failed[0]["feature_type"], "CUSTOM_LOCATION_TARGETING");
+        assert!(failed[0]["message"].as_str().unwrap().starts_with("Yelp refused it: "), "{done}");
+        assert!(done["feature_copy"].as_array().unwrap().iter()
+            .any(|s| s["feature_type"] == "AD_GOAL" && s["state"] == "copied"), "{done}");
+    }
+}

@@ -15,12 +15,12 @@ use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
-use yelp_partner_api::Cents;
+use yelp_partner_api::{Cents, FeatureType};
 
 use crate::jobs::SubmissionToken;
 use crate::jobs::asked::Asked;
 use crate::jobs::draft::{CreateDraft, DuplicateDraft, EditDraft};
-use crate::store::{JobRecord, JobStatus, StoredProgram, now_ms};
+use crate::store::{JobRecord, JobStatus, JobType, StoredProgram, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -215,6 +215,24 @@ async fn job_json(
         "progress": progress.progress,
         "eta_seconds": progress.eta_seconds,
     });
+    if job.job_type == JobType::Duplicate {
+        // The copies of the source's features to the new program, in their order.
+        let steps: Vec<Value> = state
+            .store
+            .job_steps(&job.id)
+            .await?
+            .into_iter()
+            .map(|step| {
+                json!({
+                    "feature_type": step.feature_type,
+                    "label": FeatureType::from_wire(&step.feature_type).label(),
+                    "state": step.state.as_str(),
+                    "message": step.message,
+                })
+            })
+            .collect();
+        value["feature_copy"] = json!(steps);
+    }
     if let Some(obj) = value.as_object_mut() {
         obj.extend(old_job_fields(job, program, receipt));
     }

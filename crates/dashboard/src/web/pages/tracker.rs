@@ -35,6 +35,18 @@ pub struct TrackerView {
     pub business: Option<BusinessRef>,
     /// Every reason it failed.
     pub reasons: Vec<String>,
+    /// A duplicate's copies of its source's features.
+    pub steps: Vec<StepLine>,
+}
+
+/// One copy of a feature, as the tracker lists it.
+pub struct StepLine {
+    /// The feature, for people.
+    pub label: String,
+    /// `sending`, `copied` or `failed`.
+    pub state: &'static str,
+    /// Why it failed.
+    pub message: Option<String>,
 }
 
 impl TrackerView {
@@ -53,6 +65,7 @@ impl TrackerView {
             program_id: None,
             business: None,
             reasons: Vec::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -145,5 +158,18 @@ pub async fn view(state: &AppState, job: &JobRecord) -> PageResult<TrackerView> 
         program_id: job.program_id.clone(),
         business,
         reasons: reasons(job),
+        steps: state
+            .store
+            .job_steps(&job.id)
+            .await?
+            .into_iter()
+            .map(|step| StepLine {
+                label: yelp_partner_api::FeatureType::from_wire(&step.feature_type)
+                    .label()
+                    .to_owned(),
+                state: step.state.as_str(),
+                message: step.message,
+            })
+            .collect(),
     })
 }
