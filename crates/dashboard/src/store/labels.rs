@@ -12,6 +12,26 @@ use crate::error::{Error, Result};
 /// The longest label accepted, in characters.
 pub const MAX_CUSTOM_NAME_CHARS: usize = 100;
 
+/// A label as typed, trimmed, checked; `None` (empty) clears it.
+pub fn custom_name(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_CUSTOM_NAME_CHARS {
+        return Err(Error::field(
+            "custom_name",
+            format!("custom_name must be at most {MAX_CUSTOM_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::field(
+            "custom_name",
+            "custom_name must be one line of text, without control characters",
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
 /// The names of one program, when known.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProgramLabels {
@@ -169,5 +189,31 @@ impl Store {
         bump_mirror_version(&mut tx, workspace_id).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_trimmed_bounded_and_one_line() {
+        assert_eq!(
+            custom_name(Some("  Spring push ")).unwrap().as_deref(),
+            Some("Spring push")
+        );
+        assert_eq!(custom_name(Some("   ")).unwrap(), None);
+        assert_eq!(custom_name(None).unwrap(), None);
+        let long = "x".repeat(MAX_CUSTOM_NAME_CHARS + 1);
+        for bad in [long.as_str(), "two\nlines"] {
+            match custom_name(Some(bad)) {
+                Err(Error::InvalidField { field, .. }) => assert_eq!(field, "custom_name"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            custom_name(Some(&"é".repeat(MAX_CUSTOM_NAME_CHARS))).is_ok(),
+            "characters, not bytes"
+        );
     }
 }

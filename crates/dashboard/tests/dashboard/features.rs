@@ -287,3 +287,101 @@ on_every_backend! {
             .any(|s| s["feature_type"] == "AD_GOAL" && s["state"] == "copied"), "{done}");
     }
 }
+
+/// A running program of `program_type` in the simulator.
+async fn program_of_type(app: &TestApp, program_type: &str) -> String {
+    app.sim
+        .programs()
+        .await
+        .iter()
+        .find(|p| p["program_type"] == program_type && p["program_status"] == "ACTIVE")
+        .and_then(|p| p["program_id"].as_str())
+        .unwrap_or_else(|| panic!("no running {program_type} program"))
+        .to_owned()
+}
+
+on_every_backend! {
+    async fn every_feature_type_is_set_and_read_back_and_its_rules_are_checked_first(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 300).await;
+        app.synced().await;
+        let bh = program_of_type(&app, "BH").await;
+        let (_, held) = call(&app, OLGA, Method::GET, &format!("/program/{bh}/features/v1"), None).await;
+        let highlight = held["features"]["BUSINESS_HIGHLIGHTS"]["available_business_highlights"][0].clone();
+        let portfolio = program_of_type(&app, "PORTFOLIO").await;
+        let (status, project) = call(&app, OLGA, Method::POST, &format!("/program/{portfolio}/portfolio/v1"), None).await;
+        assert_eq!(status, StatusCode::CREATED, "{project}");
+        let project_id = project["project_id"].as_str().unwrap().to_owned();
+
+        let cases = [
+            ("CPC", json!({"LINK_TRACKING": {"website": "utm_source=yelp"}}), "/LINK_TRACKING/website", json!("utm_source=yelp")),
+            ("CPC", json!({"NEGATIVE_KEYWORD_TARGETING": {"blocked_keywords": ["free"]}}), "/NEGATIVE_KEYWORD_TARGETING/blocked_keywords", json!(["free"])),
+            ("CPC", json!({"STRICT_CATEGORY_TARGETING": {"enabled": true}}), "/STRICT_CATEGORY_TARGETING/enabled", json!(true)),
+            ("CPC", json!({"AD_SCHEDULING": {"uses_opening_hours": true}}), "/AD_SCHEDULING/uses_opening_hours", json!(true)),
+            ("CPC", json!({"CALL_TRACKING": {"enabled": true}}), "/CALL_TRACKING/enabled", json!(true)),
+            ("CPC", json!({"AD_GOAL": {"ad_goal": "DEFAULT"}}), "/AD_GOAL/ad_goal", json!("DEFAULT")),
+            ("CPC", json!({"CUSTOM_RADIUS_TARGETING": {"custom_radius": 12}}), "/CUSTOM_RADIUS_TARGETING/custom_radius", json!(12)),
+            ("CPC", json!({"CUSTOM_AD_TEXT": {"custom_text": "Friendly plumbers, open late"}}), "/CUSTOM_AD_TEXT/custom_text", json!("Friendly plumbers, open late")),
+            ("CPC", json!({"CUSTOM_AD_PHOTO": {"custom_photo_id": "photo-7"}}), "/CUSTOM_AD_PHOTO/custom_photo_id", json!("photo-7")),
+            ("CPC", json!({"SERVICE_OFFERINGS_TARGETING": {"enabled_service_offerings": ["drain_cleaning"]}}), "/SERVICE_OFFERINGS_TARGETING/enabled_service_offerings", json!(["drain_cleaning"])),
+            ("BH", json!({"BUSINESS_HIGHLIGHTS": {"active_business_highlights": [highlight]}}), "/BUSINESS_HIGHLIGHTS/active_business_highlights", json!([highlight])),
+            ("VL", json!({"VERIFIED_LICENSE": {"licenses": [{"license_number": "PL-1234", "license_trade": "Plumbing"}]}}), "/VERIFIED_LICENSE/licenses/0/license_number", json!("PL-1234")),
+            ("LOGO", json!({"BUSINESS_LOGO": {"business_logo_url": "https://cdn.example.com/logo.png"}}), "/BUSINESS_LOGO/business_logo_url", json!("https://cdn.example.com/logo.png")),
+            ("PORTFOLIO", json!({"YELP_PORTFOLIO": {"projects": [{"project_id": project_id, "published": true}]}}), "/YELP_PORTFOLIO/projects/0/published", json!(true)),
+        ];
+        for (program_type, change, pointer, wanted) in cases {
+            let id = program_of_type(&app, program_type).await;
+            let path = format!("/program/{id}/features/v1");
+            let (status, body) = call(&app, OLGA, Method::POST, &path, Some(json!({"features": change}))).await;
+            assert_eq!(status, StatusCode::OK, "{change}: {body}");
+            let (_, read) = call(&app, OLGA, Method::GET, &path, None).await;
+            let got = read["features"].pointer(pointer).unwrap_or_else(|| panic!("{pointer} in {read}"));
+            let same = got == &wanted || (got.as_f64().is_some() && got.as_f64() == wanted.as_f64());
+            assert!(same, "{pointer}: {got} is not {wanted}");
+        }
+
+        // Each rule refused with its type and field named, and nothing sent.
+        let before = writes_seen(&app).await;
+        let refused = [
+            ("CPC", json!({"CUSTOM_AD_TEXT": {"custom_text": "Friendly plumbers, open late", "custom_review_id": "r1"}}), "CUSTOM_AD_TEXT."),
+            ("CPC", json!({"CUSTOM_AD_TEXT": {"custom_text": "CALL NOW FOR THE BEST DEAL"}}), "CUSTOM_AD_TEXT.custom_text"),
+            ("CPC", json!({"CUSTOM_AD_TEXT": {"custom_text": "See www.plumbers.com for more"}}), "CUSTOM_AD_TEXT.custom_text"),
+            ("CPC", json!({"CUSTOM_RADIUS_TARGETING": {"custom_radius": 0.5}}), "CUSTOM_RADIUS_TARGETING.custom_radius"),
+            ("BH", json!({"BUSINESS_HIGHLIGHTS": {"active_business_highlights": ["NOT_OFFERED"]}}), "BUSINESS_HIGHLIGHTS."),
+            ("LOGO", json!({"BUSINESS_LOGO": {"business_logo_url": "https://cdn.example.com/logo.bmp"}}), "BUSINESS_LOGO.business_logo_url"),
+            ("VL", json!({"VERIFIED_LICENSE": {"licenses": [{"license_number": ""}]}}), "VERIFIED_LICENSE.licenses"),
+            ("LOGO", json!({"LINK_TRACKING": {"website": "utm_source=yelp"}}), "LINK_TRACKING.feature_type"),
+        ];
+        for (program_type, change, field) in refused {
+            let id = program_of_type(&app, program_type).await;
+            let (status, body) = call(&app, OLGA, Method::POST, &format!("/program/{id}/features/v1"), Some(json!({"features": change}))).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{change}: {body}");
+            assert!(fields(&body).iter().any(|f| f.starts_with(field)), "{field} not in {body}");
+        }
+        assert_eq!(writes_seen(&app).await, before, "no refused change reached the simulator");
+
+        // A portfolio project's fields and photos, the rules checked first.
+        let project_path = format!("/program/{portfolio}/portfolio/{project_id}/v1");
+        let (status, body) = call(&app, OLGA, Method::PUT, &project_path, Some(json!({
+            "name": "Kitchen remodel", "service_offerings": ["a", "b", "c", "d", "e"]
+        }))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(fields(&body).iter().any(|f| f.starts_with("YELP_PORTFOLIO.service_offerings")), "{body}");
+        let (status, body) = call(&app, OLGA, Method::PUT, &project_path, Some(json!({
+            "name": "Kitchen remodel", "cost": "1000_5000", "completion_year": 2025, "completion_month": 6
+        }))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["name"], "Kitchen remodel");
+        let photos = format!("/program/{portfolio}/portfolio/{project_id}/photos/v1");
+        let (status, added) = call(&app, OLGA, Method::POST, &photos, Some(json!({
+            "photo_url": "https://cdn.example.com/after.jpg", "is_before_photo": false, "caption": "After"
+        }))).await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        let (_, listed) = call(&app, VICTOR, Method::GET, &photos, None).await;
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+        let photo_id = added["photo_id"].as_str().unwrap();
+        let (status, _) = call(&app, VICTOR, Method::DELETE, &format!("/program/{portfolio}/portfolio/{project_id}/photos/{photo_id}/v1"), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = call(&app, OLGA, Method::DELETE, &format!("/program/{portfolio}/portfolio/{project_id}/photos/{photo_id}/v1"), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}

@@ -996,3 +996,36 @@ on_every_backend! {
         assert_eq!(denied.status, StatusCode::FORBIDDEN);
     }
 }
+
+on_every_backend! {
+    async fn a_label_set_on_the_status_page_shows_in_the_list_and_is_found_by_search(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 30).await;
+        let session = app.synced().await;
+        let id = app.sim.programs().await[0]["program_id"].as_str().unwrap().to_owned();
+        let set = post_form(&app, &format!("/program-status/{id}/custom-name"), Some(&session), &[
+            ("custom_name", "  Été promo Café  "),
+        ]).await;
+        assert_eq!(set.status, StatusCode::SEE_OTHER);
+        let status = get(&app, &format!("/program-status/{id}"), Some(&session)).await;
+        assert_eq!(status.text("#program-label"), "Été promo Café");
+        assert_eq!(status.attr("#custom-name", "value"), "Été promo Café");
+        // Found by its label in any case, accents or not; the row shows it under the id.
+        let found = get(&app, "/programs?search=ete%20promo%20cafe", Some(&session)).await;
+        let rows = found.all("#programs-table tbody tr[data-program-id]");
+        assert_eq!(rows.len(), 1, "{}", found.text("#program-count"));
+        assert_eq!(rows[0].value().attr("data-program-id"), Some(id.as_str()));
+        assert_eq!(found.text("#programs-table tbody tr .program-label"), "Été promo Café");
+        let too_long = "x".repeat(101);
+        let refused = post_form(&app, &format!("/program-status/{id}/custom-name"), Some(&session), &[
+            ("custom_name", too_long.as_str()),
+        ]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        let viewer = app.login(VICTOR).await;
+        let denied = post_form(&app, &format!("/program-status/{id}/custom-name"), Some(&viewer), &[("custom_name", "x")]).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        // The list filters on a feature from the page too.
+        let filtered = get(&app, "/programs?active_feature=CALL_TRACKING", Some(&session)).await;
+        assert_eq!(filtered.status, StatusCode::OK);
+        assert_eq!(filtered.attr("#filter-feature option[selected]", "value"), "CALL_TRACKING");
+    }
+}

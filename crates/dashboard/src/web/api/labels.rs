@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::store::{MAX_CUSTOM_NAME_CHARS, now_ms};
+use crate::store::{custom_name, now_ms};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -25,26 +25,6 @@ pub(super) fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct CustomNameBody {
     custom_name: Option<String>,
-}
-
-/// A label as typed, trimmed; `None` to clear it.
-fn custom_name(raw: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    if name.chars().count() > MAX_CUSTOM_NAME_CHARS {
-        return Err(ApiError::field(
-            "custom_name",
-            format!("custom_name must be at most {MAX_CUSTOM_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "custom_name",
-            "custom_name must be one line of text, without control characters",
-        ));
-    }
-    Ok(Some(name.to_owned()))
 }
 
 /// `POST /api/reseller/program/{program_id}/custom-name` `{"custom_name"}` (operator or admin): sets or
@@ -79,32 +59,4 @@ async fn set_custom_name(
         "custom_name": name,
         "message": "Custom name updated successfully",
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_are_trimmed_bounded_and_one_line() {
-        assert_eq!(
-            custom_name(Some("  Spring push ")).unwrap().as_deref(),
-            Some("Spring push")
-        );
-        assert_eq!(custom_name(Some("   ")).unwrap(), None);
-        assert_eq!(custom_name(None).unwrap(), None);
-        let long = "x".repeat(MAX_CUSTOM_NAME_CHARS + 1);
-        for bad in [long.as_str(), "two\nlines"] {
-            match custom_name(Some(bad)) {
-                Err(ApiError::BadRequest { field, .. }) => {
-                    assert_eq!(field.as_deref(), Some("custom_name"))
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-        assert!(
-            custom_name(Some(&"é".repeat(MAX_CUSTOM_NAME_CHARS))).is_ok(),
-            "characters, not bytes"
-        );
-    }
 }

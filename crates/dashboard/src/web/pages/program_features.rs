@@ -403,20 +403,6 @@ fn change_of(
     Ok(feature)
 }
 
-/// The program of the user's workspace, as the mirror has it.
-async fn program_of(
-    state: &AppState,
-    user: &PageUser,
-    program_id: &str,
-) -> PageResult<StoredProgram> {
-    Ok(state
-        .store
-        .program_by_given_id(user.workspace_id(), program_id)
-        .await?
-        .filter(|p| p.removed_at.is_none())
-        .ok_or_else(|| ApiError::NotFound(format!("program {program_id} not found")))?)
-}
-
 fn active_of(program: &StoredProgram) -> Vec<FeatureType> {
     serde_json::from_str::<yelp_partner_api::Program>(&program.raw)
         .map(|p| p.active_features)
@@ -452,7 +438,7 @@ async fn page(
     PathParam(program_id): PathParam,
     params: Params,
 ) -> PageResult<Response> {
-    let program = program_of(&state, &user, &program_id).await?;
+    let program = state.jobs.program(user.workspace_id(), &program_id).await?;
     let features = state
         .features
         .features(&user.user, &program.program_id)
@@ -472,7 +458,10 @@ async fn submit(
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;
-    let program = program_of(&state, &form.user, &program_id).await?;
+    let program = state
+        .jobs
+        .program(form.user.workspace_id(), &program_id)
+        .await?;
     let feature_type = FeatureType::from_wire(form.fields.text("feature_type"));
     let business_id = BusinessId::from_yelp(program.business_id.clone().unwrap_or_default());
     let current = state

@@ -5,21 +5,23 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use yelp_partner_api::{Program, ProgramType};
 
 use super::filters::{self, datetime};
 use super::jobs::JobRow;
-use super::{Layout, Page, PageUser};
+use super::{Layout, Page, PageForm, PageUser, see_other, url_part};
 use crate::features::words;
-use crate::store::JobFilter;
+use crate::store::{JobFilter, custom_name, now_ms};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::PathParam;
 use crate::web::view::BusinessRef;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/program-status/{program_id}", get(page))
+    Router::new()
+        .route("/program-status/{program_id}", get(page))
+        .route("/program-status/{program_id}/custom-name", post(set_label))
 }
 
 #[derive(Template)]
@@ -27,6 +29,8 @@ pub(super) fn router() -> Router<AppState> {
 struct StatusPage {
     layout: Layout,
     program_id: String,
+    /// The program's own label.
+    custom_name: Option<String>,
     program_type: String,
     type_label: String,
     program_status: String,
@@ -83,6 +87,12 @@ async fn page(
         .as_ref()
         .and_then(|p| p.program_metrics.clone())
         .unwrap_or_default();
+    let custom_name = state
+        .store
+        .program_labels(&ws, std::slice::from_ref(&program.program_id))
+        .await?
+        .remove(&program.program_id)
+        .and_then(|l| l.custom_name);
     let held = state.features.last_read(&ws, &program.program_id).await?;
     let active_features = parsed
         .as_ref()
@@ -176,8 +186,38 @@ async fn page(
         removed_at: program.removed_at.map(datetime),
         last_synced,
         jobs,
+        custom_name,
         program_id: program.program_id,
         program_type: program.program_type,
     };
     Ok(Page(page).into_response())
+}
+
+/// `POST /program-status/{program_id}/custom-name` (`custom_name`; empty clears it): the program's own
+/// label, then back to its page.
+async fn set_label(
+    State(state): State<AppState>,
+    PathParam(program_id): PathParam,
+    form: PageForm,
+) -> PageResult<Response> {
+    form.user.require_operator()?;
+    let program = state
+        .jobs
+        .program(form.user.workspace_id(), &program_id)
+        .await?;
+    let name = custom_name(Some(form.fields.text("custom_name")))?;
+    state
+        .store
+        .set_custom_name(
+            form.user.workspace_id(),
+            &program.program_id,
+            name.as_deref(),
+            &form.user.user.username,
+            now_ms(),
+        )
+        .await?;
+    Ok(see_other(&format!(
+        "/program-status/{}",
+        url_part(&program.program_id)
+    )))
 }

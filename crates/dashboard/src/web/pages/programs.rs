@@ -9,11 +9,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use yelp_partner_api::{ProgramType, StatusFilter};
+use yelp_partner_api::{FeatureType, ProgramType, StatusFilter};
 
 use super::filters::{self, datetime, thousands};
 use super::{Layout, Page, PageUser};
-use crate::store::{BusinessProfile, ProgramQuery, SortColumn, StoredProgram};
+use crate::store::{BusinessProfile, ProgramLabels, ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::Params;
@@ -36,6 +36,7 @@ struct ListState {
     program_type: String,
     business_id: String,
     search: String,
+    active_feature: String,
     include_removed: bool,
     sort: &'static str,
     descending: bool,
@@ -59,6 +60,7 @@ impl ListState {
                 .or_else(|| query.business_name.clone())
                 .unwrap_or_default(),
             search: query.search.clone().unwrap_or_default(),
+            active_feature: query.active_feature.clone().unwrap_or_default(),
             include_removed: query.include_removed,
             sort: column_name(query.sort),
             descending: query.descending,
@@ -73,6 +75,7 @@ impl ListState {
             || !self.program_type.is_empty()
             || !self.business_id.is_empty()
             || !self.search.is_empty()
+            || !self.active_feature.is_empty()
     }
 
     /// This view's URL with only what differs from the defaults.
@@ -85,6 +88,7 @@ impl ListState {
             ("program_type", &self.program_type),
             ("business_id", &self.business_id),
             ("search", &self.search),
+            ("active_feature", &self.active_feature),
         ] {
             if !value.is_empty() {
                 query.append_pair(name, value);
@@ -156,6 +160,8 @@ struct Heading {
 /// One program as the table shows it.
 struct Row {
     program_id: String,
+    /// The program's own label, when one was set.
+    custom_name: Option<String>,
     program_type: String,
     type_label: String,
     business: BusinessRef,
@@ -171,8 +177,15 @@ struct Row {
 }
 
 impl Row {
-    fn new(p: StoredProgram, businesses: &HashMap<String, BusinessProfile>) -> Self {
+    fn new(
+        p: StoredProgram,
+        businesses: &HashMap<String, BusinessProfile>,
+        labels: &HashMap<String, ProgramLabels>,
+    ) -> Self {
         Self {
+            custom_name: labels
+                .get(&p.program_id)
+                .and_then(|l| l.custom_name.clone()),
             type_label: ProgramType::from_wire(&p.program_type).label().to_owned(),
             business: BusinessRef::of(p.business_id.as_deref().unwrap_or_default(), businesses),
             partner_business_id: p.partner_business_id,
@@ -198,6 +211,8 @@ struct ProgramsPage {
     clear_url: String,
     statuses: Vec<&'static str>,
     program_types: Vec<(&'static str, &'static str)>,
+    /// Every feature type the list filters on: code and name.
+    features: Vec<(&'static str, &'static str)>,
     page_sizes: [u32; 4],
     headings: Vec<Heading>,
     rows: Vec<Row>,
@@ -280,10 +295,16 @@ async fn page(
         .filter_map(|p| p.business_id.as_deref())
         .collect();
     let businesses = state.store.business_profiles_of(&ws, &business_ids).await?;
+    let program_ids: Vec<String> = listing
+        .programs
+        .iter()
+        .map(|p| p.program_id.clone())
+        .collect();
+    let labels = state.store.program_labels(&ws, &program_ids).await?;
     let rows: Vec<Row> = listing
         .programs
         .into_iter()
-        .map(|p| Row::new(p, &businesses))
+        .map(|p| Row::new(p, &businesses, &labels))
         .collect();
 
     let list = ListState::from_query(&query, page, page_size);
@@ -324,6 +345,10 @@ async fn page(
         clear_url: "/programs".into(),
         statuses: StatusFilter::ALL.iter().map(|s| s.as_str()).collect(),
         program_types: super::program_form::program_types(),
+        features: FeatureType::KNOWN
+            .iter()
+            .map(|t| (t.as_str(), t.label()))
+            .collect(),
         page_sizes: PAGE_SIZES,
         headings,
         prev_url: (page > 1).then(|| list.at_page(page - 1)),
@@ -349,6 +374,7 @@ mod tests {
             program_type: String::new(),
             business_id: String::new(),
             search: String::new(),
+            active_feature: String::new(),
             include_removed: false,
             sort: "start_date",
             descending: true,
