@@ -346,6 +346,11 @@ on_every_backend! {
             ("CPC", json!({"CUSTOM_AD_TEXT": {"custom_text": "CALL NOW FOR THE BEST DEAL"}}), "CUSTOM_AD_TEXT.custom_text"),
             ("CPC", json!({"CUSTOM_AD_TEXT": {"custom_text": "See www.plumbers.com for more"}}), "CUSTOM_AD_TEXT.custom_text"),
             ("CPC", json!({"CUSTOM_RADIUS_TARGETING": {"custom_radius": 0.5}}), "CUSTOM_RADIUS_TARGETING.custom_radius"),
+            ("CPC", json!({"CUSTOM_AD_TEXT": {"custom_text": "1234567890123456"}}), "CUSTOM_AD_TEXT.custom_text"),
+            ("CPC", json!({
+                "CUSTOM_RADIUS_TARGETING": {"custom_radius": 10},
+                "CUSTOM_LOCATION_TARGETING": {"businesses": [{"business_id": "x", "locations": ["94103"]}]}
+            }), "CUSTOM_"),
             ("BH", json!({"BUSINESS_HIGHLIGHTS": {"active_business_highlights": ["NOT_OFFERED"]}}), "BUSINESS_HIGHLIGHTS."),
             ("LOGO", json!({"BUSINESS_LOGO": {"business_logo_url": "https://cdn.example.com/logo.bmp"}}), "BUSINESS_LOGO.business_logo_url"),
             ("VL", json!({"VERIFIED_LICENSE": {"licenses": [{"license_number": ""}]}}), "VERIFIED_LICENSE.licenses"),

@@ -1029,3 +1029,49 @@ on_every_backend! {
         assert_eq!(filtered.attr("#filter-feature option[selected]", "value"), "CALL_TRACKING");
     }
 }
+
+on_every_backend! {
+    async fn portfolio_projects_and_photos_are_managed_from_the_features_page(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 300).await;
+        let session = app.synced().await;
+        let id = app.sim.programs().await.iter()
+            .find(|p| p["program_type"] == "PORTFOLIO" && p["program_status"] == "ACTIVE")
+            .and_then(|p| p["program_id"].as_str()).unwrap().to_owned();
+        let page_path = format!("/program-features/{id}");
+        let path = format!("{page_path}/portfolio");
+        let made = post_form(&app, &path, Some(&session), &[("action", "new_project")]).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER);
+        let page = get(&app, &page_path, Some(&session)).await;
+        let project = page.attr("#portfolio [data-project]", "data-project");
+        assert!(!project.is_empty(), "the new project is listed");
+
+        let refused = post_form(&app, &path, Some(&session), &[
+            ("action", "save_project"), ("project_id", &project), ("name", "Kitchen"),
+            ("service_offerings", "a, b, c, d, e"),
+        ]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.text("#portfolio .alert-error").contains('4'), "{}", refused.text("#portfolio .alert-error"));
+        let saved = post_form(&app, &path, Some(&session), &[
+            ("action", "save_project"), ("project_id", &project), ("name", "Kitchen remodel"),
+            ("description", "New cabinets\r\nand counters"), ("cost", "1000_5000"),
+        ]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        let added = post_form(&app, &path, Some(&session), &[
+            ("action", "add_photo"), ("project_id", &project), ("photo_url", "https://cdn.example.com/after.jpg"),
+            ("caption", "After"),
+        ]).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER);
+        let page = get(&app, &page_path, Some(&session)).await;
+        let card = format!("#project-{project}");
+        assert!(page.text(&format!("{card} h3")).starts_with("Kitchen remodel"));
+        assert_eq!(page.attr(&format!("{card} select[name=cost] option[selected]"), "value"), "1000_5000");
+        assert!(page.text(&format!("{card} li[data-photo]")).contains("after.jpg"));
+        let photo = page.attr(&format!("{card} li[data-photo]"), "data-photo");
+        let removed = post_form(&app, &path, Some(&session), &[
+            ("action", "delete_photo"), ("project_id", &project), ("photo_id", &photo),
+        ]).await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        let page = get(&app, &page_path, Some(&session)).await;
+        assert!(!page.has(&format!("{card} li[data-photo]")), "the photo is gone");
+    }
+}

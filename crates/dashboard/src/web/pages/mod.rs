@@ -171,7 +171,12 @@ impl FromRequest<AppState> for PageForm {
 }
 
 /// The pages' textareas: their values may hold line breaks (read as `\n`), and no other control character.
-const MULTI_LINE_FIELDS: [&str; 3] = ["blocked_keywords", "locations", "custom_text"];
+const MULTI_LINE_FIELDS: [&str; 4] = [
+    "blocked_keywords",
+    "locations",
+    "custom_text",
+    "description",
+];
 
 /// The fields of a posted form, in order (a name may repeat).
 #[derive(Debug, Default)]

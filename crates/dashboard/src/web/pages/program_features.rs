@@ -8,13 +8,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use yelp_partner_api::{
     AdGoal, AdGoalSetting, AdScheduling, BusinessHighlights, BusinessId, BusinessLocations,
     BusinessLogo, CallTracking, CustomAdPhoto, CustomAdText, CustomLocationTargeting,
     CustomRadiusTargeting, Feature, FeatureChanges, FeatureEntry, FeatureType, License,
-    LinkTracking, MeteredPhone, NegativeKeywordTargeting, ProgramFeatures, ProjectState,
-    StrictCategoryTargeting, VerifiedLicense, YelpPortfolio,
+    LinkTracking, MeteredPhone, NegativeKeywordTargeting, PortfolioPhoto, PortfolioProject,
+    ProgramFeatures, ProjectCallToAction, ProjectCost, ProjectDetails, ProjectDuration,
+    ProjectState, StrictCategoryTargeting, VerifiedLicense, YelpPortfolio,
 };
 
 use super::{FormFields, Layout, Page, PageForm, PageUser, see_other, url_part};
@@ -22,14 +23,16 @@ use crate::error::Error;
 use crate::features::rules::{
     AD_TEXT_MAX_CHARS, AD_TEXT_MIN_CHARS, MAX_RADIUS_MILES, MIN_RADIUS_MILES,
 };
-use crate::features::words;
+use crate::features::{PhotoDraft, words};
 use crate::store::StoredProgram;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/program-features/{program_id}", get(page).post(submit))
+    Router::new()
+        .route("/program-features/{program_id}", get(page).post(submit))
+        .route("/program-features/{program_id}/portfolio", post(portfolio))
 }
 
 /// One feature's form: what Yelp holds, what the fields show, and what is wrong with them.
@@ -103,11 +106,98 @@ struct FeaturesPage {
     program_id: String,
     program_type: String,
     forms: Vec<FeatureForm>,
+    /// The portfolio's projects with their fields and photos (YELP_PORTFOLIO programs).
+    projects: Vec<ProjectView>,
+    /// Whether the program has a portfolio (YELP_PORTFOLIO is offered).
+    has_portfolio: bool,
+    /// The choices of a project's fields.
+    calls_to_action: Vec<&'static str>,
+    costs: Vec<&'static str>,
+    durations: Vec<&'static str>,
+    /// What was wrong with the last portfolio change.
+    portfolio_errors: Vec<String>,
     saved: Option<String>,
     ad_text_min: usize,
     ad_text_max: usize,
     min_radius: f64,
     max_radius: f64,
+}
+
+/// A portfolio project as the page shows it.
+struct ProjectView {
+    project_id: String,
+    published: bool,
+    name: String,
+    description: String,
+    call_to_action: String,
+    service_offerings: String,
+    cost: String,
+    duration: String,
+    completion_year: String,
+    completion_month: String,
+    photos: Vec<PortfolioPhoto>,
+}
+
+impl ProjectView {
+    fn new(
+        held: &ProjectState,
+        project: Option<PortfolioProject>,
+        photos: Vec<PortfolioPhoto>,
+    ) -> Self {
+        let d = project.map(|p| p.details).unwrap_or_default();
+        let text = |v: Option<String>| v.unwrap_or_default();
+        Self {
+            project_id: held.project_id.to_string(),
+            published: held.published,
+            name: text(d.name),
+            description: text(d.description),
+            call_to_action: d
+                .call_to_action
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default(),
+            service_offerings: d.service_offerings.unwrap_or_default().join(", "),
+            cost: d.cost.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+            duration: d
+                .duration
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default(),
+            completion_year: d.completion_year.map(|y| y.to_string()).unwrap_or_default(),
+            completion_month: d
+                .completion_month
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            photos,
+        }
+    }
+}
+
+/// The projects of a portfolio, each read from Yelp with its photos.
+async fn projects(
+    state: &AppState,
+    user: &PageUser,
+    program_id: &str,
+    features: &ProgramFeatures,
+) -> Vec<ProjectView> {
+    let Some(portfolio) = features.get::<YelpPortfolio>() else {
+        return Vec::new();
+    };
+    let mut views = Vec::with_capacity(portfolio.projects.len());
+    for held in &portfolio.projects {
+        let id = held.project_id.as_str();
+        // A project Yelp lists but cannot show now is listed all the same, by its id.
+        let project = state
+            .features
+            .project(&user.user, program_id, id)
+            .await
+            .ok();
+        let photos = state
+            .features
+            .photos(&user.user, program_id, id)
+            .await
+            .unwrap_or_default();
+        views.push(ProjectView::new(held, project, photos));
+    }
+    views
 }
 
 /// The forms of `features`, each filled as Yelp holds it.
@@ -409,20 +499,37 @@ fn active_of(program: &StoredProgram) -> Vec<FeatureType> {
         .unwrap_or_default()
 }
 
+/// What a page shows besides its feature forms.
+#[derive(Default)]
+struct Extras {
+    saved: Option<String>,
+    portfolio_errors: Vec<String>,
+}
+
 async fn render(
     state: &AppState,
     user: &PageUser,
     program: &StoredProgram,
     status: StatusCode,
+    features: &ProgramFeatures,
     forms: Vec<FeatureForm>,
-    saved: Option<String>,
+    extras: Extras,
 ) -> PageResult<Response> {
     let page = FeaturesPage {
         layout: user.layout(state, "programs").await?,
         program_id: program.program_id.clone(),
         program_type: program.program_type.clone(),
+        projects: projects(state, user, &program.program_id, features).await,
+        has_portfolio: features.entry(&FeatureType::YelpPortfolio).is_some(),
+        calls_to_action: ProjectCallToAction::KNOWN
+            .iter()
+            .map(|v| v.as_str())
+            .collect(),
+        costs: ProjectCost::KNOWN.iter().map(|v| v.as_str()).collect(),
+        durations: ProjectDuration::KNOWN.iter().map(|v| v.as_str()).collect(),
+        portfolio_errors: extras.portfolio_errors,
         forms,
-        saved,
+        saved: extras.saved,
         ad_text_min: AD_TEXT_MIN_CHARS,
         ad_text_max: AD_TEXT_MAX_CHARS,
         min_radius: MIN_RADIUS_MILES,
@@ -447,7 +554,20 @@ async fn page(
         .get("saved")
         .map(|t| FeatureType::from_wire(t).label().to_owned());
     let forms = forms(&features, &active_of(&program));
-    render(&state, &user, &program, StatusCode::OK, forms, saved).await
+    let extras = Extras {
+        saved,
+        ..Extras::default()
+    };
+    render(
+        &state,
+        &user,
+        &program,
+        StatusCode::OK,
+        &features,
+        forms,
+        extras,
+    )
+    .await
 }
 
 /// `POST /program-features/{program_id}`: `feature_type` and its fields; `action=off` turns it off. A
@@ -532,7 +652,125 @@ async fn submit(
         }
         shown.errors = errors;
     }
-    render(&state, &form.user, &program, status, forms, None).await
+    render(
+        &state,
+        &form.user,
+        &program,
+        status,
+        &current,
+        forms,
+        Extras::default(),
+    )
+    .await
+}
+
+/// `POST /program-features/{program_id}/portfolio`: `action` is `new_project`, `save_project`,
+/// `delete_project`, `add_photo` or `delete_photo`, with `project_id` (and `photo_id`) and the fields.
+/// A 303 back to the page, or the page again with what is wrong.
+async fn portfolio(
+    State(state): State<AppState>,
+    PathParam(program_id): PathParam,
+    form: PageForm,
+) -> PageResult<Response> {
+    form.user.require_operator()?;
+    let program = state
+        .jobs
+        .program(form.user.workspace_id(), &program_id)
+        .await?;
+    let user = &form.user.user;
+    let id = program.program_id.as_str();
+    let f = &form.fields;
+    let project = f.text("project_id");
+    let outcome = match f.text("action") {
+        "new_project" => state.features.new_project(user, id).await.map(drop),
+        "save_project" => match project_details(f) {
+            Ok(details) => state
+                .features
+                .update_project(user, id, project, &details)
+                .await
+                .map(drop),
+            Err(e) => Err(e),
+        },
+        "delete_project" => state.features.delete_project(user, id, project).await,
+        "add_photo" => {
+            let draft = PhotoDraft {
+                photo_url: optional(f.text("photo_url")),
+                biz_photo_id: optional(f.text("biz_photo_id")),
+                is_before_photo: Some(f.has("is_before_photo")),
+                caption: optional(f.text("caption")),
+            };
+            state
+                .features
+                .add_photo(user, id, project, draft)
+                .await
+                .map(drop)
+        }
+        "delete_photo" => {
+            state
+                .features
+                .delete_photo(user, id, project, f.text("photo_id"))
+                .await
+        }
+        other => Err(Error::field(
+            "action",
+            format!(
+                "'{}' is not a portfolio action",
+                other.chars().take(40).collect::<String>()
+            ),
+        )),
+    };
+    match outcome.map_err(ApiError::from) {
+        Ok(()) => Ok(see_other(&format!(
+            "/program-features/{}?saved=YELP_PORTFOLIO",
+            url_part(id)
+        ))),
+        Err(e @ (ApiError::Fields(_) | ApiError::BadRequest { .. })) => {
+            let current = state.features.features(user, id).await?;
+            let forms = forms(&current, &active_of(&program));
+            let extras = Extras {
+                portfolio_errors: vec![e.message()],
+                ..Extras::default()
+            };
+            render(
+                &state,
+                &form.user,
+                &program,
+                StatusCode::BAD_REQUEST,
+                &current,
+                forms,
+                extras,
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A project's fields as the form typed them; an empty field is left as it is at Yelp.
+fn project_details(f: &FormFields) -> Result<ProjectDetails, Error> {
+    let number = |name: &str, what: &str| -> Result<Option<i64>, Error> {
+        match optional(f.text(name)) {
+            None => Ok(None),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::field(name, format!("{what} must be a whole number"))),
+        }
+    };
+    let year = number("completion_year", "The completion year")?;
+    let month = number("completion_month", "The completion month")?;
+    Ok(ProjectDetails {
+        name: optional(f.text("name")),
+        description: optional(f.text("description")),
+        published: None,
+        call_to_action: optional(f.text("call_to_action"))
+            .map(|v| ProjectCallToAction::from_wire(&v)),
+        service_offerings: optional(f.text("service_offerings")).map(|v| list(&v)),
+        cost: optional(f.text("cost")).map(|v| ProjectCost::from_wire(&v)),
+        duration: optional(f.text("duration")).map(|v| ProjectDuration::from_wire(&v)),
+        completion_year: year.map(|y| i32::try_from(y).unwrap_or(i32::MAX)),
+        completion_month: month.map(|m| u32::try_from(m).unwrap_or(u32::MAX)),
+    })
 }
 
 #[cfg(test)]
