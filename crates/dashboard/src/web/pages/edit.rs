@@ -266,11 +266,7 @@ async fn pause_or_resume(
     form: PageForm,
     pause: bool,
 ) -> PageResult<Response> {
-    form.user.require_operator()?;
-    let program = state
-        .jobs
-        .program(form.user.workspace_id(), &program_id)
-        .await?;
+    let program = form.program_to_change(&state, &program_id).await?;
     match state
         .jobs
         .pause_or_resume(&form.user.user, &program_id, pause)
@@ -305,11 +301,7 @@ async fn end(
     PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
-    form.user.require_operator()?;
-    let program = state
-        .jobs
-        .program(form.user.workspace_id(), &program_id)
-        .await?;
+    let program = form.program_to_change(&state, &program_id).await?;
     if form.fields.get("confirm") != Some("yes") {
         let extras = Extras {
             confirm_end: true,
@@ -360,11 +352,7 @@ async fn duplicate(
     PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
-    form.user.require_operator()?;
-    let program = state
-        .jobs
-        .program(form.user.workspace_id(), &program_id)
-        .await?;
+    let program = form.program_to_change(&state, &program_id).await?;
     let (typed, draft) = duplicate_draft(&form.fields);
     let token = program_form::submission_token(&form.fields)?;
     match state

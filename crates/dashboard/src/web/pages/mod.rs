@@ -178,6 +178,22 @@ const MULTI_LINE_FIELDS: [&str; 4] = [
     "description",
 ];
 
+impl PageForm {
+    /// The live program `program_id` of the poster's workspace, for a change it asks: 403 unless they
+    /// may change programs, 404 unless the workspace has it.
+    pub async fn program_to_change(
+        &self,
+        state: &AppState,
+        program_id: &str,
+    ) -> PageResult<crate::store::StoredProgram> {
+        self.user.require_operator()?;
+        Ok(state
+            .jobs
+            .program(self.user.workspace_id(), program_id)
+            .await?)
+    }
+}
+
 /// The fields of a posted form, in order (a name may repeat).
 #[derive(Debug, Default)]
 pub struct FormFields(Vec<(String, String)>);

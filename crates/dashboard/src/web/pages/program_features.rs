@@ -577,11 +577,7 @@ async fn submit(
     PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
-    form.user.require_operator()?;
-    let program = state
-        .jobs
-        .program(form.user.workspace_id(), &program_id)
-        .await?;
+    let program = form.program_to_change(&state, &program_id).await?;
     let feature_type = FeatureType::from_wire(form.fields.text("feature_type"));
     let business_id = BusinessId::from_yelp(program.business_id.clone().unwrap_or_default());
     let current = state
@@ -672,11 +668,7 @@ async fn portfolio(
     PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
-    form.user.require_operator()?;
-    let program = state
-        .jobs
-        .program(form.user.workspace_id(), &program_id)
-        .await?;
+    let program = form.program_to_change(&state, &program_id).await?;
     let user = &form.user.user;
     let id = program.program_id.as_str();
     let f = &form.fields;

@@ -200,11 +200,7 @@ async fn set_label(
     PathParam(program_id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
-    form.user.require_operator()?;
-    let program = state
-        .jobs
-        .program(form.user.workspace_id(), &program_id)
-        .await?;
+    let program = form.program_to_change(&state, &program_id).await?;
     let name = custom_name(Some(form.fields.text("custom_name")))?;
     state
         .store
