@@ -1075,3 +1075,30 @@ on_every_backend! {
         assert!(!page.has(&format!("{card} li[data-photo]")), "the photo is gone");
     }
 }
+
+on_every_backend! {
+    async fn the_licenses_yelp_holds_are_listed_and_one_is_added_from_the_features_page(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 300).await;
+        let session = app.synced().await;
+        let id = app.sim.programs().await.iter()
+            .find(|p| p["program_type"] == "VL" && p["program_status"] == "ACTIVE")
+            .and_then(|p| p["program_id"].as_str()).unwrap().to_owned();
+        let path = format!("/program-features/{id}");
+        let added = post_form(&app, &path, Some(&session), &[
+            ("feature_type", "VERIFIED_LICENSE"), ("license_number", "PL-7781"), ("license_trade", "Plumbing"),
+            ("license_expiry_date", "2031-05-01"), ("action", "save"),
+        ]).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER);
+        let page = get(&app, &path, Some(&session)).await;
+        let row = page.all("#feature-VERIFIED_LICENSE table.licenses tbody tr").into_iter()
+            .map(text).find(|r| r.contains("PL-7781")).expect("the new license is listed");
+        assert!(row.contains("Plumbing") && row.contains("2031-05-01") && row.contains("PENDING"), "{row}");
+        let bad = post_form(&app, &path, Some(&session), &[
+            ("feature_type", "VERIFIED_LICENSE"), ("license_number", "PL-1"), ("license_expiry_date", "next May"),
+            ("action", "save"),
+        ]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(bad.attr("#feature-VERIFIED_LICENSE input[name=license_expiry_date]", "value"), "next May");
+        assert!(bad.text("#feature-VERIFIED_LICENSE .field-error").contains("YYYY-MM-DD"), "the error is shown beside it");
+    }
+}

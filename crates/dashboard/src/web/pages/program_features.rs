@@ -55,6 +55,8 @@ struct FeatureForm {
     choices: Vec<(String, String, bool)>,
     /// Keywords Yelp suggests blocking.
     suggested: Vec<String>,
+    /// The licenses Yelp holds (VERIFIED_LICENSE).
+    licenses: Vec<License>,
     /// What is wrong, by field (`TYPE.field`) or for the whole form.
     errors: Vec<(String, String)>,
 }
@@ -79,25 +81,39 @@ impl FeatureForm {
             .map(|(_, m)| m.as_str())
     }
 
-    /// Errors that name no field of the form (the feature as a whole, or Yelp's refusal).
+    /// Errors not shown beside a field (the feature as a whole, Yelp's refusal, a field shown without
+    /// its own error line), for the top of the form.
     fn other_errors(&self) -> Vec<&str> {
         let prefix = format!("{}.", self.code);
-        let shown = |f: &str| {
-            f.strip_prefix(&prefix).is_some_and(|field| {
-                self.values.iter().any(|(n, _)| *n == field) || self.checked_field(field)
-            })
-        };
         self.errors
             .iter()
-            .filter(|(f, _)| !shown(f))
+            .filter(|(f, _)| {
+                !f.strip_prefix(&prefix)
+                    .is_some_and(|field| INLINE_ERRORS.contains(&field))
+            })
             .map(|(_, m)| m.as_str())
             .collect()
     }
-
-    fn checked_field(&self, field: &str) -> bool {
-        matches!(field, "enabled" | "uses_opening_hours")
-    }
 }
+
+/// The fields whose errors the template shows beside them.
+const INLINE_ERRORS: [&str; 15] = [
+    "website",
+    "menu",
+    "call_to_action",
+    "blocked_keywords",
+    "businesses",
+    "ad_goal",
+    "custom_radius",
+    "custom_text",
+    "custom_review_id",
+    "business_logo_url",
+    "active_business_highlights",
+    "license_number",
+    "license_trade",
+    "license_issuing_agency",
+    "license_expiry_date",
+];
 
 #[derive(Template)]
 #[template(path = "program_features.html")]
@@ -215,6 +231,7 @@ fn forms(features: &ProgramFeatures, active: &[FeatureType]) -> Vec<FeatureForm>
                 checked: Vec::new(),
                 choices: Vec::new(),
                 suggested: Vec::new(),
+                licenses: Vec::new(),
                 errors: Vec::new(),
             };
             if let FeatureEntry::Known(feature) = entry {
@@ -299,7 +316,8 @@ fn fill(form: &mut FeatureForm, feature: &Feature) {
                 })
                 .collect();
         }
-        Feature::VerifiedLicense(_) => {
+        Feature::VerifiedLicense(f) => {
+            form.licenses.clone_from(&f.licenses);
             form.values = vec![
                 ("license_number", String::new()),
                 ("license_trade", String::new()),
