@@ -1,5 +1,6 @@
 //! API benchmark: program-list latency under concurrent clients over a large mirror, the replaced
-//! system's `all=true` list (10,000 programs in one streamed answer) over the same mirror, and one sync
+//! system's `all=true` list (10,000 programs in one streamed answer) over the same mirror, the CSV export
+//! of every program, and one sync
 //! fanned out to many SSE subscribers. `cargo bench -p dashboard --bench api [-- --programs 100000 --clients 50
 //! --requests 40 --subscribers 500]`.
 //!
@@ -283,6 +284,52 @@ async fn full_list_benchmark(server: &BenchServer) {
     }
 }
 
+/// This process's resident memory now (the server runs in it), in MB.
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `GET /api/reseller/programs.csv` of every program, read as it streams (not kept): the time to its last
+/// byte, its rows, and the process's resident memory before and at most while it streamed.
+async fn csv_benchmark(server: &BenchServer) {
+    println!(
+        "| CSV export over {} programs | first bytes | whole file | rows | size | RSS before | RSS peak while streaming |",
+        server_programs(server).await
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (query, label) in [
+        ("", "every program"),
+        ("?status=CURRENT", "current programs"),
+    ] {
+        let before = rss_mb();
+        let t = Instant::now();
+        let mut response = get(server, &format!("/api/reseller/programs.csv{query}")).await;
+        let (mut first, mut bytes, mut lines, mut peak) = (None, 0usize, 0usize, before);
+        while let Some(chunk) = response.chunk().await.expect("chunk") {
+            first.get_or_insert_with(|| t.elapsed());
+            bytes += chunk.len();
+            lines += chunk.iter().filter(|b| **b == b'\n').count();
+            peak = peak.max(rss_mb());
+        }
+        let whole = t.elapsed();
+        println!(
+            "| {label} | {:.1} ms | {:.0} ms | {} | {:.1} MB | {before:.0} MB | {peak:.0} MB |",
+            first.unwrap_or(whole).as_secs_f64() * 1000.0,
+            whole.as_secs_f64() * 1000.0,
+            lines.saturating_sub(1),
+            bytes as f64 / 1e6,
+        );
+    }
+}
+
 async fn server_programs(server: &BenchServer) -> u64 {
     server
         .state
@@ -367,6 +414,8 @@ fn main() {
         list_benchmark(&args, &big).await;
         println!();
         full_list_benchmark(&big).await;
+        println!();
+        csv_benchmark(&big).await;
         drop(big);
         println!();
         fanout_benchmark(&args).await;

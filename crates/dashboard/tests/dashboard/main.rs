@@ -8,6 +8,7 @@ mod businesses;
 mod cli;
 mod compat;
 mod errors;
+mod export;
 mod faults;
 mod features;
 mod fuzz;

@@ -1015,6 +1015,10 @@ on_every_backend! {
         assert_eq!(rows.len(), 1, "{}", found.text("#program-count"));
         assert_eq!(rows[0].value().attr("data-program-id"), Some(id.as_str()));
         assert_eq!(found.text("#programs-table tbody tr .program-label"), "Été promo Café");
+        let export = found.attr("#export-csv", "href");
+        assert!(export.starts_with("/api/reseller/programs.csv?") && export.contains("search=ete+promo+cafe"), "{export}");
+        let file = app.request(Method::GET, &export, Some(&session)).send().await.unwrap().text().await.unwrap();
+        assert_eq!(file.lines().count(), 2, "the header and the one program: {file}");
         let too_long = "x".repeat(101);
         let refused = post_form(&app, &format!("/program-status/{id}/custom-name"), Some(&session), &[
             ("custom_name", too_long.as_str()),

@@ -1,6 +1,7 @@
 //! The JSON + SSE API under `/api`, with the replaced system's paths and shapes.
 
 mod businesses;
+mod csv_export;
 mod features;
 mod full_list;
 mod jobs;
@@ -18,6 +19,7 @@ use super::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(businesses::router())
+        .merge(csv_export::router())
         .merge(features::router())
         .merge(jobs::router())
         .merge(labels::router())

@@ -115,6 +115,28 @@ impl ListState {
         }
     }
 
+    /// The CSV export of this view: its filters and sort, every page.
+    fn csv_url(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("status", &self.status);
+        for (name, value) in [
+            ("program_type", &self.program_type),
+            ("business_id", &self.business_id),
+            ("search", &self.search),
+            ("active_feature", &self.active_feature),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(name, value);
+            }
+        }
+        if self.include_removed {
+            query.append_pair("include_removed", "true");
+        }
+        query.append_pair("sort", self.sort);
+        query.append_pair("order", if self.descending { "desc" } else { "asc" });
+        format!("/api/reseller/programs.csv?{}", query.finish())
+    }
+
     fn at_page(&self, page: u64) -> String {
         Self {
             page,
