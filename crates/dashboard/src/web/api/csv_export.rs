@@ -122,7 +122,7 @@ async fn chunk(
 ) -> ApiResult<Vec<u8>> {
     let programs = state
         .store
-        .labeled_programs_in_order(&workspace_id, &ids[range.clone()])
+        .labeled_columns_in_order(&workspace_id, &ids[range.clone()])
         .await?;
     let mut out = csv::Writer::from_writer(Vec::with_capacity(range.len() * 200));
     for (program, labels) in &programs {
