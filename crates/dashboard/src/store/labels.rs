@@ -48,11 +48,43 @@ const IDS_PER_QUERY: usize = 500;
 const NAME_JOINS: &str = "LEFT JOIN businesses b ON b.workspace_id = p.workspace_id AND b.business_id = p.business_id \
      LEFT JOIN program_labels l ON l.workspace_id = p.workspace_id AND l.program_id = p.program_id";
 
-/// Whether a read of program rows brings Yelp's object.
-#[derive(Clone, Copy)]
-enum Raw {
-    Read,
-    Left,
+/// What an export shows of one program: the mirror's columns and the names.
+#[derive(Clone, Debug, FromRow)]
+pub struct ExportRow {
+    /// Yelp's id.
+    pub program_id: String,
+    /// Its own label.
+    pub custom_name: Option<String>,
+    /// The type.
+    pub program_type: String,
+    /// Its business.
+    pub business_id: Option<String>,
+    /// The business's name.
+    pub business_name: Option<String>,
+    /// The partner's id of the business.
+    pub partner_business_id: Option<String>,
+    /// ACTIVE or INACTIVE.
+    pub program_status: String,
+    /// PAUSED or NOT_PAUSED.
+    pub pause_status: String,
+    /// First day.
+    pub start_date: Option<String>,
+    /// Last day.
+    pub end_date: Option<String>,
+    /// Monthly budget.
+    pub budget_cents: Option<i64>,
+    /// 1 when Yelp sets the bid.
+    pub is_autobid: Option<i64>,
+    /// Maximum bid.
+    pub max_bid_cents: Option<i64>,
+    /// Spend this period.
+    pub ad_cost_cents: Option<i64>,
+    /// Clicks this period.
+    pub billed_clicks: Option<i64>,
+    /// Impressions this period.
+    pub billed_impressions: Option<i64>,
+    /// When Yelp's listing stopped holding it.
+    pub removed_at: Option<i64>,
 }
 
 /// A program row with its names.
@@ -106,34 +138,12 @@ impl Store {
         workspace_id: &str,
         ids: &[String],
     ) -> Result<Vec<(StoredProgram, ProgramLabels)>> {
-        self.labeled_in_order(workspace_id, ids, Raw::Read).await
-    }
-
-    /// [`Self::labeled_programs_in_order`] without Yelp's object (`raw` is empty): for exports, which
-    /// read only the mirror's columns, at a fraction of the bytes.
-    pub async fn labeled_columns_in_order(
-        &self,
-        workspace_id: &str,
-        ids: &[String],
-    ) -> Result<Vec<(StoredProgram, ProgramLabels)>> {
-        self.labeled_in_order(workspace_id, ids, Raw::Left).await
-    }
-
-    async fn labeled_in_order(
-        &self,
-        workspace_id: &str,
-        ids: &[String],
-        raw: Raw,
-    ) -> Result<Vec<(StoredProgram, ProgramLabels)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let columns: Vec<String> = STORED_COLUMNS
             .split(", ")
-            .map(|c| match (c, raw) {
-                ("raw", Raw::Left) => "'' AS raw".to_owned(),
-                _ => format!("p.{c} AS {c}"),
-            })
+            .map(|c| format!("p.{c} AS {c}"))
             .collect();
         let sql = format!(
             "SELECT {}, b.name AS business_name, l.custom_name AS custom_name FROM programs p {NAME_JOINS} \
@@ -163,6 +173,41 @@ impl Store {
                 (row.program, labels)
             })
             .collect())
+    }
+
+    /// The columns an export shows of these programs of the workspace, with their names, in the order of
+    /// `ids` (ids it does not have are left out): the mirror's columns only, not Yelp's object.
+    pub async fn export_rows_in_order(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<ExportRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT p.program_id AS program_id, l.custom_name AS custom_name, p.program_type AS program_type, \
+             p.business_id AS business_id, b.name AS business_name, \
+             p.partner_business_id AS partner_business_id, p.program_status AS program_status, \
+             p.pause_status AS pause_status, p.start_date AS start_date, p.end_date AS end_date, \
+             p.budget_cents AS budget_cents, p.is_autobid AS is_autobid, p.max_bid_cents AS max_bid_cents, \
+             p.ad_cost_cents AS ad_cost_cents, p.billed_clicks AS billed_clicks, \
+             p.billed_impressions AS billed_impressions, p.removed_at AS removed_at \
+             FROM programs p {NAME_JOINS} WHERE p.workspace_id = {} AND p.program_id IN ({})",
+            markers(self.backend, 1, 1),
+            markers(self.backend, 2, ids.len())
+        );
+        let mut query = sqlx::query_as::<_, ExportRow>(&sql).bind(workspace_id);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let mut rows: HashMap<String, ExportRow> = query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|row| (row.program_id.clone(), row))
+            .collect();
+        Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
     }
 
     /// Sets (or, with `None`, clears) the label of a program of the workspace, and marks the mirror changed

@@ -29,7 +29,7 @@ pub use businesses::{
 pub use features::StoredFeatures;
 pub use job_steps::{JobStep, StepState};
 pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};
-pub use labels::{MAX_CUSTOM_NAME_CHARS, ProgramLabels, custom_name};
+pub use labels::{ExportRow, MAX_CUSTOM_NAME_CHARS, ProgramLabels, custom_name};
 pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::{LoginTurn, ThrottleState};
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram, could_be_mirrored};

@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
-use yelp_partner_api::{Cents, PauseStatus};
+use yelp_partner_api::Cents;
 
-use crate::store::{ProgramLabels, StoredProgram};
+use crate::store::ExportRow;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -86,18 +86,18 @@ fn number(n: Option<i64>) -> String {
 }
 
 /// One program's row.
-fn row(p: &StoredProgram, labels: &ProgramLabels) -> [String; 17] {
+fn row(p: ExportRow) -> [String; 17] {
     [
-        p.program_id.clone(),
-        text_cell(labels.custom_name.as_deref()),
-        p.program_type.clone(),
-        p.business_id.clone().unwrap_or_default(),
-        text_cell(labels.business_name.as_deref()),
-        p.partner_business_id.clone().unwrap_or_default(),
-        p.program_status.to_string(),
-        (p.pause_status == PauseStatus::Paused).to_string(),
-        p.start_date.clone().unwrap_or_default(),
-        p.end_date.clone().unwrap_or_default(),
+        p.program_id,
+        text_cell(p.custom_name.as_deref()),
+        p.program_type,
+        p.business_id.unwrap_or_default(),
+        text_cell(p.business_name.as_deref()),
+        p.partner_business_id.unwrap_or_default(),
+        p.program_status,
+        (p.pause_status == "PAUSED").to_string(),
+        p.start_date.unwrap_or_default(),
+        p.end_date.unwrap_or_default(),
         dollars(p.budget_cents),
         p.is_autobid
             .map(|a| (a != 0).to_string())
@@ -122,12 +122,11 @@ async fn chunk(
 ) -> ApiResult<Vec<u8>> {
     let programs = state
         .store
-        .labeled_columns_in_order(&workspace_id, &ids[range.clone()])
+        .export_rows_in_order(&workspace_id, &ids[range.clone()])
         .await?;
     let mut out = csv::Writer::from_writer(Vec::with_capacity(range.len() * 200));
-    for (program, labels) in &programs {
-        out.write_record(row(program, labels))
-            .map_err(ApiError::internal)?;
+    for program in programs {
+        out.write_record(row(program)).map_err(ApiError::internal)?;
     }
     out.into_inner().map_err(ApiError::internal)
 }
