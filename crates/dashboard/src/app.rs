@@ -13,6 +13,7 @@ use yelp_partner_api::CallObserver;
 
 use crate::auth;
 use crate::cache::BodyCache;
+use crate::change_sets::{ChangeSetService, PosterHandle};
 use crate::config::Config;
 use crate::demo::{self, DEMO_WORKSPACE, Demo, DemoOptions};
 use crate::error::{Error, Result};
@@ -30,6 +31,7 @@ pub struct Application {
     state: AppState,
     limits: ConnectionLimits,
     watcher: Option<WatcherHandle>,
+    poster: Option<PosterHandle>,
     schedule: Option<ScheduleHandle>,
     /// Deletes expired sessions and stale sign-in failure counts; stops when dropped.
     pruning: AbortOnDropHandle<()>,
@@ -79,6 +81,12 @@ impl Application {
         let jobs = JobService::new(store.clone(), yelp.source(), config.job_options());
         let features = FeatureService::new(store.clone(), yelp.source());
         let watcher = jobs.spawn_watcher();
+        let change_sets = ChangeSetService::new(
+            store.clone(),
+            jobs.clone(),
+            config.tuning.posting.clone().unwrap_or_default(),
+        );
+        let poster = change_sets.spawn_poster();
         let mut schedule = Schedule::new(engine.clone(), yelp.source(), config.sync_interval);
         if demo.is_none() {
             // The simulator of a previous demo run is gone.
@@ -104,6 +112,7 @@ impl Application {
             yelp,
             jobs,
             features,
+            change_sets,
             request_timeout: config.request_timeout,
             list_bodies: Arc::new(BodyCache::of_bodies(config.list_cache_bytes())),
         };
@@ -115,6 +124,7 @@ impl Application {
             state,
             limits: config.connection_limits(),
             watcher: Some(watcher),
+            poster: Some(poster),
             schedule,
             pruning,
             demo,
@@ -148,6 +158,11 @@ impl Application {
         self.watcher.take()
     }
 
+    /// The change-set poster, for a caller that stops it itself (a test of a restart).
+    pub fn take_poster(&mut self) -> Option<PosterHandle> {
+        self.poster.take()
+    }
+
     /// The schedule of syncs (none with an interval of 0), for a caller that stops it itself.
     pub fn take_schedule(&mut self) -> Option<ScheduleHandle> {
         self.schedule.take()
@@ -167,6 +182,7 @@ impl Application {
             state,
             limits,
             watcher,
+            poster,
             schedule,
             pruning,
             demo,
@@ -194,6 +210,10 @@ impl Application {
             () = deadline => {
                 tracing::warn!("connections still open after the grace period; stopping anyway");
             }
+        }
+        // The poster first: its last sends become jobs that the watcher then leaves for the next start.
+        if let Some(poster) = poster {
+            poster.stop().await;
         }
         if let Some(watcher) = watcher {
             watcher.stop().await;

@@ -167,6 +167,8 @@ pub struct Config {
 pub struct Tuning {
     /// The job watcher's whole timing, instead of the one `--job-poll-cap-ms` and `--lease-seconds` make.
     pub jobs: Option<JobOptions>,
+    /// The change-set poster's timing and width, instead of the defaults.
+    pub posting: Option<crate::change_sets::PostOptions>,
     /// The sync engine's options, instead of the ones the `--sync-*` flags make.
     pub sync: Option<SyncOptions>,
     /// The program-list cache's bound in bytes, instead of `--list-cache-mib`.

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod auth;
 pub mod cache;
+pub mod change_sets;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -92,6 +92,10 @@ pub struct JobOptions {
     /// How long after such a submission its change may still appear; past it, a change not seen was not
     /// made.
     pub reconcile_window: Duration,
+    /// A submission recorded this long ago and still without Yelp's answer was cut short by a stop (of
+    /// this process or another): its outcome is unknown and it is reconciled. Longer than sending one
+    /// can take (the client's timeout, after the rate limit's wait).
+    pub unanswered_after: Duration,
 }
 
 impl Default for JobOptions {
@@ -107,6 +111,7 @@ impl Default for JobOptions {
             reconcile_interval: Duration::from_secs(10),
             // Yelp finishes jobs in seconds to minutes.
             reconcile_window: Duration::from_secs(10 * 60),
+            unanswered_after: Duration::from_secs(2 * 60),
         }
     }
 }
@@ -443,14 +448,19 @@ impl JobService {
         }
     }
 
-    /// Pauses (`pause`) or resumes a CPC program. Yelp answers at once, so the job is recorded already
-    /// finished: COMPLETED once the mirror shows the change, or FAILED.
+    /// Pauses (`pause`) or resumes a CPC program. Yelp answers at once, so the job ends with the answer:
+    /// COMPLETED once the mirror shows the change, or FAILED. Recorded before it is sent, like every change,
+    /// so that a stop while sending leaves a job to reconcile and a second use of `token` finds it.
     pub async fn pause_or_resume(
         &self,
         user: &User,
         program_id: &str,
         pause: bool,
+        token: Option<&SubmissionToken>,
     ) -> Result<String> {
+        if let Some(job_id) = self.answered(user, token).await? {
+            return Ok(job_id);
+        }
         let program = self.program(&user.workspace_id, program_id).await?;
         if pause {
             validate::pause(&program, today())?;
@@ -470,16 +480,16 @@ impl JobService {
             program.business_id.clone(),
             &Asked::Program,
         );
+        job.submission_token = token.map(|t| t.as_str().to_owned());
+        if !self.inner.store.insert_job(&job).await? {
+            return self.first_answer(user, token).await;
+        }
         let id = ProgramId::from_yelp(program.program_id);
         let sent = if pause {
             client.pause_program(&id).await
         } else {
             client.resume_program(&id).await
         };
-        let now = now_ms();
-        job.next_poll_at = None;
-        job.completed_at = Some(now);
-        job.updated_at = now;
         match sent {
             Ok(()) => {
                 if let Err(e) =
@@ -543,7 +553,20 @@ impl JobService {
                 job.errors = Some(submission_errors(&e).to_string());
             }
         }
-        self.inner.store.insert_job(&job).await?;
+        let now = now_ms();
+        self.inner
+            .store
+            .finish_job(
+                &job.id,
+                None,
+                job.status,
+                job.yelp_status.as_deref(),
+                None,
+                job.errors.as_deref(),
+                None,
+                now,
+            )
+            .await?;
         let _ = self.inner.changes.send(job.id.clone());
         Ok(job.id)
     }

@@ -572,7 +572,7 @@ fn date_of(text: Option<&str>) -> Option<NaiveDate> {
 }
 
 /// Whether the mirror's copy says the program has ended.
-fn has_ended(program: &StoredProgram, today: NaiveDate) -> bool {
+pub fn has_ended(program: &StoredProgram, today: NaiveDate) -> bool {
     let end = date_of(program.end_date.as_deref());
     let start = date_of(program.start_date.as_deref());
     end.is_some_and(|e| e < today)

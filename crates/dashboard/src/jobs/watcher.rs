@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tracing::Instrument;
 use yelp_partner_api::{
-    BusinessId, Client, JobId, JobOutcome, JobReceipt, JobStatus, ProgramId, ProgramType,
+    BusinessId, Client, JobId, JobOutcome, JobReceipt, JobStatus, PauseStatus, ProgramId,
+    ProgramType,
 };
 
 use super::asked::{Asked, CreateAsked, EditAsked};
@@ -20,27 +21,18 @@ use crate::store::{JobRecord, JobStatus as Status, JobType, UNKNOWN_OUTCOME, now
 
 pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     tracing::info!(instance_id = inner.instance_id, "job watcher started");
-    // A submission still unanswered after this long was cut short by a stop: Yelp's answer is lost.
-    // (Sending one takes at most the client's timeout; another live instance may be sending one now.)
-    const UNANSWERED_AFTER_MS: i64 = 10 * 60 * 1000;
-    let now = now_ms();
-    match inner
-        .store
-        .reconcile_unanswered_submissions(now - UNANSWERED_AFTER_MS, now)
-        .await
-    {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(
-            jobs = n,
-            "submissions cut short by a stop: outcome unknown, reconciling"
-        ),
-        Err(e) => tracing::warn!(error = %e, "job watcher: cannot check unanswered submissions"),
-    }
+    // Every so often, submissions cut short by a stop (whose answer never came) become unknown outcomes.
+    const SWEEP_EVERY_MS: i64 = 5_000;
+    let mut last_sweep = i64::MIN;
     loop {
         if *stop.borrow() {
             break;
         }
         let now = now_ms();
+        if now.saturating_sub(last_sweep) >= SWEEP_EVERY_MS {
+            last_sweep = now;
+            sweep_unanswered(&inner, now).await;
+        }
         let lease_ms = i64::try_from(inner.options.lease_ttl.as_millis()).unwrap_or(30_000);
         match inner
             .store
@@ -69,6 +61,24 @@ pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
         tracing::warn!(error = %e, "job watcher: cannot free its claims");
     }
     tracing::info!(instance_id = inner.instance_id, "job watcher stopped");
+}
+
+/// Marks as unknown outcomes, to reconcile, the submissions recorded longer ago than a send can take and
+/// still without Yelp's answer.
+async fn sweep_unanswered(inner: &Inner, now: i64) {
+    let cutoff = now - ms(inner.options.unanswered_after);
+    match inner
+        .store
+        .reconcile_unanswered_submissions(cutoff, now)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "submissions cut short by a stop: outcome unknown, reconciling"
+        ),
+        Err(e) => tracing::warn!(error = %e, "job watcher: cannot check unanswered submissions"),
+    }
 }
 
 /// One status check of a claimed job.
@@ -408,13 +418,9 @@ async fn reconcile_unknown(inner: &Inner, job: &JobRecord) -> Result<()> {
     };
     let seen = match job.job_type {
         JobType::Create | JobType::Duplicate => created_since(inner, &client, job).await,
-        JobType::Edit | JobType::Terminate => changed(inner, &client, job).await,
-        other @ (JobType::Pause | JobType::Resume) => Ok(Seen::Undecidable(
-            "OUTCOME_UNKNOWN",
-            format!(
-                "Yelp did not answer this {other}, so its outcome is unknown; check the program"
-            ),
-        )),
+        JobType::Edit | JobType::Terminate | JobType::Pause | JobType::Resume => {
+            changed(inner, &client, job).await
+        }
     };
     let window = spoken(inner.options.reconcile_window);
     match seen {
@@ -520,7 +526,7 @@ async fn created_since(inner: &Inner, client: &Client, job: &JobRecord) -> Resul
     }
 }
 
-/// For an edit or end: whether the program, read again from Yelp (and written to the mirror), shows it.
+/// For an edit, end, pause or resume: whether the program, read again from Yelp (and written to the mirror), shows it.
 async fn changed(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen> {
     let Some(program_id) = job.program_id.as_deref().map(ProgramId::from_yelp) else {
         return Ok(Seen::Undecidable(
@@ -542,6 +548,13 @@ async fn changed(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen
     let shown = match Asked::of(job) {
         _ if job.job_type == JobType::Terminate => {
             Some(entry.program.end_date.is_some_and(|end| end <= today))
+        }
+        // Yelp pauses and resumes at once: the program shows it or it was not done.
+        _ if job.job_type == JobType::Pause => {
+            Some(entry.program.program_pause_status == PauseStatus::Paused)
+        }
+        _ if job.job_type == JobType::Resume => {
+            Some(entry.program.program_pause_status == PauseStatus::NotPaused)
         }
         Asked::Edit(edit) => edit_shown(&edit, &entry.program),
         Asked::Create(_) | Asked::Program => None,

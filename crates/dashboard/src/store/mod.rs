@@ -2,6 +2,7 @@
 //! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
 
 mod businesses;
+mod change_sets;
 mod features;
 mod job_steps;
 mod jobs;
@@ -26,6 +27,7 @@ pub use businesses::{
     BusinessOverview, BusinessPage, BusinessProfile, BusinessQuery, BusinessSort, OptionalFlag,
     search_form,
 };
+pub use change_sets::{ChangeSetRecord, ChangeSetState, ItemRecord, ItemState, ItemWrite};
 pub use features::StoredFeatures;
 pub use job_steps::{JobStep, StepState};
 pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};

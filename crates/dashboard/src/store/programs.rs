@@ -417,6 +417,32 @@ impl Store {
             .await?)
     }
 
+    /// The programs of the workspace with these ids (those the mirror holds, removed ones included), in
+    /// no particular order.
+    pub async fn programs_by_ids(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<StoredProgram>> {
+        // Within every database's limit of bound parameters.
+        const PER_QUERY: usize = 500;
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(PER_QUERY) {
+            let markers: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {STORED_COLUMNS} FROM programs WHERE workspace_id = $1 \
+                 AND program_id IN ({})",
+                markers.join(", ")
+            );
+            let mut query = sqlx::query_as(&sql).bind(workspace_id);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            found.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(found)
+    }
+
     /// One program of the workspace by an id a user gave (a link, a form, a script). Ids of Yelp's usual
     /// URL-safe alphabet are looked up; so is any other id that [`could_be_mirrored`] allows, since Yelp
     /// may send ids outside that alphabet and the mirror keeps them as sent, but one the mirror does not

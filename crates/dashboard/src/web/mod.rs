@@ -30,6 +30,7 @@ use tracing::Instrument;
 use yelp_partner_api::Client;
 
 use crate::cache::BodyCache;
+use crate::change_sets::ChangeSetService;
 use crate::features::FeatureService;
 use crate::jobs::JobService;
 use crate::secrets::SecretBox;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub jobs: JobService,
     /// Program features and portfolio projects.
     pub features: FeatureService,
+    /// Bulk changes: change sets and their posting.
+    pub change_sets: ChangeSetService,
     /// Longest time to produce an answer's head (408 past it); an event stream's body is not timed.
     pub request_timeout: Duration,
     /// Program-list response bodies by workspace, query and mirror version, within a bound of bytes.

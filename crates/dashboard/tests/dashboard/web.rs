@@ -47,6 +47,7 @@ pub fn test_job_options() -> JobOptions {
         batch: 32,
         reconcile_interval: Duration::from_millis(100),
         reconcile_window: Duration::from_secs(3),
+        unanswered_after: Duration::from_secs(10),
     }
 }
 

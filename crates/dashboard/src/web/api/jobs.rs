@@ -147,7 +147,7 @@ async fn pause(
     Ok(accepted(
         state
             .jobs
-            .pause_or_resume(&user.user, &program_id, true)
+            .pause_or_resume(&user.user, &program_id, true, None)
             .await?,
     ))
 }
@@ -162,7 +162,7 @@ async fn resume(
     Ok(accepted(
         state
             .jobs
-            .pause_or_resume(&user.user, &program_id, false)
+            .pause_or_resume(&user.user, &program_id, false, None)
             .await?,
     ))
 }

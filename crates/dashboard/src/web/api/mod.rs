@@ -1,6 +1,7 @@
 //! The JSON + SSE API under `/api`, with the replaced system's paths and shapes.
 
 mod businesses;
+pub(crate) mod change_sets;
 mod csv_export;
 mod features;
 mod full_list;
@@ -19,6 +20,7 @@ use super::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(businesses::router())
+        .merge(change_sets::router())
         .merge(csv_export::router())
         .merge(features::router())
         .merge(jobs::router())

@@ -269,7 +269,7 @@ async fn pause_or_resume(
     let program = form.program_to_change(&state, &program_id).await?;
     match state
         .jobs
-        .pause_or_resume(&form.user.user, &program_id, pause)
+        .pause_or_resume(&form.user.user, &program_id, pause, None)
         .await
     {
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
