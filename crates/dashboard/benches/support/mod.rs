@@ -75,6 +75,18 @@ pub async fn start(
     engine_options: SyncOptions,
     job_options: JobOptions,
 ) -> BenchServer {
+    start_limited(name, sim, engine_options, job_options, 0.0, 1).await
+}
+
+/// [`start`] with Yelp requests limited to `yelp_rps` a second (0 for no limit) and `burst`.
+pub async fn start_limited(
+    name: &str,
+    sim: SimConfig,
+    engine_options: SyncOptions,
+    job_options: JobOptions,
+    yelp_rps: f64,
+    burst: u32,
+) -> BenchServer {
     const KEY: [u8; 32] = [9; 32];
     let dir = TempDir(std::env::temp_dir().join(format!("yelp-ads-{name}-bench-{}", new_id())));
     std::fs::create_dir_all(&dir.0).expect("temp dir");
@@ -107,7 +119,8 @@ pub async fn start(
         .expect("user");
     let mut config = Config {
         bind: "127.0.0.1:0".parse().expect("addr"),
-        yelp_rps: 0.0,
+        yelp_rps,
+        yelp_burst: burst,
         sync_interval: Duration::ZERO,
         ..Config::default()
     };

@@ -51,7 +51,12 @@ pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             continue;
         }
         tokio::select! {
-            _ = stop.changed() => {}
+            changed = stop.changed() => {
+                // A dropped handle stops it too.
+                if changed.is_err() {
+                    break;
+                }
+            }
             _ = wake.recv() => {}
             () = tokio::time::sleep(inner.options.tick) => {}
         }

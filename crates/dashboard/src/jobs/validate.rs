@@ -463,6 +463,17 @@ pub fn edit(draft: EditDraft, program: &StoredProgram, today: NaiveDate) -> Resu
     let budget = p.dollars("budget", "Budget", draft.budget);
     if budget.is_some_and(|b| b < MIN_BUDGET) {
         p.add("budget", "Budget must be at least $25.00");
+    } else if let (Some(b), Some(spent)) = (budget, program.ad_cost_cents) {
+        // Yelp refuses it (its receipt says so): known from the mirror, it need not be sent to learn it.
+        if b.get() < spent && draft.future_budget_date.is_none() {
+            p.add(
+                "budget",
+                format!(
+                    "The budget cannot be lower than the ${} already spent this period",
+                    Cents::new(spent).to_dollars_string()
+                ),
+            );
+        }
     }
     let future_budget_date = p.date("future_budget_date", draft.future_budget_date);
     if future_budget_date.is_some() && budget.is_none() && !p.has("budget") {

@@ -53,7 +53,12 @@ pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
             Err(e) => tracing::warn!(error = %e, "job watcher: cannot claim jobs"),
         }
         tokio::select! {
-            _ = stop.changed() => {}
+            changed = stop.changed() => {
+                // A dropped handle stops it too.
+                if changed.is_err() {
+                    break;
+                }
+            }
             () = tokio::time::sleep(inner.options.tick) => {}
         }
     }

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod businesses;
+mod change_sets;
 mod cli;
 mod compat;
 mod errors;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use dashboard::app::Application;
 use dashboard::auth::hash_password;
+use dashboard::change_sets::PosterHandle;
 use dashboard::jobs::{JobOptions, WatcherHandle};
 use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store};
@@ -33,6 +34,8 @@ pub struct TestApp {
     pub other_program: String,
     /// The server's job watcher, until a test stops it.
     pub watcher: std::sync::Mutex<Option<WatcherHandle>>,
+    /// The server's change-set poster, until a test stops it.
+    pub poster: std::sync::Mutex<Option<PosterHandle>>,
     http: reqwest::Client,
 }
 
@@ -64,6 +67,8 @@ pub struct Tuning {
     pub metrics_token: Option<&'static str>,
     /// The time limit of answers, instead of the default.
     pub request_timeout: Option<Duration>,
+    /// Requests per second to Yelp and burst, instead of no limit.
+    pub yelp_rate: Option<(f64, u32)>,
 }
 
 /// A signed-in client: its cookie and CSRF token.
@@ -145,6 +150,9 @@ impl TestApp {
         config.metrics_token = tuning
             .metrics_token
             .map(|t| secrecy::SecretString::from(t.to_owned()));
+        if let Some((rps, burst)) = tuning.yelp_rate {
+            (config.yelp_rps, config.yelp_burst) = (rps, burst);
+        }
         if let Some(timeout) = tuning.request_timeout {
             config.request_timeout = timeout;
         }
@@ -156,6 +164,7 @@ impl TestApp {
             .await
             .unwrap();
         let watcher = app.take_watcher();
+        let poster = app.take_poster();
         let addr = app.local_addr();
         tokio::spawn(app.run_until(std::future::pending(), Duration::from_secs(5)));
         yelp_partner_api::install_crypto_provider();
@@ -166,6 +175,7 @@ impl TestApp {
             workspace_id: ws.id,
             other_program: "OtherAgencyProgram0001".into(),
             watcher: std::sync::Mutex::new(watcher),
+            poster: std::sync::Mutex::new(poster),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -182,6 +192,20 @@ impl TestApp {
             .await
             .unwrap();
         other.take_watcher().unwrap()
+    }
+
+    /// Another instance's change-set poster over the same database (as after a restart), with Yelp
+    /// requests limited to `rate` (per second, burst).
+    pub async fn restarted_poster(&self, rate: Option<(f64, u32)>) -> PosterHandle {
+        let mut config = test_config(KEY);
+        config.tuning.jobs = Some(test_job_options());
+        if let Some((rps, burst)) = rate {
+            (config.yelp_rps, config.yelp_burst) = (rps, burst);
+        }
+        let mut other = Application::build_with_store(config, self.store.clone())
+            .await
+            .unwrap();
+        other.take_poster().unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

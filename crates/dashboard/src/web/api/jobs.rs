@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use yelp_partner_api::{Cents, FeatureType};
 
+use crate::change_sets::change_set_of_token;
 use crate::jobs::SubmissionToken;
 use crate::jobs::asked::Asked;
 use crate::jobs::draft::{CreateDraft, DuplicateDraft, EditDraft};
@@ -210,6 +211,8 @@ async fn job_json(
         "program_id": job.program_id,
         "business_id": job.business_id,
         "requested_by": job.username,
+        // The change set the job is an item of, by the item's submission token.
+        "change_set_id": job.submission_token.as_deref().and_then(change_set_of_token),
         "business_results": business_results,
         "errors": errors,
         "progress": progress.progress,
