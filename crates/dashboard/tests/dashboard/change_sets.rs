@@ -481,3 +481,33 @@ on_every_backend! {
         assert_eq!(change["program_id"].as_str(), Some(&rows[edited][0]));
     }
 }
+
+on_every_backend! {
+    async fn items_yelp_refused_are_retried_as_a_new_change_set_of_just_those(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 120).await;
+        let session = app.synced().await;
+        let ids: Vec<String> = current_cpc_spent_under(&app, &session, 45_600).await.into_iter().take(4).collect();
+        let set = stage(&app, &session, json!({"program_ids": ids, "operation": {"kind": "set_budget", "value": 456}})).await;
+        let id = set["id"].as_str().unwrap().to_owned();
+        check(&app, &session, &id).await;
+        app.sim.set_faults(json!({"rate_limit_rate": 1.0})).await;
+        let failed = post_and_follow(&app, &session, &id).await;
+        app.sim.set_faults(json!({"rate_limit_rate": 0.0})).await;
+        assert_eq!(failed["counts"]["failed"], 4, "{}", failed["counts"]);
+        let reason = failed["items"][0]["message"].as_str().unwrap();
+        assert!(reason.contains("limiting requests"), "the job's reason is the item's: {reason}");
+        let (status, _) = send(&app, Method::POST, &format!("/api/reseller/change-sets/{id}/undo"), &session, None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "nothing completed, nothing to undo");
+
+        let (status, retry) = send(&app, Method::POST, &format!("/api/reseller/change-sets/{id}/retry-failed"), &session, None).await;
+        assert_eq!(status, StatusCode::CREATED, "{retry}");
+        assert_eq!(retry["origin"], json!({"id": id, "kind": "retry"}));
+        assert_eq!(retry["counts"]["items"], 4);
+        let retry_id = retry["id"].as_str().unwrap().to_owned();
+        check(&app, &session, &retry_id).await;
+        let done = post_and_follow(&app, &session, &retry_id).await;
+        assert_eq!(done["counts"]["completed"], 4, "{}", done["counts"]);
+        let budgets = sim_budgets(&app).await;
+        assert!(ids.iter().all(|id| budgets[id] == 45_600));
+    }
+}
