@@ -31,7 +31,7 @@ CREATE TABLE change_set_items (
     program_id    TEXT NOT NULL,
     change        TEXT NOT NULL,       -- JSON of the change (edit fields, pause, resume, end)
     before        TEXT NOT NULL,       -- JSON of the program's fields in the mirror when staged
-    state         TEXT NOT NULL,       -- staged | ready | no_op | conflict | refused | dropped | sending | sent | failed
+    state         TEXT NOT NULL,       -- staged | ready | no_op | conflict | refused | dropped | sending | sent | failed | completed
     message       TEXT,                -- why it is refused, a conflict or failed, for the user
     job_id        TEXT,
     updated_at    BIGINT NOT NULL,

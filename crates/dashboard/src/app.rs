@@ -84,6 +84,7 @@ impl Application {
         let change_sets = ChangeSetService::new(
             store.clone(),
             jobs.clone(),
+            features.clone(),
             config.tuning.posting.clone().unwrap_or_default(),
         );
         let poster = change_sets.spawn_poster();

@@ -17,6 +17,7 @@ use tokio::sync::{broadcast, watch};
 
 use self::operation::{Change, Operation, Snapshot};
 use crate::error::{Error, Result};
+use crate::features::FeatureService;
 use crate::jobs::{JobService, SubmissionToken, validate};
 use crate::store::{
     ChangeSetRecord, ChangeSetState, ItemRecord, ItemState, ItemWrite, JobStatus, Store,
@@ -99,6 +100,7 @@ impl ItemStatus {
             ItemState::Dropped => Self::Dropped,
             ItemState::Sending => Self::Sending,
             ItemState::Failed => Self::Failed,
+            ItemState::Completed => Self::Completed,
             ItemState::Sent => match record.job_status() {
                 Some(JobStatus::Completed) => Self::Completed,
                 Some(JobStatus::Failed) => Self::Failed,
@@ -279,6 +281,7 @@ impl std::fmt::Debug for ChangeSetService {
 struct Inner {
     store: Store,
     jobs: JobService,
+    features: FeatureService,
     options: PostOptions,
     /// Names this poster in change-set leases.
     instance_id: String,
@@ -347,6 +350,12 @@ fn evaluate(
         Change::Pause => validate::pause(program, today),
         Change::Resume => validate::resume(program),
         Change::End => validate::end(program, today),
+        Change::Feature { .. } if validate::has_ended(program, today) => Err(Error::field(
+            "program_id",
+            "The program has ended; its features cannot change",
+        )),
+        // Yelp's rules of a feature need its current features, read from Yelp when it is sent.
+        Change::Feature { .. } => Ok(()),
     };
     match checked {
         Ok(()) => (ItemState::Ready, None),
@@ -391,13 +400,19 @@ pub fn change_set_of_token(token: &str) -> Option<&str> {
 }
 
 impl ChangeSetService {
-    /// A service over `store`, posting through `jobs`.
-    pub fn new(store: Store, jobs: JobService, options: PostOptions) -> Self {
+    /// A service over `store`, posting through `jobs` (and `features`, for feature changes).
+    pub fn new(
+        store: Store,
+        jobs: JobService,
+        features: FeatureService,
+        options: PostOptions,
+    ) -> Self {
         let (changes, _) = broadcast::channel(256);
         Self {
             inner: Arc::new(Inner {
                 store,
                 jobs,
+                features,
                 options,
                 instance_id: new_id(),
                 changes,

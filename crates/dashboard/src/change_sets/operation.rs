@@ -4,15 +4,18 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use yelp_partner_api::{Cents, PauseStatus, ProgramType};
+use yelp_partner_api::{
+    Cents, FeatureEntry, FeatureType, PauseStatus, Program, ProgramFeatures, ProgramType,
+};
 
 use crate::error::{Error, Result};
+use crate::features::{parse_changes, words};
 use crate::jobs::draft::{Dollars, EditDraft, Loose};
 use crate::jobs::validate::MIN_BUDGET;
 use crate::store::StoredProgram;
 
 /// The operation kinds, as the API names them.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     "set_budget",
     "budget_percent",
     "budget_dollars",
@@ -22,6 +25,7 @@ pub const KINDS: [&str; 9] = [
     "resume",
     "end",
     "set_end_date",
+    "set_feature",
 ];
 
 /// A percentage change is kept in hundredths of a percent: +10 % is 1000, −2.5 % is −250.
@@ -66,6 +70,11 @@ pub enum Operation {
     SetEndDate {
         /// The new last day.
         date: NaiveDate,
+    },
+    /// These features are set, as Yelp's body names them: `{TYPE: {settings}}`.
+    SetFeature {
+        /// The features, checked to read as Yelp's types when staged.
+        features: Value,
     },
 }
 
@@ -203,6 +212,20 @@ impl OperationDraft {
                     })?;
                 Operation::SetEndDate { date }
             }
+            "set_feature" => {
+                let features = match value {
+                    Some(features @ Value::Object(_)) => features.clone(),
+                    _ => {
+                        return Err(invalid(
+                            "operation.value of set_feature must be the features to set, as \
+                             {\"CUSTOM_RADIUS_TARGETING\": {\"custom_radius\": 25}}",
+                        ));
+                    }
+                };
+                // Read as Yelp's types now, so that a bad setting is named before anything is staged.
+                parse_changes(json!({"features": features}))?;
+                Operation::SetFeature { features }
+            }
             "pause" | "resume" | "end" => {
                 if value.is_some() {
                     return Err(invalid(format!("operation {kind} takes no value")));
@@ -259,6 +282,7 @@ impl Operation {
             Self::Resume => "resume",
             Self::End => "end",
             Self::SetEndDate { .. } => "set_end_date",
+            Self::SetFeature { .. } => "set_feature",
         }
     }
 
@@ -276,6 +300,7 @@ impl Operation {
             }
             Self::SetAutobid { on } => json!(on),
             Self::SetEndDate { date } => json!(date.to_string()),
+            Self::SetFeature { features } => features.clone(),
             Self::Pause | Self::Resume | Self::End => Value::Null,
         };
         json!({"kind": self.kind(), "value": value})
@@ -298,6 +323,7 @@ impl Operation {
             Self::Resume => "Resume".into(),
             Self::End => "End".into(),
             Self::SetEndDate { date } => format!("Set end date to {date}"),
+            Self::SetFeature { features } => format!("Set {}", feature_words(features)),
         }
     }
 
@@ -381,8 +407,48 @@ impl Operation {
                 end_date: Some(*date),
                 ..EditChange::default()
             })),
+            Self::SetFeature { features } => {
+                let offered = serde_json::from_str::<Program>(&program.raw)
+                    .map(|p| p.available_features)
+                    .unwrap_or_default();
+                let types = features.as_object().into_iter().flat_map(|o| o.keys());
+                for name in types {
+                    let feature_type = FeatureType::from_wire(name);
+                    // Yelp lists what a program offers; a program listed with none is left to Yelp.
+                    if !offered.is_empty() && !offered.contains(&feature_type) {
+                        return Err(format!(
+                            "The program does not offer {}",
+                            feature_type.label().to_lowercase()
+                        ));
+                    }
+                }
+                Ok(Change::Feature {
+                    features: features.clone(),
+                })
+            }
         }
     }
+}
+
+/// Features to set, in words: "custom radius (25 miles)".
+pub fn feature_words(features: &Value) -> String {
+    let Ok(read) = ProgramFeatures::from_json(json!({"features": features})) else {
+        return "features".into();
+    };
+    let words: Vec<String> = read
+        .entries()
+        .map(|(feature_type, entry)| {
+            let label = feature_type.label().to_lowercase();
+            match entry {
+                FeatureEntry::Known(feature) => match words::setting(feature) {
+                    Some(setting) => format!("{label} ({setting})"),
+                    None => format!("{label} off"),
+                },
+                _ => label,
+            }
+        })
+        .collect();
+    words.join(", ")
 }
 
 /// `cents × (1 + hundredths / 10 000)`, rounded half to even on the exact product.
@@ -469,6 +535,11 @@ pub enum Change {
     Resume,
     /// End it.
     End,
+    /// Set these features (`{TYPE: {settings}}`).
+    Feature {
+        /// As Yelp's body names them.
+        features: Value,
+    },
 }
 
 impl Change {
@@ -483,6 +554,10 @@ impl Change {
             Self::Pause => Ok(Self::Resume),
             Self::Resume => Ok(Self::Pause),
             Self::End => Err("An ended program cannot be started again".into()),
+            Self::Feature { .. } => Err(
+                "The features before the change are Yelp's alone; set them again on the features page"
+                    .into(),
+            ),
             Self::Edit(fields) => {
                 let mut back = EditChange::default();
                 if fields.budget_cents.is_some() {
@@ -538,6 +613,7 @@ impl Change {
             Self::Pause => "Pause".into(),
             Self::Resume => "Resume".into(),
             Self::End => "End".into(),
+            Self::Feature { features } => format!("Set {}", feature_words(features)),
             Self::Edit(fields) => {
                 let mut parts = Vec::new();
                 if let Some(b) = fields.budget_cents {

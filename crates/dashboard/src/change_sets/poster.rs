@@ -186,6 +186,12 @@ async fn send(inner: &Inner, set: &ChangeSetRecord, user: &User, item: &Item) ->
             {
                 return end(ItemState::Sent, Some(job.id), None).await;
             }
+            // A feature change has no job to find: it may have reached Yelp, so it is not sent again.
+            if matches!(item.change, Some(Change::Feature { .. })) {
+                let message = "The posting stopped while this feature change was being sent; it was not \
+                               sent again. The program's features page shows what Yelp holds";
+                return end(ItemState::Failed, None, Some(message.into())).await;
+            }
         }
         _ => return Ok(()),
     }
@@ -234,6 +240,9 @@ async fn send(inner: &Inner, set: &ChangeSetRecord, user: &User, item: &Item) ->
                 .await
         }
         Change::End => jobs.end(user, program_id, Some(&token)).await,
+        Change::Feature { features } => {
+            return send_features(inner, set, user, item, features).await;
+        }
     };
     match sent {
         Ok(job_id) => end(ItemState::Sent, Some(job_id), None).await,
@@ -266,4 +275,52 @@ async fn send(inner: &Inner, set: &ChangeSetRecord, user: &User, item: &Item) ->
             }
         }
     }
+}
+
+/// Sets an item's features: Yelp makes the change at once, so the item ends with the answer, without a
+/// job. The write is never sent again: after an unanswered one the features are read back, and what they
+/// do not show is reported.
+async fn send_features(
+    inner: &Inner,
+    set: &ChangeSetRecord,
+    user: &User,
+    item: &Item,
+    features: &serde_json::Value,
+) -> Result<()> {
+    let outcome = match crate::features::parse_changes(serde_json::json!({"features": features})) {
+        Ok(changes) => {
+            inner
+                .features
+                .change(user, &item.program_id, &changes)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let (state, message) = match outcome {
+        Ok(change) if change.not_applied.is_empty() => (ItemState::Completed, None),
+        Ok(change) => {
+            let types: Vec<&str> = change.not_applied.iter().map(|t| t.label()).collect();
+            (
+                ItemState::Failed,
+                Some(format!(
+                    "Yelp did not answer, and the features read back do not show {}; it was sent once \
+                     and not again",
+                    types.join(", ")
+                )),
+            )
+        }
+        Err(Error::Database(e)) => return Err(Error::Database(e)),
+        Err(e) => (ItemState::Failed, Some(refusal(e))),
+    };
+    inner
+        .store
+        .end_sending_item(
+            &set.id,
+            item.position,
+            state,
+            None,
+            message.as_deref(),
+            now_ms(),
+        )
+        .await
 }

@@ -68,6 +68,8 @@ pub enum ItemState {
     Sent,
     /// It could not be sent (the message says why).
     Failed,
+    /// Done without a job (a feature change, which Yelp makes at once).
+    Completed,
 }
 
 impl ItemState {
@@ -83,6 +85,7 @@ impl ItemState {
             Self::Sending => "sending",
             Self::Sent => "sent",
             Self::Failed => "failed",
+            Self::Completed => "completed",
         }
     }
 }
@@ -101,6 +104,7 @@ impl TryFrom<String> for ItemState {
             "sending" => Self::Sending,
             "sent" => Self::Sent,
             "failed" => Self::Failed,
+            "completed" => Self::Completed,
             other => return Err(Error::Internal(format!("unknown item state {other:?}"))),
         })
     }

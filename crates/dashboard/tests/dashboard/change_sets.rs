@@ -511,3 +511,38 @@ on_every_backend! {
         assert!(ids.iter().all(|id| budgets[id] == 45_600));
     }
 }
+
+on_every_backend! {
+    async fn a_feature_set_on_many_programs_reaches_each_one_that_offers_it(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 80).await;
+        let session = app.synced().await;
+        let (_, listed) = app.get_json("/api/reseller/programs?status=CURRENT&limit=500", &session).await;
+        let programs = listed["programs"].as_array().unwrap();
+        let offers = |p: &Value| p["available_features"].as_array().unwrap().iter().any(|f| f == "CUSTOM_RADIUS_TARGETING");
+        let with: Vec<&str> = programs.iter().filter(|p| offers(p)).take(3).map(|p| p["program_id"].as_str().unwrap()).collect();
+        let without: Vec<&str> = programs.iter().filter(|p| !offers(p)).take(1).map(|p| p["program_id"].as_str().unwrap()).collect();
+        assert_eq!((with.len(), without.len()), (3, 1));
+        let ids: Vec<&str> = with.iter().chain(&without).copied().collect();
+        let (status, bad) = send(&app, Method::POST, "/api/reseller/change-sets", &session, Some(json!({
+            "program_ids": ids, "operation": {"kind": "set_feature", "value": {"CUSTOM_RADIUS_TARGETING": {"custom_radius": "far"}}},
+        }))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a setting of the wrong kind is named before staging: {bad}");
+        let set = stage(&app, &session, json!({
+            "program_ids": ids, "operation": {"kind": "set_feature", "value": {"CUSTOM_RADIUS_TARGETING": {"custom_radius": 25}}},
+        })).await;
+        assert_eq!(set["counts"]["refused"], 1, "{}", set["counts"]);
+        assert_eq!(set["items"][3]["message"], "The program does not offer custom radius");
+        assert!(set["items"][0]["change"].as_str().unwrap().starts_with("Set custom radius"), "{}", set["items"][0]);
+        let id = set["id"].as_str().unwrap().to_owned();
+        check(&app, &session, &id).await;
+        let done = post_and_follow(&app, &session, &id).await;
+        assert_eq!(done["counts"]["completed"], 3, "{}", done["items"]);
+        for program in &with {
+            let (_, features) = app.get_json(&format!("/api/program/{program}/features/v1"), &session).await;
+            assert_eq!(features["features"]["CUSTOM_RADIUS_TARGETING"]["custom_radius"].as_f64(), Some(25.0), "{program}");
+        }
+        let (status, undo) = send(&app, Method::POST, &format!("/api/reseller/change-sets/{id}/undo"), &session, None).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(undo["counts"]["refused"], 3, "a feature change is listed as not undoable: {}", undo["items"]);
+    }
+}

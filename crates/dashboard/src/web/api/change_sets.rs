@@ -50,6 +50,10 @@ const STREAM_RECHECK: Duration = Duration::from_secs(1);
 /// Between comments that keep an idle stream open through proxies.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
+/// How long a stream lets changes gather before it looks again: a change set of a thousand items is read
+/// whole at each look.
+const COALESCE: Duration = Duration::from_millis(200);
+
 /// Failures an event lists at most.
 const FAILURES_SHOWN: usize = 20;
 
@@ -110,6 +114,7 @@ fn after_json(change: Option<&Change>) -> Value {
         Some(Change::Pause) => json!({"paused": true}),
         Some(Change::Resume) => json!({"paused": false}),
         Some(Change::End) => json!({"ended": true}),
+        Some(Change::Feature { features }) => json!({"features": features}),
         Some(Change::Edit(fields)) => {
             let mut after = Map::new();
             if let Some(b) = fields.budget_cents {
@@ -136,6 +141,7 @@ fn action(change: Option<&Change>) -> Value {
         Some(Change::Pause) => json!("pause"),
         Some(Change::Resume) => json!("resume"),
         Some(Change::End) => json!("end"),
+        Some(Change::Feature { .. }) => json!("set_feature"),
     }
 }
 
@@ -497,6 +503,8 @@ impl Watch {
                 }
             })
             .await;
+            // A batch ends many jobs in a burst: one look after it rather than one a job.
+            tokio::time::sleep(COALESCE).await;
         }
     }
 }
