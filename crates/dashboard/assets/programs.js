@@ -1,6 +1,7 @@
 // The programs page: the sync that starts when the page opens (or joins the one running), its live
 // progress, the "Sync Programs" button, and list navigation without reloads (so a filter change does not
-// start another sync). Without this script the filters, sorting and pages are plain links and forms.
+// start another sync), and the selection of programs to change together. Without this script the filters,
+// sorting and pages are plain links and forms, and the selection is the current page's ticked rows.
 (function () {
   "use strict";
   const app = window.YelpAds;
@@ -156,6 +157,7 @@
       const filters = document.getElementById("program-filters");
       if (filters) app.setupPickers(filters);
     }
+    restoreSelection();
     if (options.push) history.pushState({ list: true }, "", url);
     const count = document.getElementById("program-count");
     if (count && options.filters) listAnnounce.textContent = count.textContent;
@@ -181,9 +183,175 @@
     load("/programs" + (query ? "?" + query : ""), { push: true, filters: true });
   });
 
+
+  // Selection: the ticked programs of a view, kept per filter in sessionStorage so that paging (and
+  // sorting) keeps them; "Select all N matching" selects the whole view, which the server reads from the
+  // form's filter fields. The toolbar (the stage form) shows while something is selected.
+  const SELECTION_PREFIX = "yelp-ads:selection:";
+  const VALUE_HINTS = {
+    set_budget: "Dollars, such as 300.00",
+    budget_percent: "Percent, such as 10 or -2.5",
+    budget_dollars: "Dollars to add, such as 50 or -12.50",
+    set_max_bid: "Dollars, such as 5.00",
+    set_end_date: "YYYY-MM-DD",
+  };
+
+  function stageForm() {
+    return document.getElementById("stage-form");
+  }
+
+  function rowBoxes() {
+    return Array.from(document.querySelectorAll('#programs-table input[type="checkbox"][name="program_id"]'));
+  }
+
+  function selectionKey(form) {
+    return SELECTION_PREFIX + (form.dataset.selectionKey || "");
+  }
+
+  function readSelection(form) {
+    try {
+      const stored = JSON.parse(sessionStorage.getItem(selectionKey(form)) || "null");
+      if (stored && Array.isArray(stored.ids)) return stored;
+    } catch (_) {
+      // A broken entry is an empty selection.
+    }
+    return { ids: [], all: false, sent: false };
+  }
+
+  function writeSelection(form, selection) {
+    try {
+      if (!selection.all && selection.ids.length === 0) sessionStorage.removeItem(selectionKey(form));
+      else sessionStorage.setItem(selectionKey(form), JSON.stringify(selection));
+    } catch (_) {
+      // Storage full or refused: the selection lasts as long as the page.
+    }
+  }
+
+  /** Shows `selection` on the page: ticks, the page's box, the count and the toolbar. */
+  function showSelection(form, selection) {
+    const all = document.getElementById("select-all-matching");
+    const boxes = rowBoxes();
+    const chosen = new Set(selection.ids);
+    boxes.forEach(function (box) {
+      box.checked = selection.all || chosen.has(box.value);
+      box.disabled = selection.all; // the filter says which: the rows are not sent
+    });
+    if (all) all.checked = selection.all;
+    const page = document.getElementById("select-page");
+    if (page) {
+      page.hidden = false;
+      const ticked = boxes.filter(function (b) { return b.checked; }).length;
+      page.checked = boxes.length > 0 && ticked === boxes.length;
+      page.indeterminate = ticked > 0 && ticked < boxes.length;
+      page.disabled = selection.all;
+    }
+    const total = all ? Number(all.dataset.total) || 0 : 0;
+    const count = selection.all ? total : selection.ids.length;
+    const refused = form.dataset.refused === "true";
+    document.getElementById("selection-count").textContent =
+      count.toLocaleString("en-US") + " selected" + (selection.all ? " (every program matching the filters)" : "");
+    document.getElementById("clear-selection").hidden = count === 0;
+    form.hidden = count === 0 && !refused;
+  }
+
+  function restoreSelection() {
+    const form = stageForm();
+    if (!form) return;
+    let selection = readSelection(form);
+    if (form.dataset.refused === "true") {
+      // Shown again with why the change was refused: what the server ticked joins what was kept.
+      rowBoxes().forEach(function (box) {
+        if (box.checked && selection.ids.indexOf(box.value) < 0) selection.ids.push(box.value);
+      });
+      const all = document.getElementById("select-all-matching");
+      if (all && all.checked) selection.all = true;
+      selection.sent = false;
+      writeSelection(form, selection);
+    } else if (selection.sent) {
+      // Staged since: a new selection starts empty.
+      selection = { ids: [], all: false, sent: false };
+      writeSelection(form, selection);
+    }
+    showSelection(form, selection);
+    showValueHint();
+  }
+
+  function showValueHint() {
+    const kind = document.getElementById("stage-kind");
+    const value = document.getElementById("stage-value");
+    if (!kind || !value) return;
+    const hint = VALUE_HINTS[kind.value];
+    value.disabled = !hint;
+    value.placeholder = hint || "No value needed";
+  }
+
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    const form = stageForm();
+    if (!form || !(target instanceof HTMLElement)) return;
+    if (target.id === "stage-kind") {
+      showValueHint();
+      return;
+    }
+    const selection = readSelection(form);
+    if (target.id === "select-all-matching") {
+      selection.all = target.checked;
+    } else if (target.id === "select-page") {
+      rowBoxes().forEach(function (box) {
+        const at = selection.ids.indexOf(box.value);
+        if (target.checked && at < 0) selection.ids.push(box.value);
+        if (!target.checked && at >= 0) selection.ids.splice(at, 1);
+      });
+    } else if (target.matches('#programs-table input[name="program_id"]')) {
+      const at = selection.ids.indexOf(target.value);
+      if (target.checked && at < 0) selection.ids.push(target.value);
+      if (!target.checked && at >= 0) selection.ids.splice(at, 1);
+    } else {
+      return;
+    }
+    writeSelection(form, selection);
+    showSelection(form, selection);
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!(event.target instanceof HTMLElement) || event.target.id !== "clear-selection") return;
+    const form = stageForm();
+    if (!form) return;
+    delete form.dataset.refused;
+    const error = document.getElementById("stage-error");
+    if (error) error.remove();
+    const selection = { ids: [], all: false, sent: false };
+    writeSelection(form, selection);
+    showSelection(form, selection);
+  });
+
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.id !== "stage-form") return;
+    const selection = readSelection(form);
+    // The programs selected on other pages go with the form as hidden fields.
+    form.querySelectorAll("input[data-kept]").forEach(function (input) { input.remove(); });
+    if (!selection.all) {
+      const onPage = new Set(rowBoxes().map(function (b) { return b.value; }));
+      selection.ids.forEach(function (id) {
+        if (onPage.has(id)) return;
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "program_id";
+        input.value = id;
+        input.dataset.kept = "true";
+        form.appendChild(input);
+      });
+    }
+    selection.sent = true;
+    writeSelection(form, selection);
+  });
+
   window.addEventListener("popstate", function () {
     load(location.href, { push: false, filters: true });
   });
+
+  restoreSelection();
 
   if (panel) {
     if (button) button.addEventListener("click", function () { sync("button"); });

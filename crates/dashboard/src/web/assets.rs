@@ -69,6 +69,8 @@ pub struct Assets {
     pub settings_js: String,
     /// The features page: live counters and checks.
     pub features_js: String,
+    /// A change set's page: live progress while it posts.
+    pub change_set_js: String,
 }
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
@@ -84,6 +86,10 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         Asset::new("jobs.js", include_bytes!("../../assets/jobs.js")),
         Asset::new("settings.js", include_bytes!("../../assets/settings.js")),
         Asset::new("features.js", include_bytes!("../../assets/features.js")),
+        Asset::new(
+            "change-set.js",
+            include_bytes!("../../assets/change-set.js"),
+        ),
     ];
     let url = |name: &str| {
         files
@@ -101,6 +107,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         jobs_js: url("jobs.js"),
         settings_js: url("settings.js"),
         features_js: url("features.js"),
+        change_set_js: url("change-set.js"),
         files,
     }
 });
@@ -148,6 +155,8 @@ mod tests {
             &assets.form_js,
             &assets.jobs_js,
             &assets.settings_js,
+            &assets.features_js,
+            &assets.change_set_js,
         ] {
             let file = url.strip_prefix("/assets/").unwrap();
             let parts: Vec<&str> = file.split('.').collect();

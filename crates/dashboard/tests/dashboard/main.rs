@@ -5,6 +5,7 @@
 
 mod accounts;
 mod businesses;
+mod change_set_pages;
 mod change_sets;
 mod cli;
 mod compat;

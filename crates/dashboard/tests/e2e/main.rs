@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod businesses;
+mod change_sets;
 mod features;
 mod harness;
 mod jobs;

@@ -6,6 +6,7 @@
 //! every form that changes something carries the session's CSRF token in a `csrf_token` field.
 
 mod businesses;
+mod change_sets;
 mod create;
 mod edit;
 pub(crate) mod filters;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(program_status::router())
         .merge(program_features::router())
         .merge(jobs::router())
+        .merge(change_sets::router())
         .merge(settings::router())
 }
 
@@ -171,8 +173,9 @@ impl FromRequest<AppState> for PageForm {
 }
 
 /// The pages' textareas: their values may hold line breaks (read as `\n`), and no other control character.
-const MULTI_LINE_FIELDS: [&str; 4] = [
+const MULTI_LINE_FIELDS: [&str; 5] = [
     "blocked_keywords",
+    "csv",
     "locations",
     "custom_text",
     "description",

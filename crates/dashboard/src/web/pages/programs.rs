@@ -1,12 +1,15 @@
 //! `/programs`: the workspace's programs from the mirror. Filters, sort and pagination live in the URL
 //! (the list API's parameter names, with `page` and `page_size`), so a view can be bookmarked; the page
-//! starts or joins a sync when it opens (`programs.js`).
+//! starts or joins a sync when it opens (`programs.js`). Operators select programs (a page's rows, or
+//! every program of the view) and stage one change over them: the selection toolbar is a form posting to
+//! `/change-sets` (see `change_sets.rs`), which shows this page again with the error when it is refused.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use yelp_partner_api::{FeatureType, ProgramType, StatusFilter};
@@ -137,6 +140,44 @@ impl ListState {
         format!("/api/reseller/programs.csv?{}", query.finish())
     }
 
+    /// What names a selection: the view's filters (not its sort or page), so that paging keeps it.
+    fn selection_key(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in self.filter_fields() {
+            if !matches!(name, "sort" | "order" | "page" | "page_size") {
+                query.append_pair(name, &value);
+            }
+        }
+        query.finish()
+    }
+
+    /// The view as the selection form's hidden fields: its filters (for "all matching") and its sort and
+    /// page (to show the same page again when the change is refused).
+    fn filter_fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![("status", self.status.clone())];
+        for (name, value) in [
+            ("program_type", &self.program_type),
+            ("business_id", &self.business_id),
+            ("search", &self.search),
+            ("active_feature", &self.active_feature),
+        ] {
+            if !value.is_empty() {
+                fields.push((name, value.clone()));
+            }
+        }
+        if self.include_removed {
+            fields.push(("include_removed", "true".into()));
+        }
+        fields.push(("sort", self.sort.to_owned()));
+        fields.push((
+            "order",
+            if self.descending { "desc" } else { "asc" }.to_owned(),
+        ));
+        fields.push(("page", self.page.to_string()));
+        fields.push(("page_size", self.page_size.to_string()));
+        fields
+    }
+
     fn at_page(&self, page: u64) -> String {
         Self {
             page,
@@ -246,9 +287,36 @@ struct ProgramsPage {
     last_synced: Option<String>,
     /// The business the list is filtered on, by name ("…, Miami"), when the filter is one the mirror knows.
     of_business: Option<String>,
+    /// The operations the selection toolbar offers: the form's value and its name.
+    kinds: &'static [(&'static str, &'static str)],
+    /// The selection form as last sent, when the change was refused.
+    stage: Stage,
+}
+
+/// The selection form as sent: what was selected and asked, and why it was refused.
+#[derive(Debug, Default)]
+pub(super) struct Stage {
+    /// The programs ticked.
+    pub selected: Vec<String>,
+    /// Whether every program of the view was selected.
+    pub all_matching: bool,
+    /// The operation's kind, as the form names it.
+    pub kind: String,
+    /// Its value as typed.
+    pub value: String,
+    /// Why the change was refused.
+    pub error: Option<String>,
 }
 
 impl ProgramsPage {
+    fn total_text(&self) -> String {
+        thousands(self.total)
+    }
+
+    fn is_selected(&self, program_id: &str) -> bool {
+        self.stage.all_matching || self.stage.selected.iter().any(|id| id == program_id)
+    }
+
     fn count_text(&self) -> String {
         let text = if self.total == 0 {
             "No programs".to_owned()
@@ -275,11 +343,32 @@ impl ProgramsPage {
 async fn page(
     State(state): State<AppState>,
     user: PageUser,
-    mut params: Params,
+    params: Params,
 ) -> PageResult<Response> {
-    let business_name = business_text(&state, user.workspace_id(), &mut params).await?;
-    let mut query = program_query_of(&state, user.workspace_id(), &params).await?;
+    render(&state, &user, params, StatusCode::OK, Stage::default()).await
+}
+
+/// The list's query of `params` (the list's names), a business filter typed as text included.
+pub(super) async fn list_query(
+    state: &AppState,
+    workspace_id: &str,
+    params: &mut Params,
+) -> PageResult<ProgramQuery> {
+    let business_name = business_text(state, workspace_id, params).await?;
+    let mut query = program_query_of(state, workspace_id, params).await?;
     query.business_name = business_name;
+    Ok(query)
+}
+
+/// The page of the view `params` names, with the selection form as `stage` says.
+pub(super) async fn render(
+    state: &AppState,
+    user: &PageUser,
+    mut params: Params,
+    status: StatusCode,
+    stage: Stage,
+) -> PageResult<Response> {
+    let mut query = list_query(state, user.workspace_id(), &mut params).await?;
     let page_size = match params.number("page_size", 1..=500)? {
         Some(n) if PAGE_SIZES.contains(&(n as u32)) => n as u32,
         Some(n) => {
@@ -363,7 +452,7 @@ async fn page(
         .and_then(|r| r.finished_at)
         .map(datetime);
     let page_view = ProgramsPage {
-        layout: user.layout(&state, "programs").await?,
+        layout: user.layout(state, "programs").await?,
         clear_url: "/programs".into(),
         statuses: StatusFilter::ALL.iter().map(|s| s.as_str()).collect(),
         program_types: super::program_form::program_types(),
@@ -382,8 +471,10 @@ async fn page(
         last,
         last_synced,
         of_business,
+        kinds: &super::change_sets::OPERATION_KINDS,
+        stage,
     };
-    Ok(Page(page_view).into_response())
+    Ok((status, Page(page_view)).into_response())
 }
 
 #[cfg(test)]
