@@ -62,6 +62,7 @@ impl ImportRow {
             // With autobid on, Yelp sets the bid: the exported max bid is what Yelp bid.
             max_bid_cents: self.max_bid_cents.filter(|_| self.is_autobid != Some(true)),
             end_date: self.end_date,
+            pacing_method: None,
         };
         let pause = match self.paused {
             Some(true) if !before.paused => Some(Change::Pause),

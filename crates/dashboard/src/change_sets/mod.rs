@@ -7,6 +7,9 @@
 pub mod import;
 pub mod operation;
 mod poster;
+mod schedules;
+
+pub use schedules::Schedule;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -36,6 +39,10 @@ pub struct PostOptions {
     pub lease_ttl: Duration,
     /// Items of one change set sent at once (each one Yelp request, under the workspace's rate limit).
     pub in_flight: usize,
+    /// A scheduled change that came due longer ago than this while no instance ran is missed, not fired.
+    pub schedule_grace: Duration,
+    /// Added to the clock of scheduled changes (tests move time forward with it); 0 in service.
+    pub clock_offset_ms: i64,
 }
 
 impl Default for PostOptions {
@@ -44,6 +51,8 @@ impl Default for PostOptions {
             tick: Duration::from_millis(250),
             lease_ttl: Duration::from_secs(30),
             in_flight: 8,
+            schedule_grace: Duration::from_secs(24 * 60 * 60),
+            clock_offset_ms: 0,
         }
     }
 }
@@ -643,6 +652,19 @@ impl ChangeSetService {
                 ));
                 continue;
             };
+            let change = match &item.change {
+                Some(change) => Ok(change.clone()),
+                None => match &set.operation {
+                    Some(op) => op.change_for(program),
+                    None => Err(item.message.clone().unwrap_or_default()),
+                },
+            };
+            let checked = staged(item.position, program, change, today);
+            // A rule that refuses it now says more than "it changed" (it ended, it is paused already).
+            if checked.state == ItemState::Refused {
+                writes.push(checked);
+                continue;
+            }
             let now = Snapshot::of(program);
             let differences = item.before.differences(&now);
             if !differences.is_empty() {
@@ -657,14 +679,7 @@ impl ChangeSetService {
                 ));
                 continue;
             }
-            let change = match &item.change {
-                Some(change) => Ok(change.clone()),
-                None => match &set.operation {
-                    Some(op) => op.change_for(program),
-                    None => Err(item.message.clone().unwrap_or_default()),
-                },
-            };
-            writes.push(staged(item.position, program, change, today));
+            writes.push(checked);
         }
         let done = self
             .inner
@@ -748,6 +763,17 @@ impl ChangeSetService {
     /// limit, never two at once to one program. Refused while an item is in conflict or nothing would
     /// change.
     pub async fn post(&self, user: &User, id: &str) -> Result<ChangeSet> {
+        self.post_checked(user, id, false).await
+    }
+
+    /// [`Self::post`]; with `leave_conflicts`, the items in conflict are left out (as a scheduled change
+    /// does: what changed since it was scheduled is skipped, not forced) instead of refusing the post.
+    async fn post_checked(
+        &self,
+        user: &User,
+        id: &str,
+        leave_conflicts: bool,
+    ) -> Result<ChangeSet> {
         let set = self.get(&user.workspace_id, id).await?;
         match set.record.state {
             ChangeSetState::Checked => {}
@@ -761,7 +787,7 @@ impl ChangeSetService {
                 return Err(Error::Conflict("The change set was posted already".into()));
             }
         }
-        if set.counts.conflicts > 0 {
+        if set.counts.conflicts > 0 && !leave_conflicts {
             return Err(Error::Conflict(format!(
                 "{} {} changed at Yelp since staged: confirm or drop each, then post",
                 set.counts.conflicts,

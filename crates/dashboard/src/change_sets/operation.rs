@@ -71,6 +71,12 @@ pub enum Operation {
         /// The new last day.
         date: NaiveDate,
     },
+    /// These fields are edited at once (a scheduled budget update: budget, bidding, pacing). Not one of
+    /// the change sets' [`KINDS`]: the replaced system's schedule endpoint makes it.
+    Edit {
+        /// The fields.
+        fields: EditChange,
+    },
     /// These features are set, as Yelp's body names them: `{TYPE: {settings}}`.
     SetFeature {
         /// The features, checked to read as Yelp's types when staged.
@@ -264,9 +270,10 @@ fn percent_words(hundredths: i64) -> String {
     format!("{sign}{} %", percent_number(hundredths))
 }
 
+/// Dollars as a screen shows them (`$1,250.00`; a minus sign before a cut).
 fn dollars(cents: i64) -> String {
     let sign = if cents < 0 { "−" } else { "" };
-    format!("{sign}${}", Cents::new(cents.abs()).to_dollars_string())
+    format!("{sign}{}", Cents::new(cents.abs()))
 }
 
 impl Operation {
@@ -283,6 +290,7 @@ impl Operation {
             Self::End => "end",
             Self::SetEndDate { .. } => "set_end_date",
             Self::SetFeature { .. } => "set_feature",
+            Self::Edit { .. } => "edit",
         }
     }
 
@@ -301,6 +309,7 @@ impl Operation {
             Self::SetAutobid { on } => json!(on),
             Self::SetEndDate { date } => json!(date.to_string()),
             Self::SetFeature { features } => features.clone(),
+            Self::Edit { fields } => serde_json::to_value(fields).unwrap_or(Value::Null),
             Self::Pause | Self::Resume | Self::End => Value::Null,
         };
         json!({"kind": self.kind(), "value": value})
@@ -324,6 +333,7 @@ impl Operation {
             Self::End => "End".into(),
             Self::SetEndDate { date } => format!("Set end date to {date}"),
             Self::SetFeature { features } => format!("Set {}", feature_words(features)),
+            Self::Edit { fields } => Change::Edit(fields.clone()).describe(&Snapshot::default()),
         }
     }
 
@@ -407,6 +417,13 @@ impl Operation {
                 end_date: Some(*date),
                 ..EditChange::default()
             })),
+            Self::Edit { fields } => {
+                cpc_only("A budget update")?;
+                if let Some(cents) = fields.budget_cents {
+                    new_budget(cents)?;
+                }
+                Ok(Change::edit(fields.clone()))
+            }
             Self::SetFeature { features } => {
                 let offered = serde_json::from_str::<Program>(&program.raw)
                     .map(|p| p.available_features)
@@ -481,6 +498,9 @@ pub struct EditChange {
     /// Last day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<NaiveDate>,
+    /// `paced` or `unpaced`. The mirror does not hold it, so it always counts as a change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing_method: Option<String>,
 }
 
 impl EditChange {
@@ -507,6 +527,7 @@ impl EditChange {
             end_date: self
                 .end_date
                 .filter(|d| before.end_date.as_deref() != Some(d.to_string().as_str())),
+            pacing_method: self.pacing_method.clone(),
         }
     }
 
@@ -518,6 +539,7 @@ impl EditChange {
             is_autobid: self.is_autobid.map(Loose::Given),
             max_bid: self.max_bid_cents.map(dollars),
             end: self.end_date.map(|d| Loose::Given(d.to_string())),
+            pacing_method: self.pacing_method.clone().map(Loose::Given),
             ..EditDraft::default()
         }
     }
@@ -559,6 +581,9 @@ impl Change {
                     .into(),
             ),
             Self::Edit(fields) => {
+                if fields.pacing_method.is_some() {
+                    return Err("The pacing before the change is not known, so it cannot be put back".into());
+                }
                 let mut back = EditChange::default();
                 if fields.budget_cents.is_some() {
                     back.budget_cents = Some(before.budget_cents.ok_or(
@@ -640,6 +665,9 @@ impl Change {
                         "End date {} → {d}",
                         before.end_date.as_deref().unwrap_or("none")
                     ));
+                }
+                if let Some(pacing) = &fields.pacing_method {
+                    parts.push(format!("Pacing → {pacing}"));
                 }
                 if parts.is_empty() {
                     "No change".into()

@@ -20,10 +20,15 @@ const SETS_AT_ONCE: u32 = 8;
 pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     tracing::info!(instance_id = inner.instance_id, "change set poster started");
     let mut wake = inner.changes.subscribe();
+    let service = super::ChangeSetService {
+        inner: inner.clone(),
+    };
     loop {
         if *stop.borrow() {
             break;
         }
+        // Due scheduled changes become change sets being posted, which this loop then posts.
+        super::schedules::fire_due(&service).await;
         let now = now_ms();
         let lease_ms = i64::try_from(inner.options.lease_ttl.as_millis()).unwrap_or(30_000);
         let mut sent_any = false;

@@ -210,6 +210,18 @@ impl JobService {
         WatcherHandle { stop, task }
     }
 
+    /// Reads a program from Yelp again and writes it to the mirror.
+    pub async fn refresh(&self, workspace_id: &str, program_id: &str) -> Result<()> {
+        let client = (self.inner.clients)(workspace_id.to_owned()).await?;
+        refresh_program(
+            &self.inner.store,
+            &client,
+            workspace_id,
+            &ProgramId::from_yelp(program_id.to_owned()),
+        )
+        .await
+    }
+
     /// A program of the workspace that the mirror holds (removed ones are not found).
     pub async fn program(&self, workspace_id: &str, program_id: &str) -> Result<StoredProgram> {
         self.inner

@@ -23,6 +23,7 @@ mod pg_restart;
 mod rate_limit;
 mod router;
 mod schedule;
+mod scheduled_changes;
 mod serve;
 mod signin;
 mod store;

@@ -146,6 +146,10 @@ impl TestApp {
 
         let mut config = test_config(KEY);
         config.tuning.jobs = Some(job_options);
+        config.tuning.posting = Some(dashboard::change_sets::PostOptions {
+            tick: Duration::from_millis(50),
+            ..Default::default()
+        });
         config.tuning.list_cache_bytes = tuning.list_cache_bytes;
         config.metrics_token = tuning
             .metrics_token
@@ -197,8 +201,22 @@ impl TestApp {
     /// Another instance's change-set poster over the same database (as after a restart), with Yelp
     /// requests limited to `rate` (per second, burst).
     pub async fn restarted_poster(&self, rate: Option<(f64, u32)>) -> PosterHandle {
+        self.restarted_poster_at(rate, 0).await
+    }
+
+    /// [`Self::restarted_poster`] whose clock of scheduled changes runs `clock_offset_ms` ahead.
+    pub async fn restarted_poster_at(
+        &self,
+        rate: Option<(f64, u32)>,
+        clock_offset_ms: i64,
+    ) -> PosterHandle {
         let mut config = test_config(KEY);
         config.tuning.jobs = Some(test_job_options());
+        config.tuning.posting = Some(dashboard::change_sets::PostOptions {
+            tick: Duration::from_millis(50),
+            clock_offset_ms,
+            ..Default::default()
+        });
         if let Some((rps, burst)) = rate {
             (config.yelp_rps, config.yelp_burst) = (rps, burst);
         }

@@ -9,6 +9,7 @@ mod jobs;
 mod labels;
 mod program_item;
 mod programs;
+mod schedules;
 mod settings;
 mod sync;
 
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(labels::router())
         .merge(programs::router())
+        .merge(schedules::router())
         .merge(settings::router())
         .merge(sync::router())
 }

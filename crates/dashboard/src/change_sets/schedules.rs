@@ -1,0 +1,427 @@
+//! Scheduled changes: a change set staged now and posted at a chosen time. Checked twice — when scheduled,
+//! with the rules of the change against the mirror then, and when due, against the programs read again
+//! from Yelp — and fired once: the instance whose claim wins checks and posts it; what no longer applies is
+//! skipped with the reason. One that came due while no instance ran fires at the next start, late (and
+//! says how late), unless it is older than the grace: then it is missed, and says so.
+
+use futures::StreamExt;
+use tracing::Instrument;
+
+use super::operation::{Change, Operation};
+use super::{ChangeSetService, Counts, Inner, ItemStatus, Resolution};
+use crate::error::{Error, Result};
+use crate::store::{
+    ChangeSetState, ItemState, ItemWrite, Role, ScheduleRecord, ScheduleState, User, new_id, now_ms,
+};
+
+/// Programs read again from Yelp at once when a schedule comes due.
+const REFRESH_AT_ONCE: usize = 4;
+
+/// Schedules one instance fires per look.
+const FIRE_AT_ONCE: u32 = 16;
+
+/// A scheduled change with what its change set holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// As stored.
+    pub record: ScheduleRecord,
+    /// The programs it changes.
+    pub program_ids: Vec<String>,
+    /// Its change set's counts.
+    pub counts: Counts,
+    /// The jobs it made, once fired.
+    pub job_ids: Vec<String>,
+    /// The schedule that ends its pause window, for a pause with one.
+    pub window_end: Option<ScheduleRecord>,
+    /// Its operation's kind (`pause`, `edit`, …).
+    pub operation_kind: Option<String>,
+}
+
+impl Inner {
+    /// Now, for scheduled changes (moved by `clock_offset_ms` in tests).
+    pub(super) fn now(&self) -> i64 {
+        now_ms() + self.options.clock_offset_ms
+    }
+}
+
+impl ChangeSetService {
+    /// Schedules `operation` over `program_ids` at `at` (unix ms); with `until`, a pause window: the
+    /// programs are paused at `at` and resumed at `until`. Checked now with the rules of the change:
+    /// refused when nothing of it would apply. Answers the schedule (and its window's end).
+    pub async fn schedule(
+        &self,
+        user: &User,
+        program_ids: Vec<String>,
+        operation: Operation,
+        at: i64,
+        until: Option<i64>,
+    ) -> Result<Schedule> {
+        let now = self.inner.now();
+        if at <= now {
+            return Err(Error::field("at", "The time must be in the future"));
+        }
+        if let Some(until) = until {
+            if operation != Operation::Pause {
+                return Err(Error::field(
+                    "until",
+                    "until ends a pause window: it goes with the pause operation only",
+                ));
+            }
+            if until <= at {
+                return Err(Error::field(
+                    "until",
+                    "The pause window must end after it starts",
+                ));
+            }
+        }
+        let set = self.stage(user, program_ids, operation.clone()).await?;
+        if !set.items.iter().any(|i| i.status == ItemStatus::Ready) {
+            let why = set
+                .items
+                .iter()
+                .find_map(|i| i.message.clone())
+                .unwrap_or_else(|| "it changes nothing".into());
+            self.inner
+                .store
+                .delete_change_set(&user.workspace_id, &set.record.id)
+                .await?;
+            return Err(Error::field(
+                "program_ids",
+                format!("Nothing of the change would apply: {why}"),
+            ));
+        }
+        let pause = self
+            .record_schedule(user, &set.record.id, operation.describe(), at, None)
+            .await?;
+        if let Some(until) = until {
+            // Staged unchecked: the programs are not paused yet; the check when due decides.
+            let items: Vec<ItemWrite> = set
+                .items
+                .iter()
+                .filter(|i| i.status == ItemStatus::Ready)
+                .zip(0..)
+                .map(|(item, position)| ItemWrite {
+                    position,
+                    program_id: item.program_id.clone(),
+                    change: serde_json::to_string(&Some(Change::Resume))
+                        .unwrap_or_else(|_| "null".into()),
+                    before: serde_json::to_string(&item.before).unwrap_or_else(|_| "{}".into()),
+                    state: ItemState::Staged,
+                    message: None,
+                })
+                .collect();
+            let resume = self
+                .record(user, Some(&Operation::Resume), "Resume".into(), None, items)
+                .await?;
+            self.record_schedule(
+                user,
+                &resume.record.id,
+                "Resume (end of the pause window)".into(),
+                until,
+                Some(&pause.id),
+            )
+            .await?;
+        }
+        self.schedule_view(&user.workspace_id, &pause.id).await
+    }
+
+    async fn record_schedule(
+        &self,
+        user: &User,
+        change_set_id: &str,
+        description: String,
+        due_at: i64,
+        window_of: Option<&str>,
+    ) -> Result<ScheduleRecord> {
+        let now = now_ms();
+        let record = ScheduleRecord {
+            id: new_id(),
+            workspace_id: user.workspace_id.clone(),
+            user_id: Some(user.id.clone()),
+            username: Some(user.username.clone()),
+            change_set_id: change_set_id.to_owned(),
+            description,
+            due_at,
+            window_of: window_of.map(str::to_owned),
+            state: ScheduleState::Scheduled,
+            outcome: None,
+            fired_at: None,
+            late_ms: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.inner.store.insert_schedule(&record).await?;
+        Ok(record)
+    }
+
+    /// A scheduled change of the workspace, with its programs, counts and jobs.
+    pub async fn schedule_view(&self, workspace_id: &str, id: &str) -> Result<Schedule> {
+        let record = self
+            .inner
+            .store
+            .schedule(workspace_id, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("scheduled change {id}")))?;
+        let set = self.get(workspace_id, &record.change_set_id).await?;
+        let window_end = self.inner.store.window_end(&record.id).await?;
+        Ok(Schedule {
+            program_ids: set.items.iter().map(|i| i.program_id.clone()).collect(),
+            counts: set.counts,
+            operation_kind: set.operation.as_ref().map(|o| o.kind().to_owned()),
+            job_ids: set.items.iter().filter_map(|i| i.job_id.clone()).collect(),
+            record,
+            window_end,
+        })
+    }
+
+    /// The workspace's scheduled changes: upcoming by time, then the others newest first.
+    pub async fn schedules(&self, workspace_id: &str, limit: u32) -> Result<Vec<Schedule>> {
+        let records = self.inner.store.schedules(workspace_id, limit).await?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            out.push(self.schedule_view(workspace_id, &record.id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Cancels a scheduled change that has not fired (and the end of its pause window with it).
+    pub async fn cancel_schedule(&self, user: &User, id: &str) -> Result<Schedule> {
+        let view = self.schedule_view(&user.workspace_id, id).await?;
+        let now = now_ms();
+        if !self
+            .inner
+            .store
+            .update_scheduled(&user.workspace_id, id, ScheduleState::Cancelled, None, now)
+            .await?
+        {
+            return Err(Error::Conflict(format!(
+                "The scheduled change is {} already; only one still to come can be cancelled",
+                view.record.state.as_str()
+            )));
+        }
+        if let Some(end) = &view.window_end {
+            self.inner
+                .store
+                .update_scheduled(
+                    &user.workspace_id,
+                    &end.id,
+                    ScheduleState::Cancelled,
+                    None,
+                    now,
+                )
+                .await?;
+        }
+        self.schedule_view(&user.workspace_id, id).await
+    }
+
+    /// Moves a scheduled change that has not fired to a new time.
+    pub async fn reschedule(&self, user: &User, id: &str, at: i64) -> Result<Schedule> {
+        if at <= self.inner.now() {
+            return Err(Error::field("at", "The time must be in the future"));
+        }
+        let view = self.schedule_view(&user.workspace_id, id).await?;
+        if view.window_end.as_ref().is_some_and(|end| end.due_at <= at) {
+            return Err(Error::field(
+                "at",
+                "The pause window must end after it starts",
+            ));
+        }
+        if !self
+            .inner
+            .store
+            .update_scheduled(
+                &user.workspace_id,
+                id,
+                ScheduleState::Scheduled,
+                Some(at),
+                now_ms(),
+            )
+            .await?
+        {
+            return Err(Error::Conflict(format!(
+                "The scheduled change is {} already; only one still to come can move",
+                view.record.state.as_str()
+            )));
+        }
+        self.schedule_view(&user.workspace_id, id).await
+    }
+}
+
+/// The author of a schedule, as its change set's jobs record them.
+fn author(record: &ScheduleRecord) -> User {
+    User {
+        id: record.user_id.clone().unwrap_or_default(),
+        workspace_id: record.workspace_id.clone(),
+        username: record.username.clone().unwrap_or_default(),
+        role: Role::Operator,
+        created_at: 0,
+    }
+}
+
+fn spoken_ms(ms: i64) -> String {
+    let minutes = ms / 60_000;
+    if minutes >= 120 {
+        format!("{} h", minutes / 60)
+    } else if minutes >= 1 {
+        format!("{minutes} min")
+    } else {
+        format!("{} s", ms / 1000)
+    }
+}
+
+/// Fires the due schedules this instance claims. Answers whether it fired any.
+pub(super) async fn fire_due(service: &ChangeSetService) -> bool {
+    let inner = &service.inner;
+    let now = inner.now();
+    let lease_ms = i64::try_from(inner.options.lease_ttl.as_millis()).unwrap_or(30_000);
+    let claimed = match inner
+        .store
+        .claim_due_schedules(&inner.instance_id, now, now + lease_ms, FIRE_AT_ONCE)
+        .await
+    {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            tracing::warn!(error = %e, "scheduled changes: cannot claim the due ones");
+            return false;
+        }
+    };
+    let fired = !claimed.is_empty();
+    for record in claimed {
+        let span = tracing::info_span!("scheduled_change", schedule_id = record.id);
+        if let Err(e) = fire(service, &record, now).instrument(span).await {
+            // The claim runs out and the next look (here or elsewhere) takes it up again.
+            tracing::warn!(error = %e, "scheduled change could not be fired yet");
+        }
+    }
+    fired
+}
+
+/// Fires one claimed schedule.
+async fn fire(service: &ChangeSetService, record: &ScheduleRecord, now: i64) -> Result<()> {
+    let inner = &service.inner;
+    let owner = inner.instance_id.as_str();
+    let late = (now - record.due_at).max(0);
+    let grace = i64::try_from(inner.options.schedule_grace.as_millis()).unwrap_or(i64::MAX);
+    let set = service
+        .get(&record.workspace_id, &record.change_set_id)
+        .await?;
+    if matches!(
+        set.record.state,
+        ChangeSetState::Posting | ChangeSetState::Done
+    ) {
+        // An instance posted it and stopped before saying so.
+        inner
+            .store
+            .end_firing(
+                &record.id,
+                owner,
+                ScheduleState::Fired,
+                None,
+                Some(late),
+                now_ms(),
+            )
+            .await?;
+        return Ok(());
+    }
+    if late > grace {
+        let outcome = format!(
+            "Missed: it came due {} ago while the dashboard was not running, longer than the {} grace; \
+             nothing was sent",
+            spoken_ms(late),
+            spoken_ms(grace)
+        );
+        tracing::error!(late_ms = late, "scheduled change missed");
+        inner
+            .store
+            .end_firing(
+                &record.id,
+                owner,
+                ScheduleState::Missed,
+                Some(&outcome),
+                None,
+                now_ms(),
+            )
+            .await?;
+        return Ok(());
+    }
+    // Checked against the programs as Yelp has them now.
+    let ids: Vec<String> = set.items.iter().map(|i| i.program_id.clone()).collect();
+    let workspace_id = record.workspace_id.as_str();
+    let refreshed = futures::stream::iter(ids)
+        .map(|id| {
+            let (jobs, workspace_id) = (inner.jobs.clone(), workspace_id.to_owned());
+            async move {
+                let outcome = jobs.refresh(&workspace_id, &id).await;
+                (id, outcome)
+            }
+        })
+        .buffer_unordered(REFRESH_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+    for (id, outcome) in refreshed {
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, program_id = %id, "scheduled change: checking against the mirror's copy");
+        }
+    }
+    let user = author(record);
+    let mut checked = service.check(&user, &set.record.id).await?;
+    if record.window_of.is_some() {
+        // The end of a pause window: the pause itself changed the programs since they were staged.
+        for item in checked.items.clone() {
+            if item.status == ItemStatus::Conflict {
+                service
+                    .resolve(&user, &set.record.id, item.position, Resolution::Confirm)
+                    .await?;
+            }
+        }
+        checked = service.check(&user, &set.record.id).await?;
+    }
+    if !checked.items.iter().any(|i| i.status == ItemStatus::Ready) {
+        let reasons: Vec<String> = checked
+            .items
+            .iter()
+            .filter_map(|i| i.message.clone())
+            .collect();
+        let outcome = format!(
+            "Skipped: nothing of it applied any more when it came due{}",
+            reasons
+                .first()
+                .map(|r| format!(
+                    " ({r}{})",
+                    if reasons.len() > 1 {
+                        format!("; and {} more", reasons.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                ))
+                .unwrap_or_default()
+        );
+        inner
+            .store
+            .end_firing(
+                &record.id,
+                owner,
+                ScheduleState::Skipped,
+                Some(&outcome),
+                Some(late),
+                now_ms(),
+            )
+            .await?;
+        tracing::info!("scheduled change skipped");
+        return Ok(());
+    }
+    service.post_checked(&user, &set.record.id, true).await?;
+    inner
+        .store
+        .end_firing(
+            &record.id,
+            owner,
+            ScheduleState::Fired,
+            None,
+            Some(late),
+            now_ms(),
+        )
+        .await?;
+    tracing::info!(late_ms = late, "scheduled change fired");
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Scheduled changes through the API: fired once and followed to their jobs, pause windows, skips with
+//! their reason, cancel, a stop across the due time (late, or missed past the grace), and two instances
+//! firing fifty at once. Time moves forward through the poster's clock offset, not by sleeping.
+
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::on_every_backend;
+use crate::web::{Session, TestApp};
+
+const HOUR_MS: i64 = 3_600_000;
+
+fn iso_in(ms_from_now: i64) -> String {
+    Utc.timestamp_millis_opt(dashboard::store::now_ms() + ms_from_now)
+        .unwrap()
+        .to_rfc3339()
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    session: &Session,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.request(method, path, Some(session));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Running, unpaused CPC programs: ones a pause applies to.
+async fn running_cpc(app: &TestApp, session: &Session, count: usize) -> Vec<String> {
+    let (_, listed) = app
+        .get_json(
+            "/api/reseller/programs?status=CURRENT&program_type=CPC&limit=500",
+            session,
+        )
+        .await;
+    let ids: Vec<String> = listed["programs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["program_pause_status"] == "NOT_PAUSED" && p["program_status"] == "ACTIVE")
+        .map(|p| p["program_id"].as_str().unwrap().to_owned())
+        .take(count)
+        .collect();
+    assert_eq!(ids.len(), count, "enough running CPC programs");
+    ids
+}
+
+async fn schedule(app: &TestApp, session: &Session, body: Value) -> Value {
+    let (status, made) = send(
+        app,
+        Method::POST,
+        "/api/reseller/schedules",
+        session,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["state"], "scheduled");
+    made
+}
+
+/// Waits until the schedule has left `scheduled`/`firing` and its jobs have ended; answers it.
+async fn settled(app: &TestApp, session: &Session, id: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, now) = app
+            .get_json(&format!("/api/reseller/schedules/{id}"), session)
+            .await;
+        let fired_and_done = now["state"] == "fired" && now["counts"]["pending"] == 0;
+        if fired_and_done
+            || ["skipped", "missed", "cancelled"].contains(&now["state"].as_str().unwrap())
+        {
+            return now;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the schedule settles: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sim_paused(app: &TestApp, id: &str) -> bool {
+    app.sim
+        .programs()
+        .await
+        .iter()
+        .find(|p| p["program_id"] == id)
+        .unwrap()["program_pause_status"]
+        == "PAUSED"
+}
+
+async fn pause_requests(app: &TestApp) -> u64 {
+    app.sim.control(Method::GET, "/_sim/stats", None).await["requests"]["POST /program/{program_id}/pause/v1"]
+        .as_u64().unwrap_or(0)
+}
+
+on_every_backend! {
+    async fn a_pause_scheduled_two_seconds_ahead_fires_once_and_its_job_completes(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 80).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 1).await;
+        let made = schedule(&app, &session, json!({
+            "program_ids": ids, "operation": {"kind": "pause"}, "at": iso_in(2_000),
+        })).await;
+        assert_eq!(made["description"], "Pause");
+        let fired = settled(&app, &session, made["id"].as_str().unwrap()).await;
+        assert_eq!(fired["state"], "fired", "{fired}");
+        assert!(fired["late_seconds"].as_i64().unwrap() < 5, "{fired}");
+        let jobs = fired["job_ids"].as_array().unwrap();
+        assert_eq!(jobs.len(), 1);
+        let (_, job) = app.get_json(&format!("/api/reseller/status/{}", jobs[0].as_str().unwrap()), &session).await;
+        assert_eq!((job["status"].as_str(), job["job_type"].as_str()), (Some("COMPLETED"), Some("pause")), "{job}");
+        assert!(sim_paused(&app, &ids[0]).await);
+        assert_eq!(pause_requests(&app).await, 1, "fired once");
+    }
+}
+
+on_every_backend! {
+    async fn a_pause_window_pauses_then_resumes_and_the_old_paths_list_and_cancel(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 80).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 2).await;
+        let (status, made) = send(&app, Method::POST, &format!("/api/program/{}/schedule-pause/v1", ids[0]), &session, Some(json!({
+            "scheduled_datetime": iso_in(1_000), "resume_datetime": iso_in(3_000),
+        }))).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        assert!(made["resume_datetime"].is_string(), "{made}");
+        let (_, listed) = app.get_json("/api/reseller/scheduled-pauses", &session).await;
+        assert_eq!(listed["count"], 1, "the window's resume is part of the pause: {listed}");
+        let pause = settled(&app, &session, made["id"].as_str().unwrap()).await;
+        assert_eq!(pause["state"], "fired", "{pause}");
+        let resume = settled(&app, &session, pause["window_end"]["id"].as_str().unwrap()).await;
+        assert_eq!(resume["state"], "fired", "{resume}");
+        assert!(!sim_paused(&app, &ids[0]).await, "paused, then resumed");
+        assert_eq!(pause_requests(&app).await, 1);
+
+        // The other one is cancelled through the old path, with its window, and never fires.
+        let (_, other) = send(&app, Method::POST, &format!("/api/program/{}/schedule-pause/v1", ids[1]), &session, Some(json!({
+            "scheduled_datetime": iso_in(HOUR_MS), "resume_datetime": iso_in(2 * HOUR_MS),
+        }))).await;
+        let other_id = other["id"].as_str().unwrap();
+        let (status, cancelled) = send(&app, Method::POST, &format!("/api/reseller/scheduled-pause/{other_id}/cancel"), &session, None).await;
+        assert_eq!(status, StatusCode::OK, "{cancelled}");
+        assert_eq!((cancelled["state"].as_str(), cancelled["window_end"]["state"].as_str()), (Some("cancelled"), Some("cancelled")));
+        let (status, again) = send(&app, Method::DELETE, &format!("/api/reseller/schedules/{other_id}"), &session, None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    }
+}
+
+on_every_backend! {
+    async fn a_schedule_whose_program_ended_meanwhile_is_skipped_with_that_reason(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 80).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 1).await;
+        let made = schedule(&app, &session, json!({
+            "program_ids": ids, "operation": {"kind": "pause"}, "at": iso_in(1_500),
+        })).await;
+        let yesterday = (Utc::now() - chrono::Duration::days(1)).date_naive();
+        app.sim.patch_program(&ids[0], json!({"end_date": yesterday, "program_status": "INACTIVE"})).await;
+        let skipped = settled(&app, &session, made["id"].as_str().unwrap()).await;
+        assert_eq!(skipped["state"], "skipped", "{skipped}");
+        let outcome = skipped["outcome"].as_str().unwrap();
+        assert!(outcome.contains("not running"), "the reason is the rule's: {outcome}");
+        assert_eq!(pause_requests(&app).await, 0, "nothing was forced");
+    }
+}
+
+on_every_backend! {
+    async fn schedules_are_refused_naming_what_is_wrong(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 40).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 1).await;
+        for (body, field) in [
+            (json!({"program_ids": ids, "operation": {"kind": "pause"}, "at": iso_in(-60_000)}), "at"),
+            (json!({"program_ids": ids, "operation": {"kind": "pause"}, "at": "next tuesday"}), "at"),
+            (json!({"program_ids": ids, "operation": {"kind": "pause"}}), "at"),
+            (json!({"program_ids": ids, "operation": {"kind": "resume"}, "at": iso_in(60_000)}), "program_ids"),
+            (json!({"program_ids": ids, "operation": {"kind": "set_budget", "value": 100}, "at": iso_in(60_000), "until": iso_in(120_000)}), "until"),
+            (json!({"program_ids": ids, "operation": {"kind": "pause"}, "at": iso_in(60_000), "until": iso_in(30_000)}), "until"),
+        ] {
+            let (status, answer) = send(&app, Method::POST, "/api/reseller/schedules", &session, Some(body.clone())).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+            assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+        }
+        let (_, listed) = app.get_json("/api/reseller/schedules", &session).await;
+        assert_eq!(listed["total"], 0);
+        let (status, made) = send(&app, Method::POST, &format!("/api/program/{}/schedule-budget-update/v1", ids[0]), &session, Some(json!({
+            "new_budget": "10312.25", "scheduled_datetime": iso_in(HOUR_MS), "is_autobid": true, "pacing_method": "paced",
+        }))).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        let (_, updates) = app.get_json("/api/reseller/scheduled-budget-updates", &session).await;
+        assert_eq!(updates["count"], 1, "{updates}");
+        assert!(updates["scheduled_budget_updates"][0]["description"].as_str().unwrap().contains("$10,312.25"), "{updates}");
+        let (status, moved) = send(&app, Method::PATCH, &format!("/api/reseller/schedules/{}", made["id"].as_str().unwrap()), &session,
+            Some(json!({"at": iso_in(2 * HOUR_MS)}))).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+    }
+}
+
+on_every_backend! {
+    async fn a_schedule_due_while_stopped_fires_at_start_late_or_is_missed_past_the_grace(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 80).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 2).await;
+        // The server stops; two pauses come due one and three hours later, while it is down.
+        let stopping = app.poster.lock().unwrap().take().unwrap();
+        stopping.stop().await;
+        let late = schedule(&app, &session, json!({"program_ids": [ids[0]], "operation": {"kind": "pause"}, "at": iso_in(HOUR_MS)})).await;
+        let lost = schedule(&app, &session, json!({"program_ids": [ids[1]], "operation": {"kind": "pause"}, "at": iso_in(3 * HOUR_MS)})).await;
+        let cancelled = schedule(&app, &session, json!({"program_ids": [ids[1]], "operation": {"kind": "pause"}, "at": iso_in(HOUR_MS)})).await;
+        send(&app, Method::DELETE, &format!("/api/reseller/schedules/{}", cancelled["id"].as_str().unwrap()), &session, None).await;
+
+        // Started again 10 minutes after the first was due: it fires at once, 10 minutes late.
+        let poster = app.restarted_poster_at(None, HOUR_MS + 10 * 60_000).await;
+        let fired = settled(&app, &session, late["id"].as_str().unwrap()).await;
+        poster.stop().await;
+        assert_eq!(fired["state"], "fired", "{fired}");
+        let late_seconds = fired["late_seconds"].as_i64().unwrap();
+        assert!((600..630).contains(&late_seconds), "the delay is recorded: {late_seconds} s");
+
+        // The other one comes due, and the server comes back two days after: missed, nothing is sent.
+        let poster = app.restarted_poster_at(None, 2 * 24 * HOUR_MS + 3 * HOUR_MS).await;
+        let missed = settled(&app, &session, lost["id"].as_str().unwrap()).await;
+        poster.stop().await;
+        assert_eq!(missed["state"], "missed", "{missed}");
+        assert!(missed["outcome"].as_str().unwrap().starts_with("Missed: it came due 48 h ago"), "{missed}");
+        let (_, still) = app.get_json(&format!("/api/reseller/schedules/{}", cancelled["id"].as_str().unwrap()), &session).await;
+        assert_eq!(still["state"], "cancelled", "a cancelled one never fires");
+        assert_eq!(pause_requests(&app).await, 1, "only the late one was sent");
+        assert!(!sim_paused(&app, &ids[1]).await);
+    }
+}
+
+on_every_backend! {
+    async fn fifty_schedules_due_at_once_on_two_instances_make_one_job_each(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 400).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 50).await;
+        let stopping = app.poster.lock().unwrap().take().unwrap();
+        stopping.stop().await;
+        let mut made = Vec::new();
+        for id in &ids {
+            let s = schedule(&app, &session, json!({"program_ids": [id], "operation": {"kind": "pause"}, "at": iso_in(HOUR_MS)})).await;
+            made.push(s["id"].as_str().unwrap().to_owned());
+        }
+        let (first, second) = tokio::join!(
+            app.restarted_poster_at(None, HOUR_MS + 1_000),
+            app.restarted_poster_at(None, HOUR_MS + 1_000),
+        );
+        for id in &made {
+            let fired = settled(&app, &session, id).await;
+            assert_eq!(fired["state"], "fired", "{fired}");
+            assert_eq!(fired["job_ids"].as_array().unwrap().len(), 1, "{fired}");
+        }
+        first.stop().await;
+        second.stop().await;
+        assert_eq!(pause_requests(&app).await, 50, "exactly one pause a schedule");
+    }
+}
