@@ -63,6 +63,7 @@ impl ImportRow {
             max_bid_cents: self.max_bid_cents.filter(|_| self.is_autobid != Some(true)),
             end_date: self.end_date,
             pacing_method: None,
+            future_budget_date: None,
         };
         let pause = match self.paused {
             Some(true) if !before.paused => Some(Change::Pause),

@@ -501,6 +501,9 @@ pub struct EditChange {
     /// `paced` or `unpaced`. The mirror does not hold it, so it always counts as a change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_method: Option<String>,
+    /// The day Yelp is to apply the budget (Yelp's `future_budget_date`), instead of now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub future_budget_date: Option<NaiveDate>,
 }
 
 impl EditChange {
@@ -518,9 +521,10 @@ impl EditChange {
                 .max_bid_cents
                 .is_some_and(|b| before.max_bid_cents != Some(b));
         Self {
+            // A budget for a later day is a change even when it is today's budget.
             budget_cents: self
                 .budget_cents
-                .filter(|b| before.budget_cents != Some(*b)),
+                .filter(|b| self.future_budget_date.is_some() || before.budget_cents != Some(*b)),
             // Bidding is one setting at Yelp: autobid and a max bid go together.
             is_autobid: self.is_autobid.filter(|_| bid_differs),
             max_bid_cents: self.max_bid_cents.filter(|_| bid_differs),
@@ -528,6 +532,7 @@ impl EditChange {
                 .end_date
                 .filter(|d| before.end_date.as_deref() != Some(d.to_string().as_str())),
             pacing_method: self.pacing_method.clone(),
+            future_budget_date: self.future_budget_date,
         }
     }
 
@@ -540,6 +545,7 @@ impl EditChange {
             max_bid: self.max_bid_cents.map(dollars),
             end: self.end_date.map(|d| Loose::Given(d.to_string())),
             pacing_method: self.pacing_method.clone().map(Loose::Given),
+            future_budget_date: self.future_budget_date.map(|d| Loose::Given(d.to_string())),
             ..EditDraft::default()
         }
     }
@@ -583,6 +589,9 @@ impl Change {
             Self::Edit(fields) => {
                 if fields.pacing_method.is_some() {
                     return Err("The pacing before the change is not known, so it cannot be put back".into());
+                }
+                if fields.future_budget_date.is_some() {
+                    return Err("A budget for a later day is Yelp's to apply; set another one instead".into());
                 }
                 let mut back = EditChange::default();
                 if fields.budget_cents.is_some() {
@@ -641,12 +650,18 @@ impl Change {
             Self::Feature { features } => format!("Set {}", feature_words(features)),
             Self::Edit(fields) => {
                 let mut parts = Vec::new();
-                if let Some(b) = fields.budget_cents {
-                    parts.push(format!(
+                match (fields.budget_cents, fields.future_budget_date) {
+                    (Some(b), Some(day)) => parts.push(format!(
+                        "Budget {} → {} from {day}",
+                        money(before.budget_cents),
+                        dollars(b)
+                    )),
+                    (Some(b), None) => parts.push(format!(
                         "Budget {} → {}",
                         money(before.budget_cents),
                         dollars(b)
-                    ));
+                    )),
+                    _ => {}
                 }
                 let bidding = |autobid: Option<bool>, bid: Option<i64>| match (autobid, bid) {
                     (Some(true), _) => "autobid".to_owned(),

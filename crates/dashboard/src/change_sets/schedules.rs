@@ -7,12 +7,17 @@
 use futures::StreamExt;
 use tracing::Instrument;
 
-use super::operation::{Change, Operation};
+use chrono::{TimeZone, Utc};
+
+use super::operation::{Change, EditChange, Operation};
 use super::{ChangeSetService, Counts, Inner, ItemStatus, Resolution};
 use crate::error::{Error, Result};
 use crate::store::{
     ChangeSetState, ItemState, ItemWrite, Role, ScheduleRecord, ScheduleState, User, new_id, now_ms,
 };
+
+/// A day, in ms: a budget due at least this far ahead goes to Yelp as a future budget.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Programs read again from Yelp at once when a schedule comes due.
 const REFRESH_AT_ONCE: usize = 4;
@@ -74,6 +79,30 @@ impl ChangeSetService {
                 ));
             }
         }
+        // A budget alone, for a later day: Yelp takes it now as a budget from that day (its
+        // `future_budget_date`) and applies it itself, so it cannot be missed.
+        let day_of = |ms: i64| {
+            Utc.timestamp_millis_opt(ms)
+                .single()
+                .map(|t| t.date_naive())
+        };
+        if let (Operation::SetBudget { cents }, Some(day), Some(today), None) =
+            (&operation, day_of(at), day_of(now), until)
+        {
+            // Yelp takes a day, not a time: it applies the budget on that day at its own hour.
+            if day > today && at - now >= DAY_MS {
+                let handed = Operation::Edit {
+                    fields: EditChange {
+                        budget_cents: Some(*cents),
+                        future_budget_date: Some(day),
+                        ..EditChange::default()
+                    },
+                };
+                return self
+                    .schedule_future_budget(user, program_ids, &operation, handed, at)
+                    .await;
+            }
+        }
         let set = self.stage(user, program_ids, operation.clone()).await?;
         if !set.items.iter().any(|i| i.status == ItemStatus::Ready) {
             let why = set
@@ -123,6 +152,46 @@ impl ChangeSetService {
             .await?;
         }
         self.schedule_view(&user.workspace_id, &pause.id).await
+    }
+
+    /// A budget schedule handed to Yelp at once as a future budget: the change set is staged, checked and
+    /// posted now; the schedule, when due, reads the programs back to say whether Yelp applied it.
+    async fn schedule_future_budget(
+        &self,
+        user: &User,
+        program_ids: Vec<String>,
+        asked: &Operation,
+        handed: Operation,
+        at: i64,
+    ) -> Result<Schedule> {
+        let set = self.stage(user, program_ids, handed).await?;
+        if !set.items.iter().any(|i| i.status == ItemStatus::Ready) {
+            let why = set
+                .items
+                .iter()
+                .find_map(|i| i.message.clone())
+                .unwrap_or_else(|| "it changes nothing".into());
+            self.inner
+                .store
+                .delete_change_set(&user.workspace_id, &set.record.id)
+                .await?;
+            return Err(Error::field(
+                "program_ids",
+                format!("Nothing of the change would apply: {why}"),
+            ));
+        }
+        let record = self
+            .record_schedule(
+                user,
+                &set.record.id,
+                format!("{} (sent to Yelp as a future budget)", asked.describe()),
+                at,
+                None,
+            )
+            .await?;
+        self.check(user, &set.record.id).await?;
+        self.post_checked(user, &set.record.id, true).await?;
+        self.schedule_view(&user.workspace_id, &record.id).await
     }
 
     async fn record_schedule(
@@ -309,16 +378,18 @@ async fn fire(service: &ChangeSetService, record: &ScheduleRecord, now: i64) -> 
         set.record.state,
         ChangeSetState::Posting | ChangeSetState::Done
     ) {
-        // An instance posted it and stopped before saying so.
+        // Posted already: a future budget handed to Yelp when scheduled (whether Yelp applied it is read
+        // back now), or an instance that posted it and stopped before saying so.
+        let outcome = applied_future_budgets(service, &set).await;
         inner
             .store
             .end_firing(
                 &record.id,
                 owner,
                 ScheduleState::Fired,
-                None,
+                outcome.as_deref(),
                 Some(late),
-                now_ms(),
+                inner.now(),
             )
             .await?;
         return Ok(());
@@ -339,7 +410,7 @@ async fn fire(service: &ChangeSetService, record: &ScheduleRecord, now: i64) -> 
                 ScheduleState::Missed,
                 Some(&outcome),
                 None,
-                now_ms(),
+                inner.now(),
             )
             .await?;
         return Ok(());
@@ -404,7 +475,7 @@ async fn fire(service: &ChangeSetService, record: &ScheduleRecord, now: i64) -> 
                 ScheduleState::Skipped,
                 Some(&outcome),
                 Some(late),
-                now_ms(),
+                inner.now(),
             )
             .await?;
         tracing::info!("scheduled change skipped");
@@ -419,9 +490,58 @@ async fn fire(service: &ChangeSetService, record: &ScheduleRecord, now: i64) -> 
             ScheduleState::Fired,
             None,
             Some(late),
-            now_ms(),
+            inner.now(),
         )
         .await?;
     tracing::info!(late_ms = late, "scheduled change fired");
     Ok(())
+}
+
+/// For a change set of future budgets: whether the programs, read again from Yelp, hold them now.
+async fn applied_future_budgets(
+    service: &ChangeSetService,
+    set: &super::ChangeSet,
+) -> Option<String> {
+    let targets: Vec<(&str, i64)> = set
+        .items
+        .iter()
+        .filter_map(|item| match &item.change {
+            Some(Change::Edit(fields)) if fields.future_budget_date.is_some() => {
+                Some((item.program_id.as_str(), fields.budget_cents?))
+            }
+            _ => None,
+        })
+        .collect();
+    if targets.is_empty() {
+        return None;
+    }
+    let mut applied = 0;
+    for (program_id, cents) in &targets {
+        if let Err(e) = service
+            .inner
+            .jobs
+            .refresh(&set.record.workspace_id, program_id)
+            .await
+        {
+            tracing::warn!(error = %e, program_id, "scheduled budget: cannot read the program back");
+        }
+        let holds = service
+            .inner
+            .store
+            .program(&set.record.workspace_id, program_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|p| p.budget_cents == Some(*cents));
+        applied += usize::from(holds);
+    }
+    Some(if applied == targets.len() {
+        "Yelp applied the budget on its day".to_owned()
+    } else {
+        format!(
+            "Yelp has applied {applied} of {} budgets so far; the others are still among the programs' \
+             future budget changes",
+            targets.len()
+        )
+    })
 }

@@ -268,3 +268,46 @@ on_every_backend! {
         assert_eq!(pause_requests(&app).await, 50, "exactly one pause a schedule");
     }
 }
+
+on_every_backend! {
+    async fn a_budget_scheduled_days_ahead_goes_to_yelp_as_a_future_budget_and_the_mirror_shows_it(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 80).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 1).await;
+        let before = app.store.program(&app.workspace_id, &ids[0]).await.unwrap().unwrap().budget_cents;
+        let made = schedule(&app, &session, json!({
+            "program_ids": ids, "operation": {"kind": "set_budget", "value": "654.30"}, "at": iso_in(2 * 24 * HOUR_MS),
+        })).await;
+        assert!(made["description"].as_str().unwrap().contains("future budget"), "{made}");
+        let day = (Utc::now() + chrono::Duration::days(2)).date_naive().to_string();
+        // Sent at once; its job completes and the mirror holds Yelp's pending change, the budget unchanged.
+        let started = Instant::now();
+        let job = loop {
+            let (_, now) = app.get_json(&format!("/api/reseller/schedules/{}", made["id"].as_str().unwrap()), &session).await;
+            if let Some(job) = now["job_ids"][0].as_str() {
+                let (_, job) = app.get_json(&format!("/api/reseller/status/{job}"), &session).await;
+                if job["status"] == "COMPLETED" {
+                    break job;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "the future budget is sent: {now}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(job["job_type"], "edit", "{job}");
+        let (_, info) = app.get_json(&format!("/api/reseller/program_info/{}", ids[0]), &session).await;
+        let program = &info["programs"][0];
+        assert_eq!(program["future_budget_changes"], json!([{"budget": 65_430, "date": day}]), "{program}");
+        assert_eq!(program["program_metrics"]["budget"].as_i64(), before, "today's budget stays");
+        let edit = app.sim.control(Method::GET, "/_sim/stats", None).await["requests"]["POST /v1/reseller/program/{program_id}/edit"].clone();
+        assert_eq!(edit, 1);
+
+        // When it comes due, the schedule reads the program back and says what Yelp did.
+        let stopping = app.poster.lock().unwrap().take().unwrap();
+        stopping.stop().await;
+        let poster = app.restarted_poster_at(None, 2 * 24 * HOUR_MS + 1_000).await;
+        let fired = settled(&app, &session, made["id"].as_str().unwrap()).await;
+        poster.stop().await;
+        assert_eq!(fired["state"], "fired", "{fired}");
+        assert!(fired["outcome"].as_str().unwrap().contains("future budget changes"), "{fired}");
+    }
+}

@@ -393,6 +393,7 @@ async fn schedule_budget_update(
         max_bid_cents: max_bid_cents.filter(|_| is_autobid != Some(true)),
         end_date: None,
         pacing_method,
+        future_budget_date: None,
     };
     let schedule = state
         .change_sets
