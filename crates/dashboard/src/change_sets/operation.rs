@@ -162,28 +162,27 @@ impl OperationDraft {
                 .map(Cents::get)
                 .ok_or_else(|| {
                     invalid(format!(
-                        "operation.value of {kind} must be {what} in dollars, such as 300.00"
+                        "{what} must be an amount in dollars, such as 300.00"
                     ))
                 })
         };
         let operation = match kind.as_str() {
             "set_budget" => Operation::SetBudget {
-                cents: amount("the new budget")?,
+                cents: amount("The new budget")?,
             },
             "set_max_bid" => Operation::SetMaxBid {
-                cents: amount("the new maximum bid")?,
+                cents: amount("The new maximum bid")?,
             },
             "budget_percent" => {
                 let hundredths = text.as_deref().and_then(hundredths).ok_or_else(|| {
                     invalid(
-                        "operation.value of budget_percent must be a percentage with at most two \
-                         decimals, such as 10 or -2.5",
+                        "The change must be a percentage with at most two decimals, such as 10 or \
+                         -2.5",
                     )
                 })?;
                 if !(-10_000 < hundredths && hundredths <= 100_000) || hundredths == 0 {
                     return Err(invalid(
-                        "operation.value of budget_percent must be above -100 and at most 1000, and \
-                         not 0",
+                        "The change must be above -100 % and at most +1000 %, and not 0",
                     ));
                 }
                 Operation::BudgetPercent { hundredths }
@@ -195,8 +194,8 @@ impl OperationDraft {
                     .filter(|c| *c != 0)
                     .ok_or_else(|| {
                         invalid(
-                            "operation.value of budget_dollars must be an amount in dollars to add \
-                             or (with a minus) take off, such as 50 or -12.50",
+                            "The change must be an amount in dollars to add, or with a minus to \
+                             take off, such as 50 or -12.50",
                         )
                     })?;
                 Operation::BudgetDollars { cents }
@@ -204,18 +203,14 @@ impl OperationDraft {
             "set_autobid" => match value {
                 Some(Value::Bool(on)) => Operation::SetAutobid { on: *on },
                 _ => {
-                    return Err(invalid(
-                        "operation.value of set_autobid must be true or false",
-                    ));
+                    return Err(invalid("Autobid must be true or false: switched on or off"));
                 }
             },
             "set_end_date" => {
                 let date = text
                     .as_deref()
                     .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
-                    .ok_or_else(|| {
-                        invalid("operation.value of set_end_date must be a date, YYYY-MM-DD")
-                    })?;
+                    .ok_or_else(|| invalid("The end date must be a date, YYYY-MM-DD"))?;
                 Operation::SetEndDate { date }
             }
             "set_feature" => {
@@ -223,7 +218,7 @@ impl OperationDraft {
                     Some(features @ Value::Object(_)) => features.clone(),
                     _ => {
                         return Err(invalid(
-                            "operation.value of set_feature must be the features to set, as \
+                            "The features to set must be given as Yelp names them, such as \
                              {\"CUSTOM_RADIUS_TARGETING\": {\"custom_radius\": 25}}",
                         ));
                     }
@@ -234,7 +229,7 @@ impl OperationDraft {
             }
             "pause" | "resume" | "end" => {
                 if value.is_some() {
-                    return Err(invalid(format!("operation {kind} takes no value")));
+                    return Err(invalid(format!("{kind} takes no value")));
                 }
                 match kind.as_str() {
                     "pause" => Operation::Pause,
@@ -806,11 +801,11 @@ mod tests {
             ),
             (
                 json!({"kind": "budget_percent", "value": -100}),
-                "above -100",
+                "above -100 %",
             ),
             (
                 json!({"kind": "set_budget", "value": "-3"}),
-                "the new budget",
+                "The new budget",
             ),
             (
                 json!({"kind": "set_autobid", "value": "yes"}),
