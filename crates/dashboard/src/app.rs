@@ -38,6 +38,9 @@ pub struct Application {
     demo: Option<Demo>,
 }
 
+/// How long the audit log keeps an entry: a year.
+pub const AUDIT_RETENTION_MS: i64 = 366 * 24 * 60 * 60 * 1000;
+
 /// How often expired sessions and sign-in failure counts that no longer matter are deleted.
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
@@ -225,8 +228,8 @@ impl Application {
     }
 }
 
-/// Every `every` (the first time at once), deletes the expired sessions and the sign-in failure counts
-/// that no longer matter, which would otherwise grow for ever. A failure is logged and tried again next
+/// Every `every` (the first time at once), deletes the expired sessions, the sign-in failure counts that
+/// no longer matter and audit entries past their year, which would otherwise grow for ever. A failure is logged and tried again next
 /// time.
 fn spawn_pruning(store: Store, every: Duration) -> AbortOnDropHandle<()> {
     AbortOnDropHandle::new(tokio::spawn(async move {
@@ -237,6 +240,10 @@ fn spawn_pruning(store: Store, every: Duration) -> AbortOnDropHandle<()> {
             match auth::prune_expired(&store, now_ms()).await {
                 Ok(sessions) => tracing::debug!(sessions, "pruned expired sessions"),
                 Err(e) => tracing::warn!(error = %e, "cannot prune expired sessions"),
+            }
+            match store.prune_audit(now_ms() - AUDIT_RETENTION_MS).await {
+                Ok(entries) => tracing::debug!(entries, "pruned the audit log"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune the audit log"),
             }
         }
     }))

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::auth::hash_password;
 use crate::config::{Config, DatabaseConfig};
 use crate::error::{Error, Result};
-use crate::store::{Role, Store, Workspace};
+use crate::store::{AuditAction, AuditEvent, Role, Store, Workspace};
 use crate::sync::{SyncEvent, Trigger};
 
 /// Yelp Ads reseller dashboard. Without a subcommand it serves the dashboard (see `serve`).
@@ -380,6 +380,9 @@ pub async fn workspace(command: WorkspaceCommand) -> Result<()> {
     }
 }
 
+/// Who the audit log names for what `yelp-ads` does on the command line.
+const COMMAND_LINE: &str = "command line";
+
 /// Runs `yelp-ads user …`, printing plain lines to stdout.
 pub async fn user(command: UserCommand) -> Result<()> {
     let mut out = Output::stdout();
@@ -393,6 +396,16 @@ pub async fn user(command: UserCommand) -> Result<()> {
                 let workspace = workspace_named(&store, &args.workspace).await?;
                 let user = store
                     .create_user(&workspace.id, &args.username, &hash, args.role)
+                    .await?;
+                let event = AuditEvent {
+                    workspace_id: Some(workspace.id.clone()),
+                    actor: Some(COMMAND_LINE.into()),
+                    target: Some(user.username.clone()),
+                    detail: Some(format!("added as {}", user.role)),
+                    ..AuditEvent::default()
+                };
+                store
+                    .audit(AuditAction::UserAdded, event, crate::store::now_ms())
                     .await?;
                 Ok::<_, Error>((workspace, user))
             }
@@ -414,6 +427,16 @@ pub async fn user(command: UserCommand) -> Result<()> {
                     .await?
                     .ok_or_else(|| Error::NotFound(format!("user '{}'", args.username)))?;
                 store.set_user_password_hash(&user.id, &hash).await?;
+                let event = AuditEvent {
+                    workspace_id: Some(user.workspace_id.clone()),
+                    actor: Some(COMMAND_LINE.into()),
+                    target: Some(user.username.clone()),
+                    detail: Some("password changed; their sessions ended".into()),
+                    ..AuditEvent::default()
+                };
+                store
+                    .audit(AuditAction::PasswordChanged, event, crate::store::now_ms())
+                    .await?;
                 Ok::<_, Error>(user)
             }
             .await;

@@ -23,8 +23,8 @@ use crate::error::{Error, Result};
 use crate::features::FeatureService;
 use crate::jobs::{JobService, SubmissionToken, validate};
 use crate::store::{
-    ChangeSetRecord, ChangeSetState, ItemRecord, ItemState, ItemWrite, JobStatus, Store,
-    StoredProgram, User, new_id, now_ms,
+    AuditAction, AuditEvent, ChangeSetRecord, ChangeSetState, ItemRecord, ItemState, ItemWrite,
+    JobStatus, Store, StoredProgram, User, new_id, now_ms,
 };
 
 /// The most programs one change set takes.
@@ -552,6 +552,13 @@ impl ChangeSetService {
             finished_at: None,
         };
         self.inner.store.insert_change_set(&record, &items).await?;
+        self.audit(
+            user,
+            AuditAction::ChangeSetCreated,
+            &record.id,
+            &record.description,
+        )
+        .await;
         self.get(&user.workspace_id, &record.id).await
     }
 
@@ -823,6 +830,13 @@ impl ChangeSetService {
             items = set.counts.changes,
             "change set posted"
         );
+        self.audit(
+            user,
+            AuditAction::ChangeSetPosted,
+            id,
+            &set.record.description,
+        )
+        .await;
         self.notify(id);
         self.get(&user.workspace_id, id).await
     }
@@ -985,6 +999,21 @@ impl ChangeSetService {
             items,
         )
         .await
+    }
+
+    /// Records in the audit log what `user` did to change set (or schedule) `target`.
+    pub(crate) async fn audit(&self, user: &User, action: AuditAction, target: &str, detail: &str) {
+        let event = AuditEvent {
+            workspace_id: Some(user.workspace_id.clone()),
+            actor_id: Some(user.id.clone()).filter(|id| !id.is_empty()),
+            actor: Some(user.username.clone()),
+            target: Some(target.to_owned()),
+            detail: Some(detail.to_owned()),
+            ..AuditEvent::default()
+        };
+        if let Err(e) = self.inner.store.audit(action, event, now_ms()).await {
+            tracing::warn!(error = %e, action = action.as_str(), "could not record an audit event");
+        }
     }
 
     fn notify(&self, id: &str) {

@@ -13,7 +13,8 @@ use super::operation::{Change, EditChange, Operation};
 use super::{ChangeSetService, Counts, Inner, ItemStatus, Resolution};
 use crate::error::{Error, Result};
 use crate::store::{
-    ChangeSetState, ItemState, ItemWrite, Role, ScheduleRecord, ScheduleState, User, new_id, now_ms,
+    AuditAction, ChangeSetState, ItemState, ItemWrite, Role, ScheduleRecord, ScheduleState, User,
+    new_id, now_ms,
 };
 
 /// A day, in ms: a budget due at least this far ahead goes to Yelp as a future budget.
@@ -220,6 +221,13 @@ impl ChangeSetService {
             updated_at: now,
         };
         self.inner.store.insert_schedule(&record).await?;
+        self.audit(
+            user,
+            AuditAction::ScheduleCreated,
+            &record.id,
+            &record.description,
+        )
+        .await;
         Ok(record)
     }
 
@@ -268,6 +276,13 @@ impl ChangeSetService {
                 view.record.state.as_str()
             )));
         }
+        self.audit(
+            user,
+            AuditAction::ScheduleCancelled,
+            id,
+            &view.record.description,
+        )
+        .await;
         if let Some(end) = &view.window_end {
             self.inner
                 .store

@@ -1,6 +1,7 @@
 //! Storage: one set of SQL for SQLite (the default, a file) and PostgreSQL (several instances), through
 //! sqlx's `Any` driver. Every query on customer data takes the workspace id. Times are unix milliseconds.
 
+mod audit;
 mod businesses;
 mod change_sets;
 mod features;
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::{Error, Result};
 
+pub use audit::{AuditAction, AuditEntry, AuditEvent, AuditFilter};
 pub use businesses::{
     BusinessOverview, BusinessPage, BusinessProfile, BusinessQuery, BusinessSort, OptionalFlag,
     search_form,

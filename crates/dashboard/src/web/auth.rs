@@ -19,7 +19,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, refuse_control};
 use crate::auth::{self, LoginError};
-use crate::store::{SessionRecord, User, now_ms};
+use crate::store::{AuditAction, AuditEvent, SessionRecord, User, now_ms, validate_username};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "yelp_ads_session";
@@ -189,18 +189,49 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
-/// The client's IP address, for throttling sign-ins ("unknown" when the server was not told, as in
-/// router tests).
-pub struct ClientAddr(pub String);
+/// Where a request comes from: the client's IP address, for throttling sign-ins ("unknown" when the
+/// server was not told, as in router tests), and its user agent, for the audit log.
+pub struct Origin {
+    /// The client's address.
+    pub addr: String,
+    /// Its `User-Agent`, if it sent one.
+    pub user_agent: Option<String>,
+}
 
-impl FromRequestParts<AppState> for ClientAddr {
+impl FromRequestParts<AppState> for Origin {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_addr(parts, state.trust_forwarded_for)))
+        Ok(Self {
+            addr: client_addr(parts, state.trust_forwarded_for),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// An audit event of the request's user, from where the request came.
+pub(crate) fn audit_event(user: &User, origin: &Origin) -> AuditEvent {
+    AuditEvent {
+        workspace_id: Some(user.workspace_id.clone()),
+        actor_id: Some(user.id.clone()),
+        actor: Some(user.username.clone()),
+        address: Some(origin.addr.clone()),
+        user_agent: origin.user_agent.clone(),
+        ..AuditEvent::default()
+    }
+}
+
+/// Records an event; a failure to record is logged (the action it records has happened).
+pub(crate) async fn record(state: &AppState, action: AuditAction, event: AuditEvent) {
+    if let Err(e) = state.store.audit(action, event, now_ms()).await {
+        tracing::warn!(error = %e, action = action.as_str(), "could not record an audit event");
     }
 }
 
@@ -290,16 +321,37 @@ impl BasicLogins {
 
 /// Checks a user's name and password, with the sign-in throttle ([`auth::login`], which HTTP Basic calls
 /// as well): the one check of the sign-in API and page (through [`sign_in`]) and of the replaced system's
-/// `validate-credentials`. `addr` is the client's address as [`ClientAddr`] gives it; `username` and
-/// `password` are as typed. A wrong password is [`LoginError::Invalid`], a locked username or address
-/// [`LoginError::Throttled`].
+/// `validate-credentials`. `origin` is where the request came from; `username` and `password` are as
+/// typed. A wrong password is [`LoginError::Invalid`], a locked username or address
+/// [`LoginError::Throttled`]; either is recorded in the audit log (with the name as typed, never the
+/// password), in the workspace of the user of that name if there is one.
 pub(crate) async fn check_credentials(
     state: &AppState,
-    addr: &str,
+    origin: &Origin,
     username: &str,
     password: &str,
 ) -> Result<User, LoginError> {
-    auth::login(&state.store, username, password, addr, now_ms()).await
+    let checked = auth::login(&state.store, username, password, &origin.addr, now_ms()).await;
+    if let Err(e @ (LoginError::Invalid | LoginError::Throttled { .. })) = &checked {
+        let known = match validate_username(username) {
+            Ok(()) => state.store.user_by_username(username).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let detail = match e {
+            LoginError::Throttled { .. } => "refused: too many failed sign-ins",
+            _ => "wrong username or password",
+        };
+        let event = AuditEvent {
+            workspace_id: known.map(|(user, _)| user.workspace_id),
+            actor: Some(username.to_owned()),
+            detail: Some(detail.to_owned()),
+            address: Some(origin.addr.clone()),
+            user_agent: origin.user_agent.clone(),
+            ..AuditEvent::default()
+        };
+        record(state, AuditAction::SignInFailed, event).await;
+    }
+    checked
 }
 
 /// Signs a user in and starts their session: the one path of the sign-in API and the sign-in page (any
@@ -307,13 +359,14 @@ pub(crate) async fn check_credentials(
 /// new session and the `Set-Cookie` value that carries it.
 pub(crate) async fn sign_in(
     state: &AppState,
-    addr: &str,
+    origin: &Origin,
     username: &str,
     password: &str,
 ) -> Result<(User, auth::NewSession, HeaderValue), LoginError> {
-    let user = check_credentials(state, addr, username, password).await?;
+    let user = check_credentials(state, origin, username, password).await?;
     let session = auth::start_session(&state.store, &user, now_ms()).await?;
     tracing::info!(user = %user.username, "signed in");
+    record(state, AuditAction::SignIn, audit_event(&user, origin)).await;
     let cookie = session_cookie(
         session.token.expose_secret(),
         auth::SESSION_TTL_MS / 1000,
@@ -365,10 +418,10 @@ fn user_json(user: &User, csrf_token: Option<&str>) -> serde_json::Value {
 /// wrong password and to an unknown user is the same.
 async fn login(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    origin: Origin,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let (user, session, cookie) = sign_in(&state, &addr, &request.username, &request.password)
+    let (user, session, cookie) = sign_in(&state, &origin, &request.username, &request.password)
         .await
         .map_err(|e| match e {
             LoginError::Invalid => ApiError::BadRequest {
@@ -386,10 +439,17 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
+    origin: Origin,
     user: CurrentUser,
 ) -> ApiResult<Response> {
     let cleared = sign_out(&state, &headers).await?;
     tracing::info!(user = %user.user.username, "signed out");
+    record(
+        &state,
+        AuditAction::SignOut,
+        audit_event(&user.user, &origin),
+    )
+    .await;
     let mut response = Json(json!({"status": "signed_out"})).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cleared);
     Ok(response)

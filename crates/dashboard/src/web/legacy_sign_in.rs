@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{ClientAddr, check_credentials};
+use super::auth::{Origin, check_credentials};
 use super::error::ApiError;
 use super::extract::shorten;
 use crate::auth::LoginError;
@@ -112,7 +112,7 @@ impl IntoResponse for Refusal {
 /// The pair of a request body, checked like every sign-in.
 async fn checked(
     state: &AppState,
-    addr: &str,
+    origin: &Origin,
     body: Result<Json<Pair>, JsonRejection>,
 ) -> Result<User, Refusal> {
     let Json(pair) = body.map_err(|e| Refusal::bad_request(None, e.body_text(), None))?;
@@ -125,7 +125,7 @@ async fn checked(
             ));
         }
     }
-    check_credentials(state, addr, &pair.username, &pair.password)
+    check_credentials(state, origin, &pair.username, &pair.password)
         .await
         .map_err(|e| Refusal::from_login(e, &pair.username))
 }
@@ -135,10 +135,10 @@ async fn checked(
 /// password; 429 while sign-ins of that user or address are throttled.
 async fn validate(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    origin: Origin,
     body: Result<Json<Pair>, JsonRejection>,
 ) -> Result<Json<Value>, Refusal> {
-    let user = checked(&state, &addr, body).await?;
+    let user = checked(&state, &origin, body).await?;
     tracing::info!(user = %user.username, "credentials validated");
     Ok(Json(json!({
         "valid": true,
@@ -153,10 +153,10 @@ async fn validate(
 /// refused as by `validate-credentials` otherwise.
 async fn save(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    origin: Origin,
     body: Result<Json<Pair>, JsonRejection>,
 ) -> Result<Json<Value>, Refusal> {
-    let user = checked(&state, &addr, body).await?;
+    let user = checked(&state, &origin, body).await?;
     Ok(Json(json!({
         "message": "Credentials are valid. Nothing is stored on the server: this browser sends them with each request.",
         "username": user.username,

@@ -6,8 +6,9 @@ use serde::Deserialize;
 use yelp_partner_api::StatusFilter;
 
 use crate::error::Error;
-use crate::store::{Role, User};
+use crate::store::{AuditAction, AuditEvent, Role, User};
 use crate::web::AppState;
+use crate::web::auth::{Origin, audit_event, record};
 use crate::web::error::{ApiError, ApiResult};
 
 /// What an admin may see of the stored credentials: where and as whom, and whether a password is stored;
@@ -56,6 +57,7 @@ pub(crate) struct CredentialsInput {
 pub(crate) async fn save_credentials(
     state: &AppState,
     admin: &User,
+    origin: &Origin,
     input: CredentialsInput,
 ) -> ApiResult<()> {
     let workspace_id = admin.workspace_id.as_str();
@@ -93,6 +95,12 @@ pub(crate) async fn save_credentials(
         .set_workspace_credentials(workspace_id, &base_url, &username, &sealed)
         .await?;
     tracing::info!(user = %admin.username, "changed the workspace's Yelp credentials");
+    let event = AuditEvent {
+        target: Some(username.clone()),
+        detail: Some(format!("Yelp partner account {username} at {base_url}")),
+        ..audit_event(admin, origin)
+    };
+    record(state, AuditAction::CredentialsReplaced, event).await;
     Ok(())
 }
 
@@ -106,7 +114,21 @@ pub(crate) struct ConnectionTest {
 }
 
 /// Asks Yelp for one program with the workspace's stored credentials.
-pub(crate) async fn test_connection(state: &AppState, workspace_id: &str) -> ConnectionTest {
+pub(crate) async fn test_connection(
+    state: &AppState,
+    admin: &User,
+    origin: &Origin,
+) -> ConnectionTest {
+    let result = try_connection(state, &admin.workspace_id).await;
+    let event = AuditEvent {
+        detail: Some(if result.ok { "connected" } else { "failed" }.to_owned()),
+        ..audit_event(admin, origin)
+    };
+    record(state, AuditAction::ConnectionTested, event).await;
+    result
+}
+
+async fn try_connection(state: &AppState, workspace_id: &str) -> ConnectionTest {
     let client = match state.yelp_client(workspace_id).await {
         Ok(client) => client,
         Err(e) => {
@@ -188,6 +210,7 @@ pub(crate) async fn test_connection(state: &AppState, workspace_id: &str) -> Con
 pub(crate) async fn change_role(
     state: &AppState,
     admin: &User,
+    origin: &Origin,
     user_id: &str,
     role: &str,
 ) -> ApiResult<()> {
@@ -205,5 +228,18 @@ pub(crate) async fn change_role(
         .set_user_role(&admin.workspace_id, user_id, role)
         .await?;
     tracing::info!(admin = %admin.username, user_id, role = %role, "changed a user's role");
+    let target = state
+        .store
+        .workspace_users(&admin.workspace_id)
+        .await?
+        .into_iter()
+        .find(|u| u.id == user_id)
+        .map_or_else(|| user_id.to_owned(), |u| u.username);
+    let event = AuditEvent {
+        detail: Some(format!("{target} is now {}", role.as_str())),
+        target: Some(target),
+        ..audit_event(admin, origin)
+    };
+    record(state, AuditAction::RoleChanged, event).await;
     Ok(())
 }

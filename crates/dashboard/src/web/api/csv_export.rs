@@ -15,9 +15,9 @@ use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use yelp_partner_api::Cents;
 
-use crate::store::ExportRow;
+use crate::store::{AuditAction, AuditEvent, ExportRow};
 use crate::web::AppState;
-use crate::web::auth::CurrentUser;
+use crate::web::auth::{CurrentUser, Origin, audit_event, record};
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Params;
 use crate::web::params::{business_mirrored, program_query};
@@ -69,7 +69,7 @@ pub(super) fn router() -> Router<AppState> {
 /// Text a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a return first) starts
 /// with an apostrophe, so that opening the file runs nothing a user typed. Only free text needs it: ids,
 /// types, dates and amounts never start so.
-fn text_cell(text: Option<&str>) -> String {
+pub(super) fn text_cell(text: Option<&str>) -> String {
     match text {
         Some(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{t}"),
         Some(t) => t.to_owned(),
@@ -134,6 +134,7 @@ async fn chunk(
 /// `GET /api/reseller/programs.csv`: the header, then every matching program.
 async fn export(
     State(state): State<AppState>,
+    origin: Origin,
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Response> {
@@ -142,6 +143,22 @@ async fn export(
     let query = program_query(&params, mirrored)?;
     let workspace_id = user.workspace_id().to_owned();
     let ids = state.store.program_view(&workspace_id, &query).await?;
+    let mut filters: Vec<String> = params.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    filters.sort();
+    let event = AuditEvent {
+        target: Some("programs.csv".into()),
+        detail: Some(format!(
+            "{} programs{}",
+            ids.len(),
+            if filters.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", filters.join(", "))
+            }
+        )),
+        ..audit_event(&user.user, &origin)
+    };
+    record(&state, AuditAction::ExportMade, event).await;
     let mut header_row = csv::Writer::from_writer(Vec::new());
     header_row
         .write_record(COLUMNS)

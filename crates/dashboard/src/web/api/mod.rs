@@ -1,5 +1,6 @@
 //! The JSON + SSE API under `/api`, with the replaced system's paths and shapes.
 
+mod audit;
 mod businesses;
 pub(crate) mod change_sets;
 mod csv_export;
@@ -20,6 +21,7 @@ use super::AppState;
 /// Every `/api` route but sign-in.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(audit::router())
         .merge(businesses::router())
         .merge(change_sets::router())
         .merge(csv_export::router())

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::web::AppState;
-use crate::web::auth::CurrentUser;
+use crate::web::auth::{CurrentUser, Origin};
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, PathParam};
 use crate::web::settings::{
@@ -41,18 +41,23 @@ async fn credentials(State(state): State<AppState>, user: CurrentUser) -> ApiRes
 /// `POST /api/settings/credentials`: `{"yelp_base_url", "yelp_username", "yelp_password"}`, each optional.
 async fn set_credentials(
     State(state): State<AppState>,
+    origin: Origin,
     user: CurrentUser,
     ApiJson(input): ApiJson<CredentialsInput>,
 ) -> ApiResult<Json<Value>> {
     user.require_admin()?;
-    save_credentials(&state, &user.user, input).await?;
+    save_credentials(&state, &user.user, &origin, input).await?;
     credentials(State(state), user).await
 }
 
 /// `POST /api/settings/test-connection`: `{"ok", "message"}`.
-async fn test(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+async fn test(
+    State(state): State<AppState>,
+    origin: Origin,
+    user: CurrentUser,
+) -> ApiResult<Json<Value>> {
     user.require_admin()?;
-    let result = test_connection(&state, user.workspace_id()).await;
+    let result = test_connection(&state, &user.user, &origin).await;
     Ok(Json(json!({"ok": result.ok, "message": result.message})))
 }
 
@@ -75,11 +80,12 @@ struct RoleChange {
 /// `POST /api/settings/users/{user_id}/role`: `{"role": "admin" | "operator" | "viewer"}`.
 async fn set_role(
     State(state): State<AppState>,
+    origin: Origin,
     user: CurrentUser,
     PathParam(user_id): PathParam,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> ApiResult<Json<Value>> {
     user.require_admin()?;
-    change_role(&state, &user.user, &user_id, &change.role).await?;
+    change_role(&state, &user.user, &origin, &user_id, &change.role).await?;
     Ok(Json(json!({"id": user_id, "role": change.role})))
 }

@@ -14,8 +14,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::{FormFields, HOME, Layout, Page, PageForm, local_path, see_other};
 use crate::auth::LoginError;
 use crate::secrets::random_bytes;
+use crate::store::AuditAction;
 use crate::web::AppState;
-use crate::web::auth::{ClientAddr, cookie, cookie_session, same, sign_in, sign_out};
+use crate::web::auth::{
+    Origin, audit_event, cookie, cookie_session, record, same, sign_in, sign_out,
+};
 use crate::web::error::PageResult;
 use crate::web::extract::Params;
 
@@ -90,7 +93,7 @@ async fn form(
 /// or the form again with what went wrong.
 async fn submit(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    origin: Origin,
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult<Response> {
@@ -119,7 +122,7 @@ async fn submit(
             Some(message),
         ));
     }
-    match sign_in(&state, &addr, &username, fields.text("password")).await {
+    match sign_in(&state, &origin, &username, fields.text("password")).await {
         Ok((_, _, session_cookie)) => {
             let mut response = see_other(&next);
             let headers = response.headers_mut();
@@ -154,10 +157,17 @@ async fn submit(
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
+    origin: Origin,
     form: PageForm,
 ) -> PageResult<Response> {
     let cleared = sign_out(&state, &headers).await?;
     tracing::info!(user = %form.user.user.username, "signed out");
+    record(
+        &state,
+        AuditAction::SignOut,
+        audit_event(&form.user.user, &origin),
+    )
+    .await;
     let mut response = see_other("/login");
     response.headers_mut().insert(header::SET_COOKIE, cleared);
     Ok(response)

@@ -13,6 +13,7 @@ use super::filters::datetime;
 use super::{Layout, Page, PageForm, PageUser, see_other};
 use crate::store::Role;
 use crate::web::AppState;
+use crate::web::auth::Origin;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
 use crate::web::settings::{
@@ -129,23 +130,31 @@ async fn refused(state: &AppState, user: &PageUser, e: ApiError) -> PageResult<R
 
 /// `POST /settings/credentials`: `yelp_base_url`, `yelp_username`, `yelp_password` (empty keeps the
 /// stored one).
-async fn credentials(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
+async fn credentials(
+    State(state): State<AppState>,
+    origin: Origin,
+    form: PageForm,
+) -> PageResult<Response> {
     form.user.require_admin()?;
     let input = CredentialsInput {
         yelp_base_url: form.fields.get("yelp_base_url").map(str::to_owned),
         yelp_username: form.fields.get("yelp_username").map(str::to_owned),
         yelp_password: form.fields.get("yelp_password").map(str::to_owned),
     };
-    match save_credentials(&state, &form.user.user, input).await {
+    match save_credentials(&state, &form.user.user, &origin, input).await {
         Ok(()) => Ok(see_other("/settings?saved=credentials")),
         Err(e) => refused(&state, &form.user, e).await,
     }
 }
 
 /// `POST /settings/test-connection`: asks Yelp for one program with the stored credentials.
-async fn test(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
+async fn test(
+    State(state): State<AppState>,
+    origin: Origin,
+    form: PageForm,
+) -> PageResult<Response> {
     form.user.require_admin()?;
-    let result = test_connection(&state, form.user.workspace_id()).await;
+    let result = test_connection(&state, &form.user.user, &origin).await;
     let outcome = Outcome {
         test_result: Some((result.ok, result.message)),
         ..Outcome::default()
@@ -157,10 +166,19 @@ async fn test(State(state): State<AppState>, form: PageForm) -> PageResult<Respo
 async fn role(
     State(state): State<AppState>,
     PathParam(user_id): PathParam,
+    origin: Origin,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_admin()?;
-    match change_role(&state, &form.user.user, &user_id, form.fields.text("role")).await {
+    match change_role(
+        &state,
+        &form.user.user,
+        &origin,
+        &user_id,
+        form.fields.text("role"),
+    )
+    .await
+    {
         Ok(()) => Ok(see_other("/settings?saved=role")),
         Err(e) => refused(&state, &form.user, e).await,
     }
