@@ -105,21 +105,7 @@ impl ChangeSetService {
             }
         }
         let set = self.stage(user, program_ids, operation.clone()).await?;
-        if !set.items.iter().any(|i| i.status == ItemStatus::Ready) {
-            let why = set
-                .items
-                .iter()
-                .find_map(|i| i.message.clone())
-                .unwrap_or_else(|| "it changes nothing".into());
-            self.inner
-                .store
-                .delete_change_set(&user.workspace_id, &set.record.id)
-                .await?;
-            return Err(Error::field(
-                "program_ids",
-                format!("Nothing of the change would apply: {why}"),
-            ));
-        }
+        self.refuse_unless_it_applies(user, &set).await?;
         let pause = self
             .record_schedule(user, &set.record.id, operation.describe(), at, None)
             .await?;
@@ -166,21 +152,7 @@ impl ChangeSetService {
         at: i64,
     ) -> Result<Schedule> {
         let set = self.stage(user, program_ids, handed).await?;
-        if !set.items.iter().any(|i| i.status == ItemStatus::Ready) {
-            let why = set
-                .items
-                .iter()
-                .find_map(|i| i.message.clone())
-                .unwrap_or_else(|| "it changes nothing".into());
-            self.inner
-                .store
-                .delete_change_set(&user.workspace_id, &set.record.id)
-                .await?;
-            return Err(Error::field(
-                "program_ids",
-                format!("Nothing of the change would apply: {why}"),
-            ));
-        }
+        self.refuse_unless_it_applies(user, &set).await?;
         let record = self
             .record_schedule(
                 user,
@@ -193,6 +165,26 @@ impl ChangeSetService {
         self.check(user, &set.record.id).await?;
         self.post_checked(user, &set.record.id, true).await?;
         self.schedule_view(&user.workspace_id, &record.id).await
+    }
+
+    /// Refuses (and deletes) a staged change set of which nothing would apply, saying why.
+    async fn refuse_unless_it_applies(&self, user: &User, set: &super::ChangeSet) -> Result<()> {
+        if set.items.iter().any(|i| i.status == ItemStatus::Ready) {
+            return Ok(());
+        }
+        let why = set
+            .items
+            .iter()
+            .find_map(|i| i.message.clone())
+            .unwrap_or_else(|| "it changes nothing".into());
+        self.inner
+            .store
+            .delete_change_set(&user.workspace_id, &set.record.id)
+            .await?;
+        Err(Error::field(
+            "program_ids",
+            format!("Nothing of the change would apply: {why}"),
+        ))
     }
 
     async fn record_schedule(

@@ -20,7 +20,8 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 use yelp_partner_api::Cents;
 
-use crate::change_sets::operation::{Change, OperationDraft, Snapshot};
+use super::selection::{self, refuse_unknown};
+use crate::change_sets::operation::{Change, Snapshot};
 use crate::change_sets::{ChangeSet, ChangeSetSummary, Counts, Item, ItemStatus, Resolution};
 use crate::jobs::draft::Loose;
 use crate::store::{ChangeSetState, ExportRow};
@@ -28,18 +29,6 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{ApiJson, Params, PathParam, PathParams};
-use crate::web::params::{business_mirrored, program_query};
-
-/// The list filters a change set may select its programs by (the list's, without paging).
-const FILTER_PARAMS: &[&str] = &[
-    "status",
-    "program_status",
-    "program_type",
-    "business_id",
-    "search",
-    "active_feature",
-    "include_removed",
-];
 
 /// The largest CSV file an import takes: 10,000 rows of every column, with room to spare.
 const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
@@ -218,87 +207,19 @@ struct StageBody {
     unknown: HashMap<String, Value>,
 }
 
-/// The ids a body selects: its `program_ids`, or every program its `filter` matches, in the list's
-/// default order.
-async fn selected(
-    state: &AppState,
-    user: &CurrentUser,
-    body: &mut StageBody,
-) -> ApiResult<Vec<String>> {
-    if let Some(name) = body.unknown.keys().next() {
-        return Err(ApiError::field(
-            name,
-            format!(
-                "{name} is not a field of a change set: give program_ids or filter, and operation"
-            ),
-        ));
-    }
-    match (body.program_ids.take(), body.filter.take()) {
-        (Some(Loose::Given(ids)), None) => Ok(ids),
-        (Some(Loose::Other(_)), None) => Err(ApiError::field(
-            "program_ids",
-            "program_ids must be a list of program ids",
-        )),
-        (None, Some(Loose::Given(filter))) => {
-            let mut params = HashMap::new();
-            for (name, value) in filter {
-                let text = match value {
-                    Value::String(s) => s,
-                    Value::Bool(b) => b.to_string(),
-                    Value::Number(n) => n.to_string(),
-                    _ => {
-                        return Err(ApiError::field(
-                            &format!("filter.{name}"),
-                            format!("filter.{name} must be text, as in the list's query string"),
-                        ));
-                    }
-                };
-                params.insert(name, text);
-            }
-            let params = Params(params);
-            params.only(FILTER_PARAMS)?;
-            let mirrored = business_mirrored(state, user.workspace_id(), &params).await?;
-            let query = program_query(&params, mirrored)?;
-            let ids = state
-                .store
-                .program_view(user.workspace_id(), &query)
-                .await?;
-            Ok(ids.as_ref().clone())
-        }
-        (None, Some(Loose::Other(_))) => Err(ApiError::field(
-            "filter",
-            "filter must be an object of the list's filters, such as {\"status\": \"CURRENT\"}",
-        )),
-        (Some(_), Some(_)) => Err(ApiError::field(
-            "program_ids",
-            "Give program_ids or filter, not both",
-        )),
-        (None, None) => Err(ApiError::field(
-            "program_ids",
-            "Give program_ids (a list) or filter (the list's filters) to select the programs",
-        )),
-    }
-}
-
 /// `POST /api/reseller/change-sets`: a draft with every item staged (before → after); 201.
 async fn stage(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(mut body): ApiJson<StageBody>,
+    ApiJson(body): ApiJson<StageBody>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
-    let ids = selected(&state, &user, &mut body).await?;
-    let operation = match body.operation.take() {
-        Some(value @ Value::Object(_)) => serde_json::from_value::<OperationDraft>(value)
-            .map_err(|e| ApiError::field("operation", format!("operation: {e}")))?
-            .parse()?,
-        _ => {
-            return Err(ApiError::field(
-                "operation",
-                "operation is required: {\"kind\": …, \"value\": …}",
-            ));
-        }
-    };
+    refuse_unknown(
+        &body.unknown,
+        "a change set: give program_ids or filter, and operation",
+    )?;
+    let ids = selection::program_ids(&state, &user, body.program_ids, body.filter).await?;
+    let operation = selection::operation(body.operation)?;
     let set = state.change_sets.stage(&user.user, ids, operation).await?;
     let body = change_set_json(&state, &set).await?;
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -11,6 +11,7 @@ mod labels;
 mod program_item;
 mod programs;
 mod schedules;
+mod selection;
 mod settings;
 mod sync;
 

@@ -15,14 +15,14 @@ use serde_json::{Map, Value, json};
 use yelp_partner_api::Cents;
 
 use super::change_sets::counts_json;
+use super::selection::{self, refuse_unknown};
 use crate::change_sets::Schedule;
-use crate::change_sets::operation::{EditChange, Operation, OperationDraft};
+use crate::change_sets::operation::{EditChange, Operation};
 use crate::jobs::draft::{Dollars, Loose};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{ApiJson, Params, PathParam};
-use crate::web::params::{business_mirrored, program_query};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -130,83 +130,19 @@ struct ScheduleBody {
     unknown: HashMap<String, Value>,
 }
 
-/// The programs list's filters a schedule may select by.
-const FILTER_PARAMS: &[&str] = &[
-    "status",
-    "program_status",
-    "program_type",
-    "business_id",
-    "search",
-    "active_feature",
-    "include_removed",
-];
-
-async fn selected(
-    state: &AppState,
-    user: &CurrentUser,
-    body: &mut ScheduleBody,
-) -> ApiResult<Vec<String>> {
-    if let Some(name) = body.unknown.keys().next() {
-        return Err(ApiError::field(
-            name,
-            format!(
-                "{name} is not a field of a schedule: give program_ids or filter, operation, at \
-                 and (for a pause window) until"
-            ),
-        ));
-    }
-    match (body.program_ids.take(), body.filter.take()) {
-        (Some(Loose::Given(ids)), None) => Ok(ids),
-        (None, Some(Loose::Given(filter))) => {
-            let params = Params(
-                filter
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                        (k, text)
-                    })
-                    .collect(),
-            );
-            params.only(FILTER_PARAMS)?;
-            let mirrored = business_mirrored(state, user.workspace_id(), &params).await?;
-            let query = program_query(&params, mirrored)?;
-            Ok(state
-                .store
-                .program_view(user.workspace_id(), &query)
-                .await?
-                .as_ref()
-                .clone())
-        }
-        (Some(_), Some(_)) => Err(ApiError::field(
-            "program_ids",
-            "Give program_ids or filter, not both",
-        )),
-        _ => Err(ApiError::field(
-            "program_ids",
-            "Give program_ids (a list) or filter (the list's filters) to select the programs",
-        )),
-    }
-}
-
 /// `POST /api/reseller/schedules`: 201, checked now with the change's rules.
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(mut body): ApiJson<ScheduleBody>,
+    ApiJson(body): ApiJson<ScheduleBody>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
-    let ids = selected(&state, &user, &mut body).await?;
-    let operation = match body.operation.take() {
-        Some(value @ Value::Object(_)) => serde_json::from_value::<OperationDraft>(value)
-            .map_err(|e| ApiError::field("operation", format!("operation: {e}")))?
-            .parse()?,
-        _ => {
-            return Err(ApiError::field(
-                "operation",
-                "operation is required: {\"kind\": …, \"value\": …}",
-            ));
-        }
-    };
+    refuse_unknown(
+        &body.unknown,
+        "a schedule: give program_ids or filter, operation, at and (for a pause window) until",
+    )?;
+    let ids = selection::program_ids(&state, &user, body.program_ids, body.filter).await?;
+    let operation = selection::operation(body.operation)?;
     let at = parse_time("at", body.at.as_ref())?;
     let until = match body.until.as_ref().filter(|v| !v.is_null()) {
         Some(v) => Some(parse_time("until", Some(v))?),
