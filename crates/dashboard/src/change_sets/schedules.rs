@@ -167,6 +167,25 @@ impl ChangeSetService {
         self.schedule_view(&user.workspace_id, &record.id).await
     }
 
+    /// Refuses to cancel or move a schedule whose change went to Yelp already (a future budget): Yelp
+    /// applies it on its day whatever this dashboard then marks.
+    async fn refuse_if_sent(&self, view: &Schedule) -> Result<()> {
+        let set = self
+            .get(&view.record.workspace_id, &view.record.change_set_id)
+            .await?;
+        if matches!(
+            set.record.state,
+            ChangeSetState::Posting | ChangeSetState::Done
+        ) {
+            return Err(Error::Conflict(
+                "This budget was sent to Yelp already, as a budget from its day, and Yelp will apply it \
+                 then; to change it, schedule another budget for that day"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses (and deletes) a staged change set of which nothing would apply, saying why.
     async fn refuse_unless_it_applies(&self, user: &User, set: &super::ChangeSet) -> Result<()> {
         if set.items.iter().any(|i| i.status == ItemStatus::Ready) {
@@ -256,6 +275,7 @@ impl ChangeSetService {
     /// Cancels a scheduled change that has not fired (and the end of its pause window with it).
     pub async fn cancel_schedule(&self, user: &User, id: &str) -> Result<Schedule> {
         let view = self.schedule_view(&user.workspace_id, id).await?;
+        self.refuse_if_sent(&view).await?;
         let now = now_ms();
         if !self
             .inner
@@ -296,6 +316,7 @@ impl ChangeSetService {
             return Err(Error::field("at", "The time must be in the future"));
         }
         let view = self.schedule_view(&user.workspace_id, id).await?;
+        self.refuse_if_sent(&view).await?;
         if view.window_end.as_ref().is_some_and(|end| end.due_at <= at) {
             return Err(Error::field(
                 "at",

@@ -469,8 +469,8 @@ pub fn edit(draft: EditDraft, program: &StoredProgram, today: NaiveDate) -> Resu
             p.add(
                 "budget",
                 format!(
-                    "The budget cannot be lower than the ${} already spent this period",
-                    Cents::new(spent).to_dollars_string()
+                    "The budget cannot be lower than the {} already spent this period",
+                    Cents::new(spent)
                 ),
             );
         }

@@ -4,6 +4,8 @@
 
 use chrono::NaiveDate;
 use dashboard::Error;
+use dashboard::change_sets::import;
+use dashboard::change_sets::operation::OperationDraft;
 use dashboard::jobs::draft::{CreateDraft, DuplicateDraft, EditDraft};
 use dashboard::jobs::validate::{self, MIN_BUDGET};
 use dashboard::store::StoredProgram;
@@ -321,6 +323,95 @@ fn a_budget_typed_as_a_string_or_a_json_number_becomes_exactly_its_cents() {
                 let request = validate::create(draft, today())
                     .map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
                 prop_assert_eq!(request.budget, Some(Cents::new(cents)), "{}", text);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn any_operation_is_read_or_refused_naming_the_operation_and_what_is_read_reads_back_the_same() {
+    let kinds = prop_oneof![
+        prop::sample::select(&dashboard::change_sets::operation::KINDS[..]).prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+        Just(Value::Null),
+        any::<i64>().prop_map(Value::from),
+    ];
+    TestRunner::new(config(512))
+        .run(&(kinds, field_value()), |(kind, value)| {
+            let body = json!({"kind": kind, "value": value});
+            let Some(draft) = read::<OperationDraft>(&body)? else {
+                return Ok(());
+            };
+            match draft.parse() {
+                Ok(operation) => {
+                    // What the API shows of an operation is a body that asks for it again.
+                    let again: OperationDraft = serde_json::from_value(operation.to_api()).unwrap();
+                    prop_assert_eq!(again.parse().ok(), Some(operation), "{}", body);
+                }
+                Err(Error::InvalidField { field, message }) => {
+                    prop_assert_eq!(field, "operation", "{}: {}", body, message);
+                }
+                // A feature body's own rules name the feature type.
+                Err(Error::InvalidFields(list)) => prop_assert!(!list.is_empty(), "{}", body),
+                Err(other) => prop_assert!(false, "{}: {:?}", body, other),
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn any_file_is_imported_or_refused_line_by_line() {
+    let cell = prop_oneof![
+        Just(String::new()),
+        "[-$0-9.,]{0,10}",
+        "20[0-9]{2}-[01][0-9]-[0-3][0-9]",
+        prop::sample::select(&["true", "false", "yes", "maybe"][..]).prop_map(str::to_owned),
+        "[A-Za-z0-9_\"\n,-]{0,24}",
+    ];
+    let columns = prop::collection::vec(
+        prop::sample::select(
+            &[
+                "program_id",
+                "budget",
+                "is_autobid",
+                "max_bid",
+                "end_date",
+                "paused",
+                "spend",
+                "budjet",
+            ][..],
+        ),
+        0..5,
+    );
+    let rows = prop::collection::vec(prop::collection::vec(cell, 0..6), 0..6);
+    TestRunner::new(config(512))
+        .run(&(columns, rows), |(columns, rows)| {
+            let mut file = columns.join(",");
+            for row in &rows {
+                file.push('\n');
+                file.push_str(&row.join(","));
+            }
+            match import::parse(file.as_bytes()) {
+                Ok(read) => prop_assert!(
+                    read.iter().all(|r| !r.program_id.is_empty() && r.line >= 2),
+                    "{}",
+                    file
+                ),
+                Err(Error::InvalidFields(list)) => {
+                    prop_assert!(!list.is_empty() && list.len() <= import::MAX_ERRORS);
+                    for (field, message) in &list {
+                        prop_assert!(
+                            field.starts_with("line ") && message.starts_with("Line "),
+                            "{}: {}",
+                            field,
+                            message
+                        );
+                    }
+                }
+                Err(Error::InvalidField { field, .. }) => prop_assert_eq!(field, "file"),
+                Err(other) => prop_assert!(false, "{}: {:?}", file, other),
             }
             Ok(())
         })

@@ -301,6 +301,9 @@ on_every_backend! {
         let edit = app.sim.control(Method::GET, "/_sim/stats", None).await["requests"]["POST /v1/reseller/program/{program_id}/edit"].clone();
         assert_eq!(edit, 1);
 
+        let (status, refused) = send(&app, Method::DELETE, &format!("/api/reseller/schedules/{}", made["id"].as_str().unwrap()), &session, None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "Yelp holds it already: {refused}");
+
         // When it comes due, the schedule reads the program back and says what Yelp did.
         let stopping = app.poster.lock().unwrap().take().unwrap();
         stopping.stop().await;
