@@ -274,6 +274,15 @@
     }
     showSelection(form, selection);
     showValueHint();
+    showSubmitLabel();
+  }
+
+  /** The toolbar's button says what it does: stage now, or schedule for the time given. */
+  function showSubmitLabel() {
+    const at = document.getElementById("stage-at");
+    const submit = document.getElementById("stage-submit");
+    if (!at || !submit) return;
+    submit.textContent = at.value ? "Schedule change" : "Stage change";
   }
 
   function showValueHint() {
@@ -291,6 +300,10 @@
     if (!form || !(target instanceof HTMLElement)) return;
     if (target.id === "stage-kind") {
       showValueHint();
+      return;
+    }
+    if (target.id === "stage-at") {
+      showSubmitLabel();
       return;
     }
     const selection = readSelection(form);

@@ -71,6 +71,8 @@ pub struct Assets {
     pub features_js: String,
     /// A change set's page: live progress while it posts.
     pub change_set_js: String,
+    /// The schedule forms: the fields each change takes.
+    pub schedule_js: String,
 }
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
@@ -90,6 +92,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
             "change-set.js",
             include_bytes!("../../assets/change-set.js"),
         ),
+        Asset::new("schedule.js", include_bytes!("../../assets/schedule.js")),
     ];
     let url = |name: &str| {
         files
@@ -108,6 +111,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         settings_js: url("settings.js"),
         features_js: url("features.js"),
         change_set_js: url("change-set.js"),
+        schedule_js: url("schedule.js"),
         files,
     }
 });
@@ -157,6 +161,7 @@ mod tests {
             &assets.settings_js,
             &assets.features_js,
             &assets.change_set_js,
+            &assets.schedule_js,
         ] {
             let file = url.strip_prefix("/assets/").unwrap();
             let parts: Vec<&str> = file.split('.').collect();

@@ -24,6 +24,7 @@ mod pg_restart;
 mod rate_limit;
 mod router;
 mod schedule;
+mod schedule_pages;
 mod scheduled_changes;
 mod serve;
 mod signin;

@@ -11,3 +11,4 @@ mod features;
 mod harness;
 mod jobs;
 mod programs;
+mod schedules;

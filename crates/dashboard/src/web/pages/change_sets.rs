@@ -120,14 +120,27 @@ fn view_params(fields: &FormFields) -> Params {
     )
 }
 
-/// `POST /change-sets` (`program_id`…, or `all_matching=1` and the list's filters; `kind`, `value`): a
-/// draft, then its page; refused, the programs page again with the selection and why.
+/// What the selection form made: a draft, or (with a time) a scheduled change.
+enum Staged {
+    Draft(String),
+    Scheduled,
+}
+
+/// `POST /change-sets` (`program_id`…, or `all_matching=1` and the list's filters; `kind`, `value`, and
+/// `at` to schedule it): a draft, then its page, or with `at` (UTC) a scheduled change, then the schedules
+/// page; refused, the programs page again with the selection and why.
 async fn stage(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
     form.user.require_operator()?;
     let fields = &form.fields;
     let all_matching = fields.has("all_matching");
+    let at_text = fields.text("at").trim();
     let staged = async {
         let operation = operation_draft(fields.text("kind"), fields.text("value")).parse()?;
+        let at = if at_text.is_empty() {
+            None
+        } else {
+            Some(super::schedules::form_time("at", at_text)?)
+        };
         let ids = if all_matching {
             let mut params = view_params(fields);
             let query = programs::list_query(&state, form.user.workspace_id(), &mut params).await?;
@@ -144,16 +157,28 @@ async fn stage(State(state): State<AppState>, form: PageForm) -> PageResult<Resp
                 .map(str::to_owned)
                 .collect()
         };
-        Ok::<_, PageError>(
-            state
-                .change_sets
-                .stage(&form.user.user, ids, operation)
-                .await?,
-        )
+        Ok::<_, PageError>(match at {
+            Some(at) => {
+                state
+                    .change_sets
+                    .schedule(&form.user.user, ids, operation, at, None)
+                    .await?;
+                Staged::Scheduled
+            }
+            None => Staged::Draft(
+                state
+                    .change_sets
+                    .stage(&form.user.user, ids, operation)
+                    .await?
+                    .record
+                    .id,
+            ),
+        })
     }
     .await;
     let e = match staged {
-        Ok(set) => return Ok(to_change_set(&set.record.id)),
+        Ok(Staged::Draft(id)) => return Ok(to_change_set(&id)),
+        Ok(Staged::Scheduled) => return Ok(super::schedules::to_schedules()),
         Err(PageError::Api(e)) if !e.is_internal() => e,
         Err(e) => return Err(e),
     };
@@ -166,6 +191,7 @@ async fn stage(State(state): State<AppState>, form: PageForm) -> PageResult<Resp
         all_matching,
         kind: fields.text("kind").to_owned(),
         value: fields.text("value").to_owned(),
+        at: at_text.to_owned(),
         error: Some(e.message()),
     };
     programs::render(&state, &form.user, view_params(fields), e.status(), again).await

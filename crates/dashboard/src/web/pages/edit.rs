@@ -1,7 +1,8 @@
 //! `/edit/{program_id}`: the program form filled with the program's current values, and the buttons that
 //! pause, resume, duplicate and end it. Each change is a job whose tracker shows above the form
 //! (`?job=`). Without JavaScript every button is a form posting here; `program-form.js` sends them to the
-//! API instead.
+//! API instead. The schedule form posts here too (`/edit/{program_id}/schedule`): a pause (or a pause
+//! window), a resume, a budget or an end at a time (UTC), then the schedules page.
 
 use askama::Template;
 use axum::Router;
@@ -10,15 +11,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
+use serde_json::Value;
 use yelp_partner_api::ProgramType;
 
 use super::create::BusinessCard;
 use super::filters;
 use super::program_form::{self, ProgramForm};
+use super::schedules::{form_time, to_schedules};
 use super::tracker::{self, TrackerView};
 use super::{FormFields, Layout, Page, PageForm, PageUser, see_other, url_part};
+use crate::change_sets::operation::{Operation, OperationDraft};
 use crate::error::Error;
-use crate::jobs::draft::{self, Dollars, DuplicateDraft};
+use crate::jobs::draft::{self, Dollars, DuplicateDraft, Loose};
 use crate::jobs::{SubmissionToken, validate};
 use crate::store::StoredProgram;
 use crate::web::AppState;
@@ -33,6 +37,141 @@ pub(super) fn router() -> Router<AppState> {
         .route("/edit/{program_id}/resume", post(resume))
         .route("/edit/{program_id}/end", post(end))
         .route("/edit/{program_id}/duplicate", post(duplicate))
+        .route("/edit/{program_id}/schedule", post(schedule))
+}
+
+/// The changes the schedule form offers: the form's `schedule_kind` and its name.
+const SCHEDULE_KINDS: [(&str, &str); 5] = [
+    ("pause", "Pause"),
+    ("pause_window", "Pause for a window"),
+    ("resume", "Resume"),
+    ("set_budget", "Set budget"),
+    ("end", "End"),
+];
+
+/// The schedule form's values as typed, and what was wrong with them.
+struct ScheduleForm {
+    kind: String,
+    value: String,
+    at: String,
+    until: String,
+    /// The field at fault (`kind`, `value`, `at`, `until`, or `form` for the whole) and why.
+    errors: Vec<(&'static str, String)>,
+}
+
+impl Default for ScheduleForm {
+    fn default() -> Self {
+        Self {
+            kind: "pause".into(),
+            value: String::new(),
+            at: String::new(),
+            until: String::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl ScheduleForm {
+    fn from_fields(fields: &FormFields) -> Self {
+        Self {
+            kind: fields.text("schedule_kind").trim().to_owned(),
+            value: fields.text("schedule_value").trim().to_owned(),
+            at: fields.text("schedule_at").trim().to_owned(),
+            until: fields.text("schedule_until").trim().to_owned(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Why `field` was refused, if it was.
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// The operation of the kind chosen, or why not (noted in `errors`).
+    fn operation(&mut self) -> Option<Operation> {
+        match self.kind.as_str() {
+            "pause" | "pause_window" => Some(Operation::Pause),
+            "resume" => Some(Operation::Resume),
+            "end" => Some(Operation::End),
+            "set_budget" => {
+                let draft = OperationDraft {
+                    kind: Some(Loose::Given("set_budget".into())),
+                    value: Some(Value::String(self.value.clone())),
+                };
+                match draft.parse() {
+                    Ok(operation) => Some(operation),
+                    Err(e) => {
+                        self.errors.push(("value", ApiError::from(e).message()));
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.errors
+                    .push(("kind", "Choose the change to schedule.".into()));
+                None
+            }
+        }
+    }
+
+    /// The times typed, or why not (noted in `errors`).
+    fn times(&mut self) -> (Option<i64>, Option<i64>) {
+        let at = match form_time("at", &self.at) {
+            Ok(at) => Some(at),
+            Err(e) => {
+                self.errors.push(("at", e.message()));
+                None
+            }
+        };
+        let window = self.kind == "pause_window";
+        let until = if self.until.is_empty() {
+            if window {
+                self.errors
+                    .push(("until", "Choose when to resume (UTC).".into()));
+            }
+            None
+        } else if !window && self.kind != "pause" {
+            self.errors.push((
+                "until",
+                "A resume time goes with a pause only: leave it empty.".into(),
+            ));
+            None
+        } else {
+            match form_time("until", &self.until) {
+                Ok(until) => Some(until),
+                Err(e) => {
+                    self.errors.push(("until", e.message()));
+                    None
+                }
+            }
+        };
+        (at, until)
+    }
+
+    /// Notes a refusal of the service beside the field it names.
+    fn refused(&mut self, e: &ApiError) {
+        let place = |field: Option<&str>| match field {
+            Some("at") => "at",
+            Some("until") => "until",
+            Some("operation") => "value",
+            _ => "form",
+        };
+        match e {
+            ApiError::BadRequest { field, message } => {
+                self.errors.push((place(field.as_deref()), message.clone()));
+            }
+            ApiError::Fields(list) => {
+                for (field, message) in list {
+                    self.errors
+                        .push((place(Some(field.as_str())), message.clone()));
+                }
+            }
+            other => self.errors.push(("form", other.message())),
+        }
+    }
 }
 
 /// The duplicate form's values as typed.
@@ -72,6 +211,9 @@ struct EditPage {
     /// The earlier job of an identical duplicate, when the last one was refused for it.
     duplicate_of: Option<String>,
     duplicate: DuplicateForm,
+    /// The schedule form as typed, with its errors.
+    schedule: ScheduleForm,
+    schedule_kinds: &'static [(&'static str, &'static str)],
     blank_tracker: TrackerView,
     editing: bool,
     show_cpc: bool,
@@ -94,6 +236,7 @@ struct Extras {
     action_error: Option<String>,
     duplicate_of: Option<String>,
     duplicate: DuplicateForm,
+    schedule: ScheduleForm,
 }
 
 async fn render(
@@ -149,6 +292,8 @@ async fn render(
         action_error: extras.action_error,
         duplicate_of: extras.duplicate_of,
         duplicate: extras.duplicate,
+        schedule: extras.schedule,
+        schedule_kinds: &SCHEDULE_KINDS,
         blank_tracker: TrackerView::blank(),
         editing: true,
         show_cpc: is_cpc,
@@ -363,4 +508,48 @@ async fn duplicate(
         Ok(job_id) => Ok(to_job_page(&program.program_id, &job_id)),
         Err(e) => refused_action(&state, &form.user, &program, e, typed).await,
     }
+}
+
+/// `POST /edit/{program_id}/schedule` (`schedule_kind`, `schedule_value`, `schedule_at`, `schedule_until`:
+/// `datetime-local` values read as UTC): the change scheduled, then the schedules page; refused, this page
+/// again with why beside the fields, and nothing scheduled.
+async fn schedule(
+    State(state): State<AppState>,
+    PathParam(program_id): PathParam,
+    form: PageForm,
+) -> PageResult<Response> {
+    let program = form.program_to_change(&state, &program_id).await?;
+    let mut typed = ScheduleForm::from_fields(&form.fields);
+    let operation = typed.operation();
+    let (at, until) = typed.times();
+    let mut status = StatusCode::BAD_REQUEST;
+    if let (Some(operation), Some(at), true) = (operation, at, typed.errors.is_empty()) {
+        match state
+            .change_sets
+            .schedule(
+                &form.user.user,
+                vec![program.program_id.clone()],
+                operation,
+                at,
+                until,
+            )
+            .await
+        {
+            Ok(_) => return Ok(to_schedules()),
+            Err(e) => {
+                let e = ApiError::from(e);
+                if e.is_internal() {
+                    return Err(e.into());
+                }
+                status = e.status();
+                typed.refused(&e);
+            }
+        }
+    }
+    let extras = Extras {
+        schedule: typed,
+        ..Extras::default()
+    };
+    let current = ProgramForm::from_program(&program);
+    render(&state, &form.user, &program, status, current, extras).await
 }

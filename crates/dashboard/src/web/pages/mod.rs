@@ -16,6 +16,7 @@ mod program_features;
 mod program_form;
 mod program_status;
 mod programs;
+mod schedules;
 mod settings;
 mod tracker;
 
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(program_features::router())
         .merge(jobs::router())
         .merge(change_sets::router())
+        .merge(schedules::router())
         .merge(settings::router())
 }
 
