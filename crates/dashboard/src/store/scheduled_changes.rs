@@ -149,6 +149,18 @@ impl Store {
         .await?)
     }
 
+    /// How many of the workspace's scheduled changes were missed at or after `since` (unix ms).
+    pub async fn missed_schedules_since(&self, workspace_id: &str, since: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM scheduled_changes WHERE workspace_id = $1 AND state = 'missed' \
+             AND updated_at >= $2",
+        )
+        .bind(workspace_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Moves a schedule from `scheduled` to `to` (cancel, a new time); `false` when it is not scheduled
     /// any more.
     pub async fn update_scheduled(

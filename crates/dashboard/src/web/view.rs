@@ -58,6 +58,23 @@ pub struct LayoutUser {
     pub can_operate: bool,
     /// Whether they administer the workspace.
     pub is_admin: bool,
+    /// Scheduled changes of the workspace missed in the last week, for the alert every page shows.
+    pub missed_schedules: i64,
+}
+
+impl LayoutUser {
+    /// The alert of missed scheduled changes, in words.
+    pub fn missed_text(&self) -> String {
+        match self.missed_schedules {
+            1 => "1 scheduled change was missed this week: the dashboard was not running when it came \
+                  due, and nothing was sent."
+                .to_owned(),
+            n => format!(
+                "{n} scheduled changes were missed this week: the dashboard was not running when they \
+                 came due, and nothing was sent."
+            ),
+        }
+    }
 }
 
 impl Layout {

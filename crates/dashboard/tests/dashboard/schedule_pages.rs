@@ -461,6 +461,7 @@ on_every_backend! {
         let lost = pause_through_the_api(&app, &session, &ids[1], 3 * HOUR_MS).await;
         let upcoming = get(&app, "/schedules", &session).await;
         assert_eq!(upcoming.all("#upcoming-table tbody tr").len(), 2);
+        assert!(upcoming.all("#missed-schedules").is_empty(), "nothing missed yet");
 
         let poster = app.restarted_poster_at(None, HOUR_MS + 10 * 60_000).await;
         let page = in_past(&app, &session, &late).await;
@@ -489,6 +490,17 @@ on_every_backend! {
             .collect();
         assert_eq!(order, [lost.as_str(), late.as_str()]);
         page.one("#upcoming-empty");
+        // Every page says so for a week.
+        let programs = get(&app, "/programs", &session).await;
+        assert!(
+            programs.text("#missed-schedules").starts_with("1 scheduled change was missed this week"),
+            "{}",
+            programs.text("#missed-schedules")
+        );
+        assert_eq!(
+            programs.one("#missed-schedules a").value().attr("href"),
+            Some("/schedules#past-title")
+        );
     }
 }
 

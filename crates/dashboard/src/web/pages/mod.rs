@@ -34,7 +34,7 @@ use super::AppState;
 use super::auth::{changes_state, cookie_session, same};
 use super::error::{ApiError, PageError, PageResult};
 use super::extract::refuse_control;
-use crate::store::User;
+use crate::store::{User, now_ms};
 
 /// Largest form body accepted (the program form is well under a kilobyte).
 const FORM_LIMIT: usize = 64 * 1024;
@@ -96,10 +96,17 @@ impl FromRequestParts<AppState> for PageUser {
     }
 }
 
+/// How long a missed scheduled change is announced on every page: a week.
+const MISSED_SHOWN_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
 impl PageUser {
     /// The layout of a page of `section` for this user.
     pub async fn layout(&self, state: &AppState, section: &'static str) -> PageResult<Layout> {
         let workspace = state.store.workspace(&self.user.workspace_id).await?;
+        let missed_schedules = state
+            .store
+            .missed_schedules_since(&self.user.workspace_id, now_ms() - MISSED_SHOWN_MS)
+            .await?;
         Ok(Layout {
             user: Some(LayoutUser {
                 username: self.user.username.clone(),
@@ -107,6 +114,7 @@ impl PageUser {
                 workspace: workspace.name,
                 can_operate: self.user.role.can_operate(),
                 is_admin: self.user.role.can_admin(),
+                missed_schedules,
             }),
             csrf_token: self.csrf_token.clone(),
             section,
