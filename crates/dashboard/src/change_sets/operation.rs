@@ -224,7 +224,11 @@ impl OperationDraft {
                     }
                 };
                 // Read as Yelp's types now, so that a bad setting is named before anything is staged.
-                parse_changes(json!({"features": features}))?;
+                parse_changes(json!({"features": features})).map_err(|e| match e {
+                    // The body as a whole is the operation's value; a feature type's rules keep its name.
+                    Error::InvalidField { message, .. } => invalid(message),
+                    other => other,
+                })?;
                 Operation::SetFeature { features }
             }
             "pause" | "resume" | "end" => {
@@ -813,6 +817,10 @@ mod tests {
             ),
             (json!({"kind": "pause", "value": 3}), "takes no value"),
             (json!({"kind": "explode"}), "is not one of"),
+            (
+                json!({"kind": "set_feature", "value": {}}),
+                "Name at least one feature",
+            ),
             (json!({"value": 3}), "operation.kind is required"),
             (
                 json!({"kind": "set_end_date", "value": "31/12/2030"}),
