@@ -3,24 +3,22 @@
 //! `…/import` stages a CSV file of changes. Viewers read; operators and admins change.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{TimeZone, Utc};
-use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 use yelp_partner_api::Cents;
 
 use super::selection::{self, refuse_unknown};
+use super::{event_stream, iso};
 use crate::change_sets::operation::{Change, Snapshot};
 use crate::change_sets::{ChangeSet, ChangeSetSummary, Counts, Item, ItemStatus, Resolution};
 use crate::jobs::draft::Loose;
@@ -35,9 +33,6 @@ const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 
 /// Between looks at a change set for a live stream, when no change is heard of.
 const STREAM_RECHECK: Duration = Duration::from_secs(1);
-
-/// Between comments that keep an idle stream open through proxies.
-const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// How long a stream lets changes gather before it looks again: a change set of a thousand items is read
 /// whole at each look.
@@ -66,11 +61,6 @@ pub(super) fn router() -> Router<AppState> {
             "/api/reseller/change-sets/{id}/items/{position}/{resolution}",
             post(resolve),
         )
-}
-
-fn iso(ms: Option<i64>) -> Value {
-    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
 }
 
 fn dollars(cents: Option<i64>) -> Value {
@@ -451,12 +441,5 @@ async fn events(
         seq: 0,
         done: false,
     };
-    let stream = futures::stream::unfold(watch, Watch::next).map(Ok::<_, Infallible>);
-    let mut response = Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
-        .into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    Ok(event_stream(futures::stream::unfold(watch, Watch::next)))
 }

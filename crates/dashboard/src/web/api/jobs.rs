@@ -2,21 +2,19 @@
 //! jobs: status, live events, the active ones and the history.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{TimeZone, Utc};
-use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use yelp_partner_api::{Cents, FeatureType};
 
+use super::{event_stream, iso};
 use crate::change_sets::change_set_of_token;
 use crate::jobs::SubmissionToken;
 use crate::jobs::asked::Asked;
@@ -35,8 +33,6 @@ pub const SUBMISSION_TOKEN_HEADER: &str = "x-submission-token";
 const RECENTLY_FINISHED_MS: i64 = 5 * 60 * 1000;
 /// An event stream re-reads its job at least this often, for changes made by another instance.
 const STREAM_RECHECK: Duration = Duration::from_secs(1);
-/// Comment lines at this interval keep idle proxies from closing a stream.
-const HEARTBEAT: Duration = Duration::from_secs(15);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -166,11 +162,6 @@ async fn resume(
             .pause_or_resume(&user.user, &program_id, false, None)
             .await?,
     ))
-}
-
-fn iso(ms: Option<i64>) -> Value {
-    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
 }
 
 /// A job as clients read it (the replaced system's fields, plus progress and ETA). `program` is the job's
@@ -413,14 +404,7 @@ async fn events(
         seq: 0,
         done: false,
     };
-    let stream = futures::stream::unfold(watch, Watch::next).map(Ok::<_, Infallible>);
-    let mut response = Sse::new(stream)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
-        .into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    Ok(event_stream(futures::stream::unfold(watch, Watch::next)))
 }
 
 /// Jobs as clients read them; `count` is the replaced system's name for `total`.

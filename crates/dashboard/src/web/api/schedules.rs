@@ -9,12 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use yelp_partner_api::Cents;
 
 use super::change_sets::counts_json;
+use super::iso;
 use super::selection::{self, refuse_unknown};
 use crate::change_sets::Schedule;
 use crate::change_sets::operation::{EditChange, Operation};
@@ -52,11 +53,6 @@ pub(super) fn router() -> Router<AppState> {
             "/api/reseller/scheduled-budget-update/{id}/cancel",
             post(cancel_old),
         )
-}
-
-fn iso(ms: Option<i64>) -> Value {
-    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-        .map_or(Value::Null, |t| json!(t.to_rfc3339()))
 }
 
 /// A time as sent: ISO 8601 with an offset, or without one (read as UTC, the times the API answers in).

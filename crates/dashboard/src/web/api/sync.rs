@@ -1,26 +1,21 @@
 //! Syncs: start or join one and stream its events (SSE), resume a stream, list runs.
 
-use std::convert::Infallible;
-use std::time::Duration;
-
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::{Stream, StreamExt, stream};
 use serde_json::{Value, json};
 
+use super::event_stream;
 use crate::store::{RunStatus, SyncRun};
 use crate::sync::{RunSubscription, SequencedEvent, SyncEvent, Trigger};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{Params, PathParam};
-
-/// Comment lines at this interval keep idle proxies from closing a stream.
-const HEARTBEAT: Duration = Duration::from_secs(15);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -44,18 +39,10 @@ fn trigger(params: &Params) -> ApiResult<Trigger> {
 
 /// `text/event-stream` of sequenced events, each with its `id:`; ends after the final event.
 fn sse(events: impl Stream<Item = SequencedEvent> + Send + 'static) -> Response {
-    let events = events.map(|e| {
+    event_stream(events.map(|e| {
         let data = serde_json::to_string(&e.event).unwrap_or_default();
-        Ok::<_, Infallible>(Event::default().id(e.seq.to_string()).data(data))
-    });
-    let mut response = Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
-        .into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // nginx buffers responses unless told not to; a buffered progress stream arrives all at the end.
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+        Event::default().id(e.seq.to_string()).data(data)
+    }))
 }
 
 /// Starts a sync of the user's workspace, or joins the one running (operators and admins only).
