@@ -348,7 +348,7 @@ async fn fanout_benchmark(args: &Args) {
     for _ in 0..args.subscribers {
         let server = server.clone();
         tasks.push(tokio::spawn(async move {
-            let mut response = server
+            let response = server
                 .http
                 .post(format!("{}/api/reseller/programs/sync-stream", server.url))
                 .header("cookie", &server.cookie)
@@ -356,25 +356,14 @@ async fn fanout_benchmark(args: &Args) {
                 .send()
                 .await
                 .expect("stream");
-            let mut text = String::new();
-            while let Some(chunk) = response.chunk().await.expect("chunk") {
-                text.push_str(&String::from_utf8_lossy(&chunk));
-            }
-            let ids: Vec<String> = text
-                .lines()
-                .filter_map(|l| l.strip_prefix("id:"))
-                .map(|s| s.trim().to_owned())
-                .collect();
-            let data: Vec<&str> = text
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .collect();
-            let run_id = data
+            let events = support::sse::SseReader::new(response).rest().await;
+            let ids: Vec<String> = events.iter().filter_map(|e| e.id.clone()).collect();
+            let run_id = events
                 .first()
-                .and_then(|d| serde_json::from_str::<Value>(d).ok())
-                .and_then(|v| v["run_id"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            let last = data.last().unwrap_or(&"").trim().to_owned();
+                .and_then(|e| e.data["run_id"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let last = events.last().map(|e| e.data.clone()).unwrap_or_default();
             (ids, last, run_id)
         }));
     }
@@ -386,7 +375,7 @@ async fn fanout_benchmark(args: &Args) {
     let reference = &results[0];
     let identical = results.iter().filter(|r| *r == reference).count();
     let one_run = results.iter().all(|r| r.2 == reference.2);
-    let complete = reference.1.contains("\"type\":\"complete\"");
+    let complete = reference.1["type"] == "complete";
     let contiguous = reference
         .0
         .iter()

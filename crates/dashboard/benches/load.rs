@@ -212,28 +212,6 @@ async fn drop_database(admin_url: &str, name: &str) {
     }
 }
 
-async fn sign_in(http: &reqwest::Client, url: &str) -> (String, String) {
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": OPERATOR.0, "password": OPERATOR.1}))
-        .send()
-        .await
-        .expect("login");
-    assert!(login.status().is_success(), "login: {}", login.status());
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let body: Value = login.json().await.expect("login body");
-    (
-        cookie,
-        body["csrf_token"].as_str().expect("csrf").to_owned(),
-    )
-}
-
 const SHAPES: [&str; 6] = [
     "status=CURRENT&sort=budget&order=desc",
     "program_type=CPC&sort=start_date&order=desc",
@@ -301,7 +279,8 @@ async fn run(args: &Args, instances: usize) -> Report {
         .expect("http");
     let mut sessions = Vec::new();
     for _ in 0..SESSIONS {
-        sessions.push(sign_in(&http, &urls[0]).await);
+        let session = support::session::sign_in(&http, &urls[0], OPERATOR).await;
+        sessions.push((session.cookie, session.csrf));
     }
     // The mirror starts full, as it is once an agency has used the dashboard.
     let first = http
@@ -438,7 +417,7 @@ async fn run(args: &Args, instances: usize) -> Report {
                     .header("x-csrf-token", csrf)
                     .send()
                     .await;
-                let mut response = match answer {
+                let response = match answer {
                     Ok(r) if r.status().is_success() => r,
                     Ok(r) => {
                         streams.first_event.record(r.status().as_u16(), t.elapsed());
@@ -451,32 +430,21 @@ async fn run(args: &Args, instances: usize) -> Report {
                         continue;
                     }
                 };
-                let mut text = String::new();
-                let mut first = true;
-                let broken = loop {
-                    match response.chunk().await {
-                        Ok(Some(chunk)) => {
-                            text.push_str(&String::from_utf8_lossy(&chunk));
-                            if first && text.contains("data:") {
-                                streams.first_event.record(200, t.elapsed());
-                                first = false;
-                            }
-                        }
-                        Ok(None) => break false,
-                        Err(_) => break true,
+                let mut reader = support::sse::SseReader::new(response);
+                let mut last = None;
+                while let Some(event) = reader.next().await {
+                    if last.is_none() {
+                        streams.first_event.record(200, t.elapsed());
                     }
-                };
-                let data: Vec<&str> = text
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .collect();
-                streams.events += data.len() as u64;
-                let last = data.last().copied().unwrap_or("");
-                if broken {
+                    streams.events += 1;
+                    last = Some(event.data);
+                }
+                let last_type = last.as_ref().and_then(|data| data["type"].as_str());
+                if reader.broken() {
                     streams.broken += 1;
-                } else if last.contains("\"type\":\"complete\"") {
+                } else if last_type == Some("complete") {
                     streams.complete += 1;
-                } else if last.contains("\"type\":\"error\"") {
+                } else if last_type == Some("error") {
                     streams.error += 1;
                 } else {
                     streams.broken += 1;

@@ -30,8 +30,9 @@ use std::collections::HashSet;
 use futures::FutureExt;
 use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::{Map, Value};
+use tokio_util::task::AbortOnDropHandle;
 
-use crate::client::{AbortOnDrop, Client};
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::BusinessId;
 
@@ -196,7 +197,7 @@ impl Client {
                 let asked = ids.clone();
                 // Spawned, so that calls go on while the caller is busy with an earlier batch; aborted if the
                 // caller drops the stream.
-                AbortOnDrop(tokio::spawn(async move {
+                AbortOnDropHandle::new(tokio::spawn(async move {
                     client
                         .business_info_call(&ids)
                         .await

@@ -12,6 +12,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::{debug, warn};
 use url::Url;
 
@@ -436,7 +437,7 @@ impl Client {
                             let (client, window) = (client.clone(), window.clone());
                             // Spawned, so pages keep downloading and decoding while the caller is busy with
                             // the previous one; aborted if the caller drops the stream.
-                            AbortOnDrop(tokio::spawn(async move {
+                            AbortOnDropHandle::new(tokio::spawn(async move {
                                 client
                                     .list_page_in(&window, status, offset, size)
                                     .await
@@ -936,24 +937,4 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         endpoint,
         detail: e.to_string(),
     })
-}
-
-/// A spawned task that is aborted when its handle is dropped.
-pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
-
-impl<T> std::future::Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

@@ -16,9 +16,13 @@ use dashboard::secrets::SecretBox;
 use dashboard::store::{Role, Store, new_id};
 use dashboard::sync::SyncOptions;
 use dashboard::web::AppState;
-use serde_json::{Value, json};
 use yelp_partner_api::{Client, SecretString};
 use yelp_sim::{SimConfig, SimHandle};
+
+#[path = "../../tests/support/session.rs"]
+pub mod session;
+#[path = "../../tests/support/sse.rs"]
+pub mod sse;
 
 /// The simulated partner account's credentials.
 const PARTNER: (&str, &str) = ("bench", "bench-partner");
@@ -140,21 +144,8 @@ pub async fn start_limited(
         .timeout(Duration::from_secs(120))
         .build()
         .expect("http");
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": "bench", "password": "bench-password"}))
-        .send()
-        .await
-        .expect("login");
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("cookie")
-        .to_owned();
-    let body: Value = login.json().await.expect("login body");
-    let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
+    let session::Session { cookie, csrf, .. } =
+        session::sign_in(&http, &url, ("bench", "bench-password")).await;
     BenchServer {
         url,
         cookie,

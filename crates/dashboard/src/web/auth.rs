@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
@@ -10,7 +11,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
+use axum_extra::TypedHeader;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::headers::Authorization;
+use axum_extra::headers::authorization::Basic;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
@@ -97,41 +101,20 @@ impl FromRequestParts<AppState> for CurrentUser {
                 });
             }
         }
-        if let Some((username, password)) = basic_credentials(&parts.headers) {
-            refuse_control("username", &username)?;
-            let key = auth::token_hash(&format!("{username}\0{password}"));
-            if let Some(user) = state.basic_logins.get(&key, now) {
-                return Ok(Self {
-                    user,
-                    csrf_token: None,
-                });
-            }
-            // Requests with the same credentials take turns: the first checks them, the others find its
-            // answer cached. Checked side by side, a burst of right ones would each count as a failure
-            // until checked and trip the throttle.
-            let gate = state.basic_logins.gate(&key);
-            let turn = gate.lock().await;
-            let now = now_ms();
-            let verified = match state.basic_logins.get(&key, now) {
-                Some(user) => Ok(user),
-                None => {
-                    let addr = client_addr(parts, state.trust_forwarded_for);
-                    let result = auth::login(&state.store, &username, &password, &addr, now).await;
-                    if let Ok(user) = &result {
-                        state.basic_logins.put(key.clone(), user.clone(), now);
-                    }
-                    result
-                }
-            };
-            drop(turn);
-            state.basic_logins.release(&key, gate);
-            return match verified {
-                Ok(user) => Ok(Self {
-                    user,
-                    csrf_token: None,
-                }),
-                Err(e) => Err(login_error(e)),
-            };
+        // Missing or malformed, the header is no Basic sign-in; the request is then simply not signed in.
+        if let Ok(TypedHeader(Authorization(basic))) =
+            TypedHeader::<Authorization<Basic>>::from_request_parts(parts, state).await
+        {
+            refuse_control("username", basic.username())?;
+            let addr = client_addr(parts, state.trust_forwarded_for);
+            let user = state
+                .basic_logins
+                .verify(&state.store, basic.username(), basic.password(), &addr)
+                .await?;
+            return Ok(Self {
+                user,
+                csrf_token: None,
+            });
         }
         Err(ApiError::Unauthenticated)
     }
@@ -164,29 +147,10 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 
 /// The value of cookie `name`, if the request sent a non-empty one.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|cookie| cookie.value().to_owned())
         .filter(|v| !v.is_empty())
-}
-
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
 }
 
 /// Where a request comes from: the client's IP address, for throttling sign-ins ("unknown" when the
@@ -260,62 +224,55 @@ fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
 
 /// HTTP Basic sign-ins verified in the last [`BasicLogins::TTL_MS`], by a hash of name and password (never
 /// the password itself). A changed password or role reaches Basic clients within that time.
-#[derive(Debug, Default)]
 pub struct BasicLogins {
-    verified: std::sync::Mutex<std::collections::HashMap<String, (User, i64)>>,
-    /// A turn per credentials being checked now.
-    gates: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    verified: moka::future::Cache<String, User>,
+}
+
+impl std::fmt::Debug for BasicLogins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the users or the keys: a key is a hash of a password.
+        f.debug_struct("BasicLogins")
+            .field("entries", &self.verified.entry_count())
+            .finish()
+    }
+}
+
+impl Default for BasicLogins {
+    fn default() -> Self {
+        Self {
+            verified: moka::future::Cache::builder()
+                .max_capacity(Self::CAPACITY)
+                .time_to_live(Duration::from_millis(Self::TTL_MS.unsigned_abs()))
+                .build(),
+        }
+    }
 }
 
 impl BasicLogins {
     /// How long a verified sign-in is trusted.
     pub const TTL_MS: i64 = 30_000;
-    const CAPACITY: usize = 1024;
+    const CAPACITY: u64 = 1024;
 
-    fn get(&self, key: &str, now: i64) -> Option<User> {
-        let verified = self
-            .verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        verified
-            .get(key)
-            .filter(|(_, at)| now - at < Self::TTL_MS)
-            .map(|(user, _)| user.clone())
-    }
-
-    /// The turn of the requests carrying these credentials.
-    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut gates = self
-            .gates
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        gates.entry(key.to_owned()).or_default().clone()
-    }
-
-    /// Forgets the turn once no other request holds or awaits it.
-    fn release(&self, key: &str, gate: Arc<tokio::sync::Mutex<()>>) {
-        let mut gates = self
-            .gates
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // The map's reference and ours: nobody else can take it while the map is locked.
-        if Arc::strong_count(&gate) <= 2 {
-            gates.remove(key);
-        }
-    }
-
-    fn put(&self, key: String, user: User, now: i64) {
-        let mut verified = self
-            .verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if verified.len() >= Self::CAPACITY {
-            verified.retain(|_, (_, at)| now - *at < Self::TTL_MS);
-            if verified.len() >= Self::CAPACITY {
-                verified.clear();
-            }
-        }
-        verified.insert(key, (user, now));
+    /// The user these credentials sign in, from the cache or checked with the throttle ([`auth::login`])
+    /// from `addr`. Only right passwords are kept, so a wrong one is checked and counted again on every
+    /// later request (requests that waited on one check share its answer: one guess, one count).
+    async fn verify(
+        &self,
+        store: &crate::store::Store,
+        username: &str,
+        password: &str,
+        addr: &str,
+    ) -> ApiResult<User> {
+        let key = auth::token_hash(&format!("{username}\0{password}"));
+        // Requests with the same credentials take turns (moka runs one check a key; the others wait for
+        // its answer). Checked side by side, a burst of right ones would each count as a failure until
+        // checked and trip the throttle.
+        self.verified
+            .try_get_with(key, auth::login(store, username, password, addr, now_ms()))
+            .await
+            .map_err(|shared| {
+                Arc::try_unwrap(shared).map_or_else(|e| login_error_of(&e), login_error)
+            })
     }
 }
 
@@ -381,6 +338,17 @@ pub(crate) async fn sign_out(state: &AppState, headers: &HeaderMap) -> ApiResult
         auth::end_session(&state.store, &token).await?;
     }
     Ok(session_cookie("", 0, state.secure_cookies))
+}
+
+/// [`login_error`] of an error that other waiting requests share too.
+fn login_error_of(e: &LoginError) -> ApiError {
+    match e {
+        LoginError::Invalid => ApiError::Unauthenticated,
+        LoginError::Throttled { retry_after_secs } => ApiError::TooManyRequests {
+            retry_after_secs: *retry_after_secs,
+        },
+        LoginError::Store(e) => ApiError::internal(e),
+    }
 }
 
 fn login_error(e: LoginError) -> ApiError {
@@ -460,13 +428,19 @@ async fn me(user: CurrentUser) -> Json<serde_json::Value> {
     Json(user_json(&user.user, user.csrf_token.as_deref()))
 }
 
+/// The `Set-Cookie` value of a session: for the whole site, out of scripts' reach, sent on top-level
+/// navigations from other sites (so links into the dashboard work) but not on their forms, and over https
+/// only when the dashboard is served so. An empty token with no age clears it.
 fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let value = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    );
+    let cookie = Cookie::build((SESSION_COOKIE, token.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(secure)
+        .build();
     // The token is base64url, so the value is always a valid header.
-    HeaderValue::from_str(&value)
+    HeaderValue::from_str(&cookie.to_string())
         .unwrap_or_else(|_| HeaderValue::from_static("yelp_ads_session=; Max-Age=0"))
 }
 
@@ -474,8 +448,20 @@ fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cookies_and_basic_credentials_are_read_from_headers() {
+    /// The name and password of a request's `Authorization: Basic`, as the extractor reads them.
+    async fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+        let mut request = axum::http::Request::new(());
+        *request.headers_mut() = headers.clone();
+        let (mut parts, ()) = request.into_parts();
+        let TypedHeader(Authorization(basic)) =
+            TypedHeader::<Authorization<Basic>>::from_request_parts(&mut parts, &())
+                .await
+                .ok()?;
+        Some((basic.username().to_owned(), basic.password().to_owned()))
+    }
+
+    #[tokio::test]
+    async fn cookies_and_basic_credentials_are_read_from_headers() {
         let mut headers = HeaderMap::new();
         headers.append(
             header::COOKIE,
@@ -487,14 +473,43 @@ mod tests {
             HeaderValue::from_static("Basic dXNlcjpwYTpzcw=="),
         );
         assert_eq!(
-            basic_credentials(&headers),
+            basic_credentials(&headers).await,
             Some(("user".into(), "pa:ss".into()))
         );
         headers.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer xyz"),
         );
-        assert_eq!(basic_credentials(&headers), None);
+        assert_eq!(basic_credentials(&headers).await, None);
+    }
+
+    #[test]
+    fn an_empty_cookie_is_no_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("yelp_ads_session="),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), None);
+    }
+
+    #[test]
+    fn the_session_cookie_keeps_its_flags() {
+        let set = session_cookie("tok", 60, false);
+        let set = set.to_str().unwrap();
+        assert!(set.starts_with("yelp_ads_session=tok;"), "{set}");
+        for flag in ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=60"] {
+            assert!(set.split("; ").any(|part| part == flag), "{flag} in {set}");
+        }
+        assert!(!set.contains("Secure"), "{set}");
+        let secure = session_cookie("", 0, true);
+        let secure = secure.to_str().unwrap();
+        assert!(secure.starts_with("yelp_ads_session=;"), "{secure}");
+        assert!(secure.split("; ").any(|part| part == "Secure"), "{secure}");
+        assert!(
+            secure.split("; ").any(|part| part == "Max-Age=0"),
+            "{secure}"
+        );
     }
 
     #[test]

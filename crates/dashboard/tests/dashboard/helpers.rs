@@ -1,4 +1,5 @@
-//! Test databases (one per test, removed after) and a simulator with a client for it.
+//! Test databases (one per test, removed after), a simulator with a client for it, sign-in and the event
+//! stream reader (the last two shared with the benchmarks).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,6 +12,13 @@ use serde_json::Value;
 use sqlx::{Connection, Executor};
 use yelp_partner_api::{Client, ClientConfig, RetryPolicy, SecretString};
 use yelp_sim::{SimConfig, SimHandle};
+
+#[path = "../support/session.rs"]
+mod session;
+#[path = "../support/sse.rs"]
+pub mod sse;
+
+pub use session::{Session, session_cookie, sign_in};
 
 /// Runs a test body once on SQLite and once on PostgreSQL. PostgreSQL needs `TEST_DATABASE_URL`; without it
 /// the PostgreSQL case says it was skipped, except under CI, where it fails.
@@ -304,15 +312,4 @@ impl TestSim {
 fn test_http_client() -> reqwest::Client {
     yelp_partner_api::install_crypto_provider();
     reqwest::Client::new()
-}
-
-/// The session cookie (`name=value`) that a sign-in answer sets.
-pub fn session_cookie(headers: &reqwest::header::HeaderMap) -> String {
-    headers[reqwest::header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
 }

@@ -18,8 +18,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
 
-use crate::helpers::{TestDb, TestSim, YELP_PASSWORD, YELP_USER};
-use crate::web::{SseEvent, read_sse};
+use crate::helpers::sse::{SseEvent, SseReader, read_sse};
+use crate::helpers::{TestDb, TestSim, YELP_PASSWORD, YELP_USER, sign_in};
 
 /// The key every instance encrypts Yelp credentials with (instances sharing a database must share it).
 const KEY: [u8; 32] = [11; 32];
@@ -154,76 +154,6 @@ fn as_operator(http: &reqwest::Client, method: Method, url: String) -> reqwest::
         .basic_auth(OPERATOR.0, Some(OPERATOR.1))
 }
 
-/// Signs the operator in on the instance at `url`; answers the session cookie and its CSRF token.
-async fn sign_in(http: &reqwest::Client, url: &str) -> (String, String) {
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": OPERATOR.0, "password": OPERATOR.1}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), StatusCode::OK);
-    let cookie = crate::helpers::session_cookie(login.headers());
-    let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (cookie, csrf)
-}
-
-/// Reads a server-sent event stream event by event; ends at the stream's end or when the connection
-/// breaks (its server was killed).
-struct SseReader {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl SseReader {
-    fn new(response: reqwest::Response) -> Self {
-        assert_eq!(response.status(), StatusCode::OK);
-        Self {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    async fn next(&mut self) -> Option<SseEvent> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut id = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = Some(v.trim().to_owned());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                if !data.is_empty() {
-                    return Some(SseEvent {
-                        id,
-                        data: serde_json::from_str(&data).unwrap(),
-                    });
-                }
-                continue;
-            }
-            match self.response.chunk().await {
-                Ok(Some(chunk)) => self.buffer.push_str(std::str::from_utf8(&chunk).unwrap()),
-                Ok(None) | Err(_) => return None,
-            }
-        }
-    }
-
-    async fn rest(mut self) -> Vec<SseEvent> {
-        let mut events = Vec::new();
-        while let Some(e) = self.next().await {
-            events.push(e);
-        }
-        events
-    }
-}
-
 fn kinds(events: &[SseEvent]) -> Vec<&str> {
     events
         .iter()
@@ -244,18 +174,22 @@ where
     }
 }
 
+/// A simulator whose sync lasts: 48 pages of 40, 4 served at a time and 200 ms a page take about 2.6 s,
+/// time for other requests (joins, resumes, clients of other instances) to arrive while it goes.
+async fn slow_sim() -> TestSim {
+    TestSim::start_with(1900, |c| {
+        c.latency_ms = 200;
+        c.capacity = 4;
+    })
+    .await
+}
+
 /// Every client of every instance asks for the sync at once: one run, whose whole sequence each sees.
 async fn one_run_seen_whole_from_every_instance(instances: usize) {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    // 48 pages of 40, 4 served at a time and 200 ms a page: the run lasts about 2.6 s, time for every
-    // request to arrive while it goes.
-    let sim = TestSim::start_with(1900, |c| {
-        c.latency_ms = 200;
-        c.capacity = 4;
-    })
-    .await;
+    let sim = slow_sim().await;
     let ws = workspace(&db.store, &sim).await;
     let mut urls = Vec::new();
     for _ in 0..instances {
@@ -264,13 +198,14 @@ async fn one_run_seen_whole_from_every_instance(instances: usize) {
     let http = http();
     // One session, signed in on the first instance, for every client: sessions are good on any instance
     // (and concurrent HTTP Basic sign-ins of one user would trip the sign-in throttle).
-    let (cookie, csrf) = sign_in(&http, &urls[0]).await;
+    let session = sign_in(&http, &urls[0], OPERATOR).await;
     // Two clients per instance.
     let streams = urls.iter().chain(urls.iter()).map(|url| {
-        let request = http
-            .post(format!("{url}/api/reseller/programs/sync-stream"))
-            .header("cookie", &cookie)
-            .header("x-csrf-token", &csrf);
+        let request = session.request(
+            &http,
+            Method::POST,
+            format!("{url}/api/reseller/programs/sync-stream"),
+        );
         async move {
             let response = request.send().await.unwrap();
             let status = response.status();
@@ -332,12 +267,7 @@ async fn a_stream_joined_or_resumed_on_another_instance_mid_run_gets_the_events_
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    // 4 served at a time: the run lasts long enough for the joins to come while it goes.
-    let sim = TestSim::start_with(1900, |c| {
-        c.latency_ms = 200;
-        c.capacity = 4;
-    })
-    .await;
+    let sim = slow_sim().await;
     let ws = workspace(&db.store, &sim).await;
     let (a, b) = (local_instance(&db.url).await, local_instance(&db.url).await);
     let http = http();
@@ -395,20 +325,21 @@ async fn a_session_opened_on_one_instance_works_on_the_others_and_signing_out_en
         local_instance(&db.url).await,
     ];
     let http = http();
-    let (cookie, csrf) = sign_in(&http, &urls[0]).await;
+    let session = sign_in(&http, &urls[0], OPERATOR).await;
 
     // A change (with the CSRF token of the session) on the second instance, reads on the third.
-    let synced = http
-        .post(format!("{}/api/reseller/programs/sync", urls[1]))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
+    let synced = session
+        .request(
+            &http,
+            Method::POST,
+            format!("{}/api/reseller/programs/sync", urls[1]),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(synced.status(), StatusCode::OK);
-    let me = http
-        .get(format!("{}/api/auth/me", urls[2]))
-        .header("cookie", &cookie)
+    let me = session
+        .request(&http, Method::GET, format!("{}/api/auth/me", urls[2]))
         .send()
         .await
         .unwrap();
@@ -417,9 +348,12 @@ async fn a_session_opened_on_one_instance_works_on_the_others_and_signing_out_en
         me.json::<Value>().await.unwrap()["user"]["username"],
         OPERATOR.0
     );
-    let listed: Value = http
-        .get(format!("{}/api/reseller/programs", urls[2]))
-        .header("cookie", &cookie)
+    let listed: Value = session
+        .request(
+            &http,
+            Method::GET,
+            format!("{}/api/reseller/programs", urls[2]),
+        )
         .send()
         .await
         .unwrap()
@@ -429,7 +363,7 @@ async fn a_session_opened_on_one_instance_works_on_the_others_and_signing_out_en
     assert_eq!(listed["total_count"], 40);
     let forged = http
         .post(format!("{}/api/reseller/programs/sync", urls[2]))
-        .header("cookie", &cookie)
+        .header("cookie", &session.cookie)
         .header("x-csrf-token", "forged")
         .send()
         .await
@@ -441,18 +375,15 @@ async fn a_session_opened_on_one_instance_works_on_the_others_and_signing_out_en
     );
 
     // Signing out on the third instance ends the session on all of them.
-    let out = http
-        .post(format!("{}/api/auth/logout", urls[2]))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
+    let out = session
+        .request(&http, Method::POST, format!("{}/api/auth/logout", urls[2]))
         .send()
         .await
         .unwrap();
     assert_eq!(out.status(), StatusCode::OK);
     for url in &urls {
-        let me = http
-            .get(format!("{url}/api/auth/me"))
-            .header("cookie", &cookie)
+        let me = session
+            .request(&http, Method::GET, format!("{url}/api/auth/me"))
             .send()
             .await
             .unwrap();

@@ -8,8 +8,7 @@ use std::time::Duration;
 use dashboard::store::new_id;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER};
-use crate::web::read_sse;
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, sign_in};
 
 const ADMIN_PASSWORD: &str = "ops-admin-password-9";
 
@@ -36,24 +35,6 @@ fn yelp_ads(
             .unwrap();
     }
     child.wait_with_output().unwrap()
-}
-
-/// Signs in over HTTP and answers the session cookie (`name=value`) and the answer's body.
-async fn sign_in(
-    http: &reqwest::Client,
-    url: &str,
-    username: &str,
-    password: &str,
-) -> (String, Value) {
-    let login = http
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200, "sign-in of {username}");
-    let cookie = crate::helpers::session_cookie(login.headers());
-    (cookie, login.json().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,17 +120,10 @@ async fn a_configured_server_serves_syncs_stops_cleanly_and_never_prints_a_secre
         .await
         .unwrap();
     assert_eq!(wrong.status(), 400);
-    let (cookie, body) = sign_in(&http, &url, "ops", ADMIN_PASSWORD).await;
-    let token = cookie.split_once('=').unwrap().1.to_owned();
-    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
-    let stream = http
-        .post(format!("{url}/api/reseller/programs/sync-stream"))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .send()
-        .await
-        .unwrap();
-    let events = read_sse(stream).await;
+    let session = sign_in(&http, &url, ("ops", ADMIN_PASSWORD)).await;
+    let token = session.cookie.split_once('=').unwrap().1.to_owned();
+    let body = &session.answer;
+    let events = session.sync_stream(&http, &url).await;
     assert_eq!(events.last().unwrap().data["added"], 300);
     let basic = http
         .get(format!("{url}/api/reseller/programs?limit=5"))
@@ -186,7 +160,7 @@ async fn a_configured_server_serves_syncs_stops_cleanly_and_never_prints_a_secre
         ADMIN_PASSWORD,
         "guess-password",
         token.as_str(),
-        csrf.as_str(),
+        session.csrf.as_str(),
     ] {
         assert!(!printed.contains(secret), "a secret appeared in the output");
     }
@@ -223,16 +197,9 @@ async fn yelp_ads_alone_on_a_fresh_data_dir_serves_the_demo_with_its_sign_in() {
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
-    let (cookie, body) = sign_in(&http, &url, "demo", "demo").await;
-    assert_eq!(body["user"]["role"], "admin");
-    let stream = http
-        .post(format!("{url}/api/reseller/programs/sync-stream"))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", body["csrf_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let events = read_sse(stream).await;
+    let session = sign_in(&http, &url, ("demo", "demo")).await;
+    assert_eq!(session.answer["user"]["role"], "admin");
+    let events = session.sync_stream(&http, &url).await;
     assert_eq!(
         events[1].data["total_api"], 1900,
         "the demo account has 1,900 programs"
