@@ -9,7 +9,7 @@ pub mod operation;
 mod poster;
 mod schedules;
 
-pub use schedules::Schedule;
+pub use schedules::{Schedule, TimeTextError, schedule_time};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

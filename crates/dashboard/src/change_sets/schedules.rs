@@ -7,14 +7,14 @@
 use futures::StreamExt;
 use tracing::Instrument;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 use super::operation::{Change, EditChange, Operation};
 use super::{ChangeSetService, Counts, Inner, ItemStatus, Resolution};
 use crate::error::{Error, Result};
 use crate::store::{
-    AuditAction, ChangeSetState, ItemState, ItemWrite, Role, ScheduleRecord, ScheduleState, User,
-    new_id, now_ms,
+    AuditAction, ChangeSetState, ItemState, ItemWrite, LocalTimeGap, Role, ScheduleRecord,
+    ScheduleState, User, WorkspaceZone, new_id, now_ms,
 };
 
 /// A day, in ms: a budget due at least this far ahead goes to Yelp as a future budget.
@@ -41,6 +41,40 @@ pub struct Schedule {
     pub window_end: Option<ScheduleRecord>,
     /// Its operation's kind (`pause`, `edit`, …).
     pub operation_kind: Option<String>,
+}
+
+/// Why a schedule time could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimeTextError {
+    /// It is no time of a form we read.
+    NotATime,
+    /// A wall-clock time the workspace's zone skips (the clocks jump forward over it).
+    Skipped(LocalTimeGap),
+}
+
+/// A schedule time as typed or sent, in unix ms (UTC): ISO 8601 with an offset or `Z` keeps its meaning;
+/// without one (as a `datetime-local` field sends it: `2026-12-24T09:00`, seconds optional, a space for
+/// the `T` too) it is a wall-clock time of the workspace's `zone`. A time the zone skips is refused; one
+/// it shows twice (the hour the clocks go back) is the earlier instant, see [`WorkspaceZone::resolve`].
+pub fn schedule_time(zone: WorkspaceZone, text: &str) -> std::result::Result<i64, TimeTextError> {
+    let text = text.trim();
+    let with_offset = DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M%:z"))
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M%:z"));
+    if let Ok(t) = with_offset {
+        return Ok(t.timestamp_millis());
+    }
+    let local = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .ok_or(TimeTextError::NotATime)?;
+    zone.resolve(local).map_err(TimeTextError::Skipped)
 }
 
 impl Inner {
@@ -170,6 +204,11 @@ impl ChangeSetService {
     /// Refuses to cancel or move a schedule whose change went to Yelp already (a future budget): Yelp
     /// applies it on its day whatever this dashboard then marks.
     async fn refuse_if_sent(&self, view: &Schedule) -> Result<()> {
+        // Only one still waiting can have been sent ahead; one that fired has its change set posted
+        // too, and is refused for having fired.
+        if view.record.state != ScheduleState::Scheduled {
+            return Ok(());
+        }
         let set = self
             .get(&view.record.workspace_id, &view.record.change_set_id)
             .await?;
@@ -310,37 +349,120 @@ impl ChangeSetService {
         self.schedule_view(&user.workspace_id, id).await
     }
 
-    /// Moves a scheduled change that has not fired to a new time.
-    pub async fn reschedule(&self, user: &User, id: &str, at: i64) -> Result<Schedule> {
-        if at <= self.inner.now() {
-            return Err(Error::field("at", "The time must be in the future"));
+    /// Moves a scheduled change that has not fired: its time to `at`, and for a pause with a window, the
+    /// window's end to `until` (either or both; unix ms). Each new time must be in the future and a window
+    /// must end after it starts. Before either part of a window has fired both may move, together or not
+    /// at all; once the pause has fired, its end alone may still move (`until`) until it fires too. The
+    /// end of a window can also be moved by its own id, with `at`.
+    pub async fn reschedule(
+        &self,
+        user: &User,
+        id: &str,
+        at: Option<i64>,
+        until: Option<i64>,
+    ) -> Result<Schedule> {
+        let now = self.inner.now();
+        if at.is_none() && until.is_none() {
+            return Err(Error::field(
+                "at",
+                "Give the new time: at, or until for the end of a pause window",
+            ));
+        }
+        for (field, time) in [("at", at), ("until", until)] {
+            if time.is_some_and(|t| t <= now) {
+                return Err(Error::field(field, "The time must be in the future"));
+            }
         }
         let view = self.schedule_view(&user.workspace_id, id).await?;
         self.refuse_if_sent(&view).await?;
-        if view.window_end.as_ref().is_some_and(|end| end.due_at <= at) {
-            return Err(Error::field(
-                "at",
-                "The pause window must end after it starts",
-            ));
+        let ws = user.workspace_id.as_str();
+        let end = match (until, &view.window_end) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(Error::field(
+                    "until",
+                    if view.record.window_of.is_some() {
+                        "This is the end of a pause window: move it with at"
+                    } else {
+                        "This scheduled change has no pause window: until moves the end of one"
+                    },
+                ));
+            }
+            (Some(until), Some(end)) => Some((end, until)),
+        };
+        // The window as it will be, checked whole: the end after the start.
+        if let Some(window_end) = &view.window_end {
+            let start = at.unwrap_or(view.record.due_at);
+            let finish = until.unwrap_or(window_end.due_at);
+            let still_to_start = at.is_some() || view.record.state == ScheduleState::Scheduled;
+            if still_to_start && finish <= start {
+                return Err(Error::field(
+                    if until.is_some() { "until" } else { "at" },
+                    "The pause window must end after it starts",
+                ));
+            }
         }
-        if !self
-            .inner
-            .store
-            .update_scheduled(
-                &user.workspace_id,
-                id,
-                ScheduleState::Scheduled,
-                Some(at),
-                now_ms(),
-            )
-            .await?
-        {
-            return Err(Error::Conflict(format!(
-                "The scheduled change is {} already; only one still to come can move",
-                view.record.state.as_str()
-            )));
+        if let (Some(at), Some(pause_id)) = (at, view.record.window_of.as_deref()) {
+            // The end of a window moved by its own id: still after its pause, while that is to come.
+            let pause = self.inner.store.schedule(ws, pause_id).await?;
+            if pause.is_some_and(|p| {
+                matches!(p.state, ScheduleState::Scheduled | ScheduleState::Firing)
+                    && at <= p.due_at
+            }) {
+                return Err(Error::field(
+                    "at",
+                    "The pause window must end after it starts",
+                ));
+            }
         }
-        self.schedule_view(&user.workspace_id, id).await
+        let moved = match (at, end) {
+            (Some(at), Some((end, until))) => {
+                self.inner
+                    .store
+                    .move_window(ws, (id, at), (&end.id, until), now_ms())
+                    .await?
+            }
+            (Some(at), None) => {
+                self.inner
+                    .store
+                    .update_scheduled(ws, id, ScheduleState::Scheduled, Some(at), now_ms())
+                    .await?
+            }
+            (None, Some((end, until))) => {
+                let moved = self
+                    .inner
+                    .store
+                    .update_scheduled(ws, &end.id, ScheduleState::Scheduled, Some(until), now_ms())
+                    .await?;
+                if !moved {
+                    return Err(self
+                        .refused_move(ws, &end.id, "The end of the pause window")
+                        .await);
+                }
+                moved
+            }
+            (None, None) => false,
+        };
+        if !moved {
+            return Err(self.refused_move(ws, id, "The scheduled change").await);
+        }
+        self.schedule_view(ws, id).await
+    }
+
+    /// Why a schedule (`what`) could not move, read again: it fired, was cancelled or is being fired since.
+    async fn refused_move(&self, workspace_id: &str, id: &str, what: &str) -> Error {
+        let state = match self.inner.store.schedule(workspace_id, id).await {
+            Ok(Some(record)) => record.state,
+            Ok(None) => return Error::NotFound(format!("scheduled change {id}")),
+            Err(e) => return e,
+        };
+        let state = match state {
+            ScheduleState::Firing => "being fired",
+            other => other.as_str(),
+        };
+        Error::Conflict(format!(
+            "{what} is {state} already; only one still to come can move"
+        ))
     }
 }
 
@@ -355,6 +477,7 @@ fn author(record: &ScheduleRecord) -> User {
     }
 }
 
+/// How long, in words: `10 min`, `3 h`, `40 s`.
 fn spoken_ms(ms: i64) -> String {
     let minutes = ms / 60_000;
     if minutes >= 120 {
@@ -572,4 +695,39 @@ async fn applied_future_budgets(
             targets.len()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TimeTextError, WorkspaceZone, schedule_time};
+
+    #[test]
+    fn a_time_without_an_offset_is_the_workspaces_wall_clock_and_one_with_an_offset_keeps_its_meaning()
+     {
+        let new_york = WorkspaceZone::parse("America/New_York").unwrap();
+        let utc_14 = schedule_time(WorkspaceZone::UTC, "2026-12-24T14:00").unwrap();
+        for text in [
+            "2026-12-24T09:00",
+            "2026-12-24 09:00",
+            "2026-12-24T09:00:00",
+            "2026-12-24T09:00:00.000",
+        ] {
+            assert_eq!(schedule_time(new_york, text), Ok(utc_14), "{text}");
+        }
+        for text in [
+            "2026-12-24T14:00:00Z",
+            "2026-12-24T09:00:00-05:00",
+            "2026-12-24T15:00+01:00",
+        ] {
+            assert_eq!(schedule_time(new_york, text), Ok(utc_14), "{text}");
+        }
+        assert_eq!(
+            schedule_time(new_york, "next tuesday"),
+            Err(TimeTextError::NotATime)
+        );
+        assert!(matches!(
+            schedule_time(new_york, "2027-03-14T02:30"),
+            Err(TimeTextError::Skipped(_))
+        ));
+    }
 }

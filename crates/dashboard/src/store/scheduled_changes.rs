@@ -86,6 +86,15 @@ pub struct ScheduleRecord {
     pub updated_at: i64,
 }
 
+/// The workspace's recently missed scheduled changes, for the alert every page shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MissedSchedules {
+    /// How many.
+    pub count: i64,
+    /// When the latest of them was due (unix ms).
+    pub last_due_at: Option<i64>,
+}
+
 const COLUMNS: &str = "id, workspace_id, user_id, username, change_set_id, description, due_at, \
     window_of, state, outcome, fired_at, late_ms, created_at, updated_at";
 
@@ -149,16 +158,22 @@ impl Store {
         .await?)
     }
 
-    /// How many of the workspace's scheduled changes were missed at or after `since` (unix ms).
-    pub async fn missed_schedules_since(&self, workspace_id: &str, since: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM scheduled_changes WHERE workspace_id = $1 AND state = 'missed' \
-             AND updated_at >= $2",
+    /// How many of the workspace's scheduled changes were missed at or after `since` (unix ms), and when
+    /// the latest of them was due.
+    pub async fn missed_schedules_since(
+        &self,
+        workspace_id: &str,
+        since: i64,
+    ) -> Result<MissedSchedules> {
+        let (count, last_due_at): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(due_at) FROM scheduled_changes WHERE workspace_id = $1 \
+             AND state = 'missed' AND updated_at >= $2",
         )
         .bind(workspace_id)
         .bind(since)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(MissedSchedules { count, last_due_at })
     }
 
     /// Moves a schedule from `scheduled` to `to` (cancel, a new time); `false` when it is not scheduled
@@ -183,6 +198,36 @@ impl Store {
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Moves a pause (`pause_id`, to `at`) and the end of its window (`end_id`, to `until`) together: both
+    /// or neither, and only while both are still `scheduled`; `false` when either is not any more.
+    pub async fn move_window(
+        &self,
+        workspace_id: &str,
+        (pause_id, at): (&str, i64),
+        (end_id, until): (&str, i64),
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        for (id, due_at) in [(pause_id, at), (end_id, until)] {
+            let done = sqlx::query(
+                "UPDATE scheduled_changes SET due_at = $1, updated_at = $2 \
+                 WHERE workspace_id = $3 AND id = $4 AND state = 'scheduled'",
+            )
+            .bind(due_at)
+            .bind(now)
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Claims up to `limit` schedules due at `now` (or being fired by an instance whose lease ran out) for

@@ -1,12 +1,12 @@
 //! Workspace settings, for admins: the Yelp partner credentials (write-only: the password is stored sealed
-//! and never answered), a test of the connection to Yelp, and the users' roles. The settings API and the
+//! and never answered), a test of the connection to Yelp, the workspace's time zone, and the users' roles. The settings API and the
 //! settings page are two faces over these functions.
 
 use serde::Deserialize;
 use yelp_partner_api::StatusFilter;
 
 use crate::error::Error;
-use crate::store::{AuditAction, AuditEvent, Role, User};
+use crate::store::{AuditAction, AuditEvent, Role, User, WorkspaceZone};
 use crate::web::AppState;
 use crate::web::auth::{Origin, audit_event, record};
 use crate::web::error::{ApiError, ApiResult};
@@ -102,6 +102,23 @@ pub(crate) async fn save_credentials(
     };
     record(state, AuditAction::CredentialsReplaced, event).await;
     Ok(())
+}
+
+/// Sets the workspace's time zone to the IANA name `name`; refused naming `time_zone` when the tz
+/// database has no such zone. Scheduled changes keep their instants: those typed earlier in another zone
+/// now show at the same moment in this one. The caller checks that `admin` is one.
+pub(crate) async fn save_time_zone(
+    state: &AppState,
+    admin: &User,
+    name: &str,
+) -> ApiResult<WorkspaceZone> {
+    let zone = WorkspaceZone::parse(name)?;
+    state
+        .store
+        .set_workspace_time_zone(&admin.workspace_id, zone)
+        .await?;
+    tracing::info!(user = %admin.username, time_zone = zone.name(), "changed the workspace's time zone");
+    Ok(zone)
 }
 
 /// How a test of the connection to Yelp went.

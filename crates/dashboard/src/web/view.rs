@@ -7,7 +7,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::store::BusinessProfile;
+use crate::store::{BusinessProfile, MissedSchedules, WorkspaceZone};
 use crate::web::assets::{Assets, assets};
 
 /// Where a signed-in visitor lands by default.
@@ -59,19 +59,28 @@ pub struct LayoutUser {
     /// Whether they administer the workspace.
     pub is_admin: bool,
     /// Scheduled changes of the workspace missed in the last week, for the alert every page shows.
-    pub missed_schedules: i64,
+    pub missed_schedules: MissedSchedules,
+    /// The workspace's time zone, in which pages show and read schedule times.
+    pub time_zone: WorkspaceZone,
 }
 
 impl LayoutUser {
-    /// The alert of missed scheduled changes, in words.
+    /// The alert of missed scheduled changes, in words, with when the latest was due (in the workspace's
+    /// time zone).
     pub fn missed_text(&self) -> String {
-        match self.missed_schedules {
-            1 => "1 scheduled change was missed this week: the dashboard was not running when it came \
-                  due, and nothing was sent."
-                .to_owned(),
+        let when = self
+            .missed_schedules
+            .last_due_at
+            .map(|ms| self.time_zone.datetime(ms))
+            .unwrap_or_default();
+        match self.missed_schedules.count {
+            1 => format!(
+                "1 scheduled change was missed this week: the dashboard was not running when it came \
+                 due, at {when}, and nothing was sent."
+            ),
             n => format!(
                 "{n} scheduled changes were missed this week: the dashboard was not running when they \
-                 came due, and nothing was sent."
+                 came due (the latest at {when}), and nothing was sent."
             ),
         }
     }
@@ -97,6 +106,21 @@ impl Layout {
     /// Whether the user administers the workspace.
     pub fn is_admin(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.is_admin)
+    }
+
+    /// The workspace's time zone (UTC when signed out), in which schedule times are shown and typed.
+    pub fn time_zone(&self) -> WorkspaceZone {
+        self.user.as_ref().map(|u| u.time_zone).unwrap_or_default()
+    }
+
+    /// The name of the workspace's time zone, for labels: `America/Los_Angeles`.
+    pub fn zone_name(&self) -> &'static str {
+        self.time_zone().name()
+    }
+
+    /// Now in the workspace's time zone (`2026-12-24 09:00 PST`), beside the fields that take a time.
+    pub fn zone_now(&self) -> String {
+        self.time_zone().datetime(crate::store::now_ms())
     }
 }
 

@@ -1,16 +1,17 @@
 //! The scheduled-change pages as a browser without JavaScript uses them: scheduling from a program's edit
 //! page and from the programs page's toolbar, `/schedules` with its upcoming list, month calendar and past
-//! list, cancel and move, what a bad time gets, and what a viewer sees. Times are typed as UTC.
+//! list, cancel and move (a pause window's end too), what a bad time gets, and what a viewer sees. Times
+//! are typed in the workspace's time zone: UTC, unless a test sets another on the settings page.
 
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use scraper::{ElementRef, Html, Selector};
 
 use crate::helpers::on_every_backend;
-use crate::web::{Session, TestApp, VICTOR};
+use crate::web::{ALICE, Session, TestApp, VICTOR};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -180,7 +181,8 @@ on_every_backend! {
             edit.one(&format!("label[for={field}]"));
         }
         edit.one("input#schedule-at[type=datetime-local][name=schedule_at]");
-        assert!(edit.text("#schedule-at-hint").contains("Times are UTC"));
+        assert!(edit.text("#schedule-at-hint").starts_with("Times are in UTC"), "{}", edit.text("#schedule-at-hint"));
+        assert_eq!(edit.text("label[for=schedule-at]"), "At (UTC)");
         assert_eq!(edit.all("select#schedule-kind option").len(), 5);
         edit.one("form#schedule-form button#schedule-submit");
 
@@ -490,13 +492,17 @@ on_every_backend! {
             .collect();
         assert_eq!(order, [lost.as_str(), late.as_str()]);
         page.one("#upcoming-empty");
-        // Every page says so for a week.
+        // Every page says so for a week, with when it was due (in the workspace's time zone).
         let programs = get(&app, "/programs", &session).await;
         assert!(
             programs.text("#missed-schedules").starts_with("1 scheduled change was missed this week"),
             "{}",
             programs.text("#missed-schedules")
         );
+        let (_, lost_body) = app.get_json(&format!("/api/reseller/schedules/{lost}"), &session).await;
+        let due = chrono::DateTime::parse_from_rfc3339(lost_body["at"].as_str().unwrap()).unwrap();
+        let due_text = due.format("at %Y-%m-%d %H:%M UTC").to_string();
+        assert!(programs.text("#missed-schedules").contains(&due_text), "{due_text}: {}", programs.text("#missed-schedules"));
         assert_eq!(
             programs.one("#missed-schedules a").value().attr("href"),
             Some("/schedules#past-title")
@@ -523,5 +529,175 @@ on_every_backend! {
         );
         assert!(text(row).contains("Already sent to Yelp"), "{}", text(row));
         assert!(page.all("#upcoming-table form").is_empty(), "nothing to cancel or move here");
+    }
+}
+
+/// The next 24 December at least a week ahead: a winter day, when New York is on EST (UTC-5).
+fn next_christmas_eve() -> NaiveDate {
+    let soon = (Utc::now() + chrono::Duration::days(7)).date_naive();
+    let this_year = NaiveDate::from_ymd_opt(soon.year(), 12, 24).unwrap();
+    if this_year >= soon {
+        this_year
+    } else {
+        NaiveDate::from_ymd_opt(soon.year() + 1, 12, 24).unwrap()
+    }
+}
+
+/// The next year's second Sunday of March: the day New York's clocks go from 02:00 to 03:00.
+fn next_spring_forward() -> NaiveDate {
+    let year = Utc::now().year() + 1;
+    (8..=14)
+        .map(|day| NaiveDate::from_ymd_opt(year, 3, day).unwrap())
+        .find(|d| d.weekday() == Weekday::Sun)
+        .unwrap()
+}
+
+on_every_backend! {
+    async fn an_admin_sets_the_time_zone_on_the_settings_page_and_a_bad_name_is_refused_beside_the_field(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 5).await;
+        let alice = app.login(ALICE).await;
+        let page = get(&app, "/settings", &alice).await;
+        page.one(r#"form#time-zone-form[method=post][action="/settings/time-zone"] input[name=csrf_token]"#);
+        page.one(r#"input#time_zone[name=time_zone][list=time-zone-choices][value=UTC]"#);
+        page.one(r#"label[for=time_zone]"#);
+        page.one(r#"datalist#time-zone-choices option[value="America/Los_Angeles"]"#);
+
+        let refused = post_form(&app, "/settings/time-zone", &alice, &[("time_zone", "Europe/Atlantis")]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.text("#time-zone-error").contains("IANA name"), "{}", refused.text("#time-zone-error"));
+        refused.one(r#"input#time_zone[aria-invalid=true][value="Europe/Atlantis"]"#);
+        let (_, workspace) = app.get_json("/api/settings/workspace", &alice).await;
+        assert_eq!(workspace["time_zone"], "UTC", "nothing was saved");
+
+        let saved = post_form(&app, "/settings/time-zone", &alice, &[("time_zone", "America/Los_Angeles")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        assert_eq!(saved.location.as_deref(), Some("/settings?saved=time_zone"));
+        let page = get(&app, "/settings?saved=time_zone", &alice).await;
+        page.one(r#"input#time_zone[value="America/Los_Angeles"]"#);
+        assert!(page.text("#settings-notice").contains("time zone was saved"));
+        assert!(page.text("#time-zone-now").contains("Now in America/Los_Angeles"), "{}", page.text("#time-zone-now"));
+
+        // Only admins.
+        let olga = app.login(crate::web::OLGA).await;
+        let refused = post_form(&app, "/settings/time-zone", &olga, &[("time_zone", "UTC")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let (_, workspace) = app.get_json("/api/settings/workspace", &alice).await;
+        assert_eq!(workspace["time_zone"], "America/Los_Angeles");
+    }
+}
+
+on_every_backend! {
+    async fn a_workspace_in_new_york_reads_a_typed_time_in_its_zone_and_shows_it_there_with_the_zone(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 20).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 2).await;
+        let alice = app.login(ALICE).await;
+        let saved = post_form(&app, "/settings/time-zone", &alice, &[("time_zone", "America/New_York")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+
+        let edit = get(&app, &format!("/edit/{}", ids[0]), &session).await;
+        assert_eq!(edit.text("label[for=schedule-at]"), "At (America/New_York)");
+        assert!(edit.text("#schedule-at-hint").starts_with("Times are in America/New_York"));
+        let list = get(&app, "/programs", &session).await;
+        assert_eq!(list.text("label[for=stage-at]"), "Schedule for (America/New_York) (optional)");
+
+        // 09:00 typed on the edit page is 09:00 in New York: 14:00 UTC in winter.
+        let day = next_christmas_eve();
+        let at = format!("{day}T09:00");
+        let done = post_form(&app, &format!("/edit/{}/schedule", ids[0]), &session, &[
+            ("schedule_kind", "pause"), ("schedule_at", &at),
+        ])
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html.html());
+        let (_, listed) = app.get_json("/api/reseller/schedules", &session).await;
+        assert_eq!(listed["schedules"][0]["at"], format!("{day}T14:00:00+00:00"), "{listed}");
+        let id = listed["schedules"][0]["id"].as_str().unwrap().to_owned();
+
+        // 21:00 in New York is 02:00 UTC the next day; the toolbar's time is read in the zone too.
+        let evening = format!("{day}T21:00");
+        let done = post_form(&app, "/change-sets", &session, &[
+            ("program_id", ids[1].as_str()), ("kind", "pause"), ("at", &evening),
+        ])
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html.html());
+
+        let month = &at[..7];
+        let page = get(&app, &format!("/schedules?month={month}"), &session).await;
+        assert!(page.text("#schedule-zone").contains("America/New_York"));
+        let row = page.one(&format!(r#"#upcoming-table tr[data-schedule-id="{id}"]"#));
+        let when = text(row.select(&Selector::parse(".when").unwrap()).next().unwrap());
+        assert_eq!(when, format!("{day} 09:00 EST"));
+        page.one(&format!(
+            r#"form[action="/schedules/{id}/move"] input[type=datetime-local][name=at][value="{at}"]"#
+        ));
+        assert_eq!(page.text(&format!("label[for=move-{id}]")), "Move to (America/New_York)");
+        assert!(page.text("#schedule-calendar caption").ends_with("(America/New_York)"));
+        // The calendar's days are New York's: both on the 24th, the evening one too.
+        let cell = page.one(&format!(r#"#schedule-calendar td[data-date="{day}"]"#));
+        let entries: Vec<String> = cell.select(&Selector::parse("li").unwrap()).map(text).collect();
+        assert_eq!(entries, ["09:00 EST Pause", "21:00 EST Pause"]);
+        let next_day = day.succ_opt().unwrap();
+        assert!(page.all(&format!(r#"#schedule-calendar td[data-date="{next_day}"] li"#)).is_empty());
+
+        // A time the clocks skip is refused beside its field, and nothing is scheduled.
+        let gap = format!("{}T02:30", next_spring_forward());
+        let refused = post_form(&app, &format!("/edit/{}/schedule", ids[0]), &session, &[
+            ("schedule_kind", "pause"), ("schedule_at", &gap),
+        ])
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        let why = refused.text("#schedule-at-error");
+        assert!(why.contains("does not exist in America/New_York") && why.contains("clocks jump forward an hour"), "{why}");
+        let refused = post_form(&app, &format!("/schedules/{id}/move"), &session, &[("at", &gap)]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.text(&format!("#move-error-{id}")).contains("does not exist"));
+        assert_eq!(schedules(&app, &session).await, 2);
+    }
+}
+
+on_every_backend! {
+    async fn the_move_form_moves_a_pause_windows_end_with_the_same_checks(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 20).await;
+        let session = app.synced().await;
+        let id = running_cpc(&app, &session, 1).await.remove(0);
+        let (at, at_text) = local_in(2 * HOUR_MS);
+        let (until, _) = local_in(3 * HOUR_MS);
+        let done = post_form(&app, &format!("/edit/{id}/schedule"), &session, &[
+            ("schedule_kind", "pause_window"), ("schedule_at", &at), ("schedule_until", &until),
+        ])
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html.html());
+        let page = get(&app, &format!("/schedules?month={}", month_of(&at)), &session).await;
+        let row = page.one("#upcoming-table tbody tr[data-schedule-id]");
+        let schedule_id = row.value().attr("data-schedule-id").unwrap().to_owned();
+        let form = format!(r#"form[action="/schedules/{schedule_id}/move"]"#);
+        page.one(&format!(r#"{form} input[type=datetime-local][name=until][value="{until}"]"#));
+        assert_eq!(page.text(&format!("label[for=move-until-{schedule_id}]")), "Resume at (UTC)");
+        let (_, before) = app.get_json(&format!("/api/reseller/schedules/{schedule_id}"), &session).await;
+
+        // The end moves; the start, left as shown, stays where it was to the second.
+        let (later, later_text) = local_in(5 * HOUR_MS);
+        let moved = post_form(&app, &format!("/schedules/{schedule_id}/move"), &session, &[("at", &at), ("until", &later)]).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.html.html());
+        let page = get(&app, &format!("/schedules?month={}", month_of(&at)), &session).await;
+        assert_eq!(page.text("#upcoming-table .when"), at_text);
+        assert_eq!(page.text("#upcoming-table .resume-at"), later_text);
+        let (_, after) = app.get_json(&format!("/api/reseller/schedules/{schedule_id}"), &session).await;
+        assert_eq!(after["at"], before["at"]);
+
+        // Both move together; an end before the start, or in the past, is refused beside the row.
+        let (start, start_text) = local_in(6 * HOUR_MS);
+        let (end, end_text) = local_in(7 * HOUR_MS);
+        let moved = post_form(&app, &format!("/schedules/{schedule_id}/move"), &session, &[("at", &start), ("until", &end)]).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.html.html());
+        for (until, why) in [(local_in(HOUR_MS).0, "end after it starts"), (local_in(-HOUR_MS).0, "future")] {
+            let refused = post_form(&app, &format!("/schedules/{schedule_id}/move"), &session, &[("at", &start), ("until", &until)]).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+            let said = refused.text(&format!("#move-error-{schedule_id}"));
+            assert!(said.contains(why), "{said}");
+        }
+        let page = get(&app, &format!("/schedules?month={}", month_of(&start)), &session).await;
+        assert_eq!(page.text("#upcoming-table .when"), start_text);
+        assert_eq!(page.text("#upcoming-table .resume-at"), end_text);
     }
 }

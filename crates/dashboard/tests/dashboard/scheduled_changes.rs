@@ -1,15 +1,16 @@
 //! Scheduled changes through the API: fired once and followed to their jobs, pause windows, skips with
-//! their reason, cancel, a stop across the due time (late, or missed past the grace), and two instances
-//! firing fifty at once. Time moves forward through the poster's clock offset, not by sleeping.
+//! their reason, cancel, a stop across the due time (late, or missed past the grace), two instances
+//! firing fifty at once, times read in the workspace's time zone, and moving a pause window's end. Time
+//! moves forward through the poster's clock offset, not by sleeping.
 
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::on_every_backend;
-use crate::web::{Session, TestApp};
+use crate::web::{ALICE, Session, TestApp, VICTOR};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -312,5 +313,175 @@ on_every_backend! {
         poster.stop().await;
         assert_eq!(fired["state"], "fired", "{fired}");
         assert!(fired["outcome"].as_str().unwrap().contains("future budget changes"), "{fired}");
+    }
+}
+
+/// The next 24 December at least a week ahead: a winter day, when New York is on EST (UTC-5).
+fn next_christmas_eve() -> NaiveDate {
+    let soon = (Utc::now() + chrono::Duration::days(7)).date_naive();
+    let this_year = NaiveDate::from_ymd_opt(soon.year(), 12, 24).unwrap();
+    if this_year >= soon {
+        this_year
+    } else {
+        NaiveDate::from_ymd_opt(soon.year() + 1, 12, 24).unwrap()
+    }
+}
+
+/// The next year's second Sunday of March: the day New York's clocks go from 02:00 to 03:00.
+fn next_spring_forward() -> NaiveDate {
+    let year = Utc::now().year() + 1;
+    (8..=14)
+        .map(|day| NaiveDate::from_ymd_opt(year, 3, day).unwrap())
+        .find(|d| d.weekday() == Weekday::Sun)
+        .unwrap()
+}
+
+/// Sets the workspace's time zone as its admin does through the settings API.
+async fn set_time_zone(app: &TestApp, name: &str) -> (StatusCode, Value) {
+    let alice = app.login(ALICE).await;
+    send(
+        app,
+        Method::POST,
+        "/api/settings/workspace",
+        &alice,
+        Some(json!({"time_zone": name})),
+    )
+    .await
+}
+
+on_every_backend! {
+    async fn a_time_without_an_offset_is_read_in_the_workspaces_zone_and_one_with_an_offset_keeps_its_meaning(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 40).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 3).await;
+        let (_, before) = app.get_json("/api/settings/workspace", &session).await;
+        assert_eq!(before["time_zone"], "UTC", "a new workspace is in UTC: {before}");
+
+        let (status, refused) = set_time_zone(&app, "America/New_Yrok").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+        assert_eq!(refused["error"]["field"], "time_zone", "{refused}");
+        let (status, set) = set_time_zone(&app, "America/New_York").await;
+        assert_eq!(status, StatusCode::OK, "{set}");
+        // Every member reads it (it says how their times are read); only admins set it.
+        let (status, seen) = app.get_json("/api/settings/workspace", &app.login(VICTOR).await).await;
+        assert_eq!((status, seen["time_zone"].as_str()), (StatusCode::OK, Some("America/New_York")), "{seen}");
+        let (status, _) = send(&app, Method::POST, "/api/settings/workspace", &session, Some(json!({"time_zone": "UTC"}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let day = next_christmas_eve();
+        let local = format!("{day}T09:00");
+        let made = schedule(&app, &session, json!({
+            "program_ids": [ids[0]], "operation": {"kind": "pause"}, "at": local,
+        })).await;
+        assert_eq!(made["at"], format!("{day}T14:00:00+00:00"), "09:00 EST is 14:00 UTC: {made}");
+        assert_eq!(made["time_zone"], "America/New_York");
+        let stored = app.store.schedule(&app.workspace_id, made["id"].as_str().unwrap()).await.unwrap().unwrap();
+        assert_eq!(stored.due_at, Utc.from_utc_datetime(&day.and_hms_opt(14, 0, 0).unwrap()).timestamp_millis());
+
+        // With an offset or Z, a time means what it says, whatever the zone.
+        let made = schedule(&app, &session, json!({
+            "program_ids": [ids[1]], "operation": {"kind": "pause"}, "at": format!("{day}T09:00:00Z"),
+            "until": format!("{day}T09:00:00-08:00"),
+        })).await;
+        assert_eq!((made["at"].as_str(), made["until"].as_str()),
+            (Some(format!("{day}T09:00:00+00:00").as_str()), Some(format!("{day}T17:00:00+00:00").as_str())), "{made}");
+
+        // The replaced system's paths read theirs in the zone too.
+        let (status, old) = send(&app, Method::POST, &format!("/api/program/{}/schedule-pause/v1", ids[2]), &session, Some(json!({
+            "scheduled_datetime": format!("{day} 09:00"), "resume_datetime": format!("{day}T17:30:00"),
+        }))).await;
+        assert_eq!(status, StatusCode::CREATED, "{old}");
+        assert_eq!((old["scheduled_datetime"].as_str(), old["resume_datetime"].as_str()),
+            (Some(format!("{day}T14:00:00+00:00").as_str()), Some(format!("{day}T22:30:00+00:00").as_str())), "{old}");
+
+        // 02:30 on the day the clocks go forward does not exist in New York: refused, naming the field.
+        let gap = format!("{}T02:30", next_spring_forward());
+        for (path, body, field) in [
+            ("/api/reseller/schedules".to_owned(), json!({"program_ids": [ids[0]], "operation": {"kind": "pause"}, "at": gap}), "at"),
+            ("/api/reseller/schedules".to_owned(), json!({"program_ids": [ids[0]], "operation": {"kind": "pause"}, "at": local, "until": gap}), "until"),
+            (format!("/api/program/{}/schedule-pause/v1", ids[0]), json!({"scheduled_datetime": gap}), "scheduled_datetime"),
+            (format!("/api/program/{}/schedule-budget-update/v1", ids[0]), json!({"new_budget": "400.00", "scheduled_datetime": gap}), "scheduled_datetime"),
+        ] {
+            let (status, answer) = send(&app, Method::POST, &path, &session, Some(body.clone())).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+            assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(message.contains("does not exist in America/New_York") && message.contains("jump forward"), "{message}");
+        }
+        let (_, listed) = app.get_json("/api/reseller/schedules", &session).await;
+        // Three schedules, two of them with the end of their window.
+        assert_eq!(listed["total"], 5, "nothing was scheduled for a time that does not exist: {listed}");
+        assert_eq!(listed["time_zone"], "America/New_York");
+    }
+}
+
+on_every_backend! {
+    async fn a_pause_windows_end_moves_with_the_same_checks_and_alone_once_the_pause_has_fired(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 40).await;
+        let session = app.synced().await;
+        let ids = running_cpc(&app, &session, 2).await;
+        let stopping = app.poster.lock().unwrap().take().unwrap();
+        stopping.stop().await;
+        // Times from one now, so that those sent and those answered compare exactly.
+        let base = dashboard::store::now_ms();
+        let t = |ms: i64| Utc.timestamp_millis_opt(base + ms).unwrap().to_rfc3339();
+        let made = schedule(&app, &session, json!({
+            "program_ids": [ids[0]], "operation": {"kind": "pause"}, "at": t(HOUR_MS), "until": t(2 * HOUR_MS),
+        })).await;
+        let id = made["id"].as_str().unwrap();
+        let path = format!("/api/reseller/schedules/{id}");
+        let patch = |body: Value| send(&app, Method::PATCH, &path, &session, Some(body));
+
+        // The end alone, the start alone (still before the end), then both at once.
+        let (status, moved) = patch(json!({"until": t(3 * HOUR_MS)})).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!((&moved["at"], &moved["until"]), (&made["at"], &json!(t(3 * HOUR_MS))), "{moved}");
+        let (status, moved) = patch(json!({"at": t(HOUR_MS / 2)})).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(moved["until"], json!(t(3 * HOUR_MS)), "{moved}");
+        let (status, moved) = patch(json!({"at": t(4 * HOUR_MS), "until": t(5 * HOUR_MS)})).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!((moved["at"].as_str(), moved["until"].as_str()),
+            (Some(t(4 * HOUR_MS).as_str()), Some(t(5 * HOUR_MS).as_str())), "{moved}");
+
+        // Refused, naming the field, and nothing moves.
+        for (body, field, why) in [
+            (json!({"until": t(3 * HOUR_MS)}), "until", "end after it starts"),
+            (json!({"at": t(6 * HOUR_MS)}), "at", "end after it starts"),
+            (json!({"at": t(6 * HOUR_MS), "until": t(5 * HOUR_MS + 1_000)}), "until", "end after it starts"),
+            (json!({"until": t(-60_000)}), "until", "future"),
+            (json!({"until": "later"}), "until", "ISO 8601"),
+            (json!({}), "at", "required"),
+        ] {
+            let (status, answer) = patch(body.clone()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+            assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+            assert!(answer["error"]["message"].as_str().unwrap().contains(why), "{body}: {answer}");
+        }
+        let (_, still) = app.get_json(&path, &session).await;
+        assert_eq!((still["at"].as_str(), still["until"].as_str()),
+            (Some(t(4 * HOUR_MS).as_str()), Some(t(5 * HOUR_MS).as_str())), "{still}");
+        // The end of a window moved by its own id stays after its pause.
+        let end_path = format!("/api/reseller/schedules/{}", still["window_end"]["id"].as_str().unwrap());
+        let (status, answer) = send(&app, Method::PATCH, &end_path, &session, Some(json!({"at": t(3 * HOUR_MS)}))).await;
+        assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("at")), "{answer}");
+        // A pause without a window has no end to move.
+        let single = schedule(&app, &session, json!({"program_ids": [ids[1]], "operation": {"kind": "pause"}, "at": t(HOUR_MS)})).await;
+        let (status, answer) = send(&app, Method::PATCH, &format!("/api/reseller/schedules/{}", single["id"].as_str().unwrap()),
+            &session, Some(json!({"until": t(2 * HOUR_MS)}))).await;
+        assert_eq!((status, answer["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("until")), "{answer}");
+
+        // The pause fires (the poster's clock 4 h ahead); the resume has not, and it alone still moves.
+        let poster = app.restarted_poster_at(None, 4 * HOUR_MS + 1_000).await;
+        let fired = settled(&app, &session, id).await;
+        poster.stop().await;
+        assert_eq!(fired["state"], "fired", "{fired}");
+        assert_eq!(fired["window_end"]["state"], "scheduled", "{fired}");
+        let (status, refused) = patch(json!({"at": t(7 * HOUR_MS), "until": t(8 * HOUR_MS)})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "the pause has fired: {refused}");
+        let (status, moved) = patch(json!({"until": t(6 * HOUR_MS)})).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(moved["until"], json!(t(6 * HOUR_MS)), "{moved}");
+        assert_eq!(moved["at"], fired["at"], "the fired pause keeps its time");
     }
 }

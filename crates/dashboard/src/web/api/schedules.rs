@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use yelp_partner_api::Cents;
@@ -17,9 +16,10 @@ use yelp_partner_api::Cents;
 use super::change_sets::counts_json;
 use super::iso;
 use super::selection::{self, refuse_unknown};
-use crate::change_sets::Schedule;
 use crate::change_sets::operation::{EditChange, Operation};
+use crate::change_sets::{Schedule, TimeTextError, schedule_time};
 use crate::jobs::draft::{Dollars, Loose};
+use crate::store::WorkspaceZone;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
@@ -55,41 +55,53 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-/// A time as sent: ISO 8601 with an offset, or without one (read as UTC, the times the API answers in).
-fn parse_time(field: &str, value: Option<&Value>) -> ApiResult<i64> {
+/// A time as sent: ISO 8601 with an offset or `Z`, or without one (read in the workspace's time zone,
+/// `zone`; a time it skips is refused saying so). The API answers in UTC whatever the zone.
+fn parse_time(field: &str, value: Option<&Value>, zone: WorkspaceZone) -> ApiResult<i64> {
+    let example = "2030-01-31T09:00:00Z, or without an offset";
     let text = value.and_then(Value::as_str).ok_or_else(|| {
         ApiError::field(
             field,
-            format!("{field} is required: a time in ISO 8601, such as 2030-01-31T09:00:00Z"),
+            format!(
+                "{field} is required: a time in ISO 8601, such as {example} in the workspace's time \
+                 zone ({zone})"
+            ),
         )
     })?;
-    let parsed = DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| {
-            [
-                "%Y-%m-%dT%H:%M:%S",
-                "%Y-%m-%dT%H:%M",
-                "%Y-%m-%d %H:%M:%S",
-                "%Y-%m-%d %H:%M",
-            ]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-            .map(|t| t.and_utc())
-            .ok_or(())
-        })
-        .map_err(|()| {
-            ApiError::field(
-                field,
-                format!("{field} must be a time in ISO 8601, such as 2030-01-31T09:00:00Z"),
-            )
-        })?;
-    Ok(parsed.timestamp_millis())
+    schedule_time(zone, text).map_err(|e| match e {
+        TimeTextError::NotATime => ApiError::field(
+            field,
+            format!(
+                "{field} must be a time in ISO 8601, such as {example} in the workspace's time zone \
+                 ({zone})"
+            ),
+        ),
+        TimeTextError::Skipped(gap) => ApiError::field(field, format!("{field}: {gap}")),
+    })
+}
+
+/// An optional time: absent or `null` is none.
+fn parse_optional_time(
+    field: &str,
+    value: Option<&Value>,
+    zone: WorkspaceZone,
+) -> ApiResult<Option<i64>> {
+    match value.filter(|v| !v.is_null()) {
+        Some(v) => parse_time(field, Some(v), zone).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The time zone of the user's workspace, in which times without an offset are read.
+async fn zone_of(state: &AppState, user: &CurrentUser) -> ApiResult<WorkspaceZone> {
+    Ok(state.store.workspace_zone(user.workspace_id()).await?)
 }
 
 /// A schedule as the API shows it, with the replaced system's names beside ours.
-fn schedule_json(s: &Schedule) -> Value {
+fn schedule_json(s: &Schedule, zone: WorkspaceZone) -> Value {
     let r = &s.record;
     json!({
+        "time_zone": zone.name(),
         "id": r.id,
         "state": r.state.as_str(),
         "status": r.state.as_str().to_uppercase(),
@@ -139,16 +151,14 @@ async fn create(
     )?;
     let ids = selection::program_ids(&state, &user, body.program_ids, body.filter).await?;
     let operation = selection::operation(body.operation)?;
-    let at = parse_time("at", body.at.as_ref())?;
-    let until = match body.until.as_ref().filter(|v| !v.is_null()) {
-        Some(v) => Some(parse_time("until", Some(v))?),
-        None => None,
-    };
+    let zone = zone_of(&state, &user).await?;
+    let at = parse_time("at", body.at.as_ref(), zone)?;
+    let until = parse_optional_time("until", body.until.as_ref(), zone)?;
     let schedule = state
         .change_sets
         .schedule(&user.user, ids, operation, at, until)
         .await?;
-    Ok((StatusCode::CREATED, Json(schedule_json(&schedule))).into_response())
+    Ok((StatusCode::CREATED, Json(schedule_json(&schedule, zone))).into_response())
 }
 
 /// `GET /api/reseller/schedules`: upcoming by time, then past ones newest first.
@@ -163,9 +173,10 @@ async fn list(
         .change_sets
         .schedules(user.workspace_id(), u32::try_from(limit).unwrap_or(200))
         .await?;
-    let items: Vec<Value> = schedules.iter().map(schedule_json).collect();
+    let zone = zone_of(&state, &user).await?;
+    let items: Vec<Value> = schedules.iter().map(|s| schedule_json(s, zone)).collect();
     Ok(Json(
-        json!({"total": items.len(), "count": items.len(), "schedules": items}),
+        json!({"total": items.len(), "count": items.len(), "time_zone": zone.name(), "schedules": items}),
     ))
 }
 
@@ -179,17 +190,24 @@ async fn one(
         .change_sets
         .schedule_view(user.workspace_id(), &id)
         .await?;
-    Ok(Json(schedule_json(&schedule)))
+    Ok(Json(schedule_json(
+        &schedule,
+        zone_of(&state, &user).await?,
+    )))
 }
 
 /// The body of a move.
 #[derive(Deserialize)]
-#[serde(expecting = "a JSON object with the new time, at")]
+#[serde(
+    expecting = "a JSON object with the new time, at, and or the new end of a pause window, until"
+)]
 struct MoveBody {
     at: Option<Value>,
+    until: Option<Value>,
 }
 
-/// `PATCH /api/reseller/schedules/{id}` `{"at"}`: a new time, before it fires.
+/// `PATCH /api/reseller/schedules/{id}` `{"at"?, "until"?}`: a new time, and for a pause window a new end,
+/// before they fire (the end alone once the pause has fired).
 async fn reschedule(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -197,9 +215,18 @@ async fn reschedule(
     ApiJson(body): ApiJson<MoveBody>,
 ) -> ApiResult<Json<Value>> {
     user.require_operator()?;
-    let at = parse_time("at", body.at.as_ref())?;
-    let schedule = state.change_sets.reschedule(&user.user, &id, at).await?;
-    Ok(Json(schedule_json(&schedule)))
+    let zone = zone_of(&state, &user).await?;
+    let until = parse_optional_time("until", body.until.as_ref(), zone)?;
+    // `at` may be left out only when `until` moves alone.
+    let at = match (body.at.as_ref().filter(|v| !v.is_null()), until) {
+        (None, Some(_)) => None,
+        (at, _) => Some(parse_time("at", at, zone)?),
+    };
+    let schedule = state
+        .change_sets
+        .reschedule(&user.user, &id, at, until)
+        .await?;
+    Ok(Json(schedule_json(&schedule, zone)))
 }
 
 /// `DELETE /api/reseller/schedules/{id}`: cancels it before it fires.
@@ -210,7 +237,10 @@ async fn cancel(
 ) -> ApiResult<Json<Value>> {
     user.require_operator()?;
     let schedule = state.change_sets.cancel_schedule(&user.user, &id).await?;
-    Ok(Json(schedule_json(&schedule)))
+    Ok(Json(schedule_json(
+        &schedule,
+        zone_of(&state, &user).await?,
+    )))
 }
 
 /// `POST /api/reseller/scheduled-pause/{id}/cancel`, `…/scheduled-budget-update/{id}/cancel`.
@@ -239,16 +269,14 @@ async fn schedule_pause(
     ApiJson(body): ApiJson<PauseBody>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
-    let at = parse_time("scheduled_datetime", body.scheduled_datetime.as_ref())?;
-    let until = match body.resume_datetime.as_ref().filter(|v| !v.is_null()) {
-        Some(v) => Some(parse_time("resume_datetime", Some(v))?),
-        None => None,
-    };
+    let zone = zone_of(&state, &user).await?;
+    let at = parse_time("scheduled_datetime", body.scheduled_datetime.as_ref(), zone)?;
+    let until = parse_optional_time("resume_datetime", body.resume_datetime.as_ref(), zone)?;
     let schedule = state
         .change_sets
         .schedule(&user.user, vec![program_id], Operation::Pause, at, until)
         .await?;
-    Ok((StatusCode::CREATED, Json(schedule_json(&schedule))).into_response())
+    Ok((StatusCode::CREATED, Json(schedule_json(&schedule, zone))).into_response())
 }
 
 /// The replaced system's scheduled budget update.
@@ -318,7 +346,8 @@ async fn schedule_budget_update(
             ));
         }
     };
-    let at = parse_time("scheduled_datetime", body.scheduled_datetime.as_ref())?;
+    let zone = zone_of(&state, &user).await?;
+    let at = parse_time("scheduled_datetime", body.scheduled_datetime.as_ref(), zone)?;
     let fields = EditChange {
         budget_cents: Some(budget_cents),
         is_autobid,
@@ -337,7 +366,7 @@ async fn schedule_budget_update(
             None,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(schedule_json(&schedule))).into_response())
+    Ok((StatusCode::CREATED, Json(schedule_json(&schedule, zone))).into_response())
 }
 
 /// The workspace's schedules of one kind, under the replaced system's list shape.
@@ -346,10 +375,11 @@ async fn old_list(state: &AppState, user: &CurrentUser, kind: &str, key: &str) -
         .change_sets
         .schedules(user.workspace_id(), 500)
         .await?;
+    let zone = zone_of(state, user).await?;
     let items: Vec<Value> = schedules
         .iter()
         .filter(|s| s.record.window_of.is_none() && s.operation_kind.as_deref() == Some(kind))
-        .map(schedule_json)
+        .map(|s| schedule_json(s, zone))
         .collect();
     Ok(json!({"count": items.len(), key: items}))
 }

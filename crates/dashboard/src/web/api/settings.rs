@@ -1,5 +1,6 @@
 //! Workspace settings, for admins, as JSON: the Yelp partner credentials (write-only: the password is
-//! never answered), a test of the connection to Yelp, and the workspace's users and their roles. The work
+//! never answered), a test of the connection to Yelp, the workspace's time zone (which every member may
+//! read: it says how times without an offset are read), and the workspace's users and their roles. The work
 //! is done by [`crate::web::settings`], which the settings page calls too.
 
 use axum::extract::State;
@@ -13,7 +14,8 @@ use crate::web::auth::{CurrentUser, Origin};
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, PathParam};
 use crate::web::settings::{
-    CredentialsInput, change_role, credentials_view, save_credentials, test_connection,
+    CredentialsInput, change_role, credentials_view, save_credentials, save_time_zone,
+    test_connection,
 };
 
 pub(super) fn router() -> Router<AppState> {
@@ -23,6 +25,10 @@ pub(super) fn router() -> Router<AppState> {
             get(credentials).post(set_credentials),
         )
         .route("/api/settings/test-connection", post(test))
+        .route(
+            "/api/settings/workspace",
+            get(workspace).post(set_workspace),
+        )
         .route("/api/settings/users", get(users))
         .route("/api/settings/users/{user_id}/role", post(set_role))
 }
@@ -48,6 +54,35 @@ async fn set_credentials(
     user.require_admin()?;
     save_credentials(&state, &user.user, &origin, input).await?;
     credentials(State(state), user).await
+}
+
+/// `GET /api/settings/workspace`: `{"id", "name", "time_zone"}`, for every member of the workspace.
+async fn workspace(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    let workspace = state.store.workspace(user.workspace_id()).await?;
+    Ok(Json(json!({
+        "id": workspace.id,
+        "name": workspace.name,
+        "time_zone": workspace.time_zone.name(),
+    })))
+}
+
+/// A change of the workspace's settings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceChange {
+    /// An IANA time zone name.
+    time_zone: String,
+}
+
+/// `POST /api/settings/workspace` `{"time_zone"}`, for admins: the workspace as `GET` answers it.
+async fn set_workspace(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(change): ApiJson<WorkspaceChange>,
+) -> ApiResult<Json<Value>> {
+    user.require_admin()?;
+    save_time_zone(&state, &user.user, &change.time_zone).await?;
+    workspace(State(state), user).await
 }
 
 /// `POST /api/settings/test-connection`: `{"ok", "message"}`.

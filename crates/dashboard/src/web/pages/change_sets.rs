@@ -127,8 +127,9 @@ enum Staged {
 }
 
 /// `POST /change-sets` (`program_id`…, or `all_matching=1` and the list's filters; `kind`, `value`, and
-/// `at` to schedule it): a draft, then its page, or with `at` (UTC) a scheduled change, then the schedules
-/// page; refused, the programs page again with the selection and why.
+/// `at` to schedule it): a draft, then its page, or with `at` (a wall-clock time of the workspace's time
+/// zone) a scheduled change, then the schedules page; refused, the programs page again with the selection
+/// and why.
 async fn stage(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
     form.user.require_operator()?;
     let fields = &form.fields;
@@ -139,7 +140,8 @@ async fn stage(State(state): State<AppState>, form: PageForm) -> PageResult<Resp
         let at = if at_text.is_empty() {
             None
         } else {
-            Some(super::schedules::form_time("at", at_text)?)
+            let zone = state.store.workspace_zone(form.user.workspace_id()).await?;
+            Some(super::schedules::form_time("at", at_text, zone)?)
         };
         let ids = if all_matching {
             let mut params = view_params(fields);

@@ -2,7 +2,7 @@
 //! pause, resume, duplicate and end it. Each change is a job whose tracker shows above the form
 //! (`?job=`). Without JavaScript every button is a form posting here; `program-form.js` sends them to the
 //! API instead. The schedule form posts here too (`/edit/{program_id}/schedule`): a pause (or a pause
-//! window), a resume, a budget or an end at a time (UTC), then the schedules page.
+//! window), a resume, a budget or an end at a time of the workspace's time zone, then the schedules page.
 
 use askama::Template;
 use axum::Router;
@@ -24,7 +24,7 @@ use crate::change_sets::operation::{Operation, OperationDraft};
 use crate::error::Error;
 use crate::jobs::draft::{self, Dollars, DuplicateDraft, Loose};
 use crate::jobs::{SubmissionToken, validate};
-use crate::store::StoredProgram;
+use crate::store::{StoredProgram, WorkspaceZone};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
@@ -117,9 +117,9 @@ impl ScheduleForm {
         }
     }
 
-    /// The times typed, or why not (noted in `errors`).
-    fn times(&mut self) -> (Option<i64>, Option<i64>) {
-        let at = match form_time("at", &self.at) {
+    /// The times typed (wall-clock times of the workspace's `zone`), or why not (noted in `errors`).
+    fn times(&mut self, zone: WorkspaceZone) -> (Option<i64>, Option<i64>) {
+        let at = match form_time("at", &self.at, zone) {
             Ok(at) => Some(at),
             Err(e) => {
                 self.errors.push(("at", e.message()));
@@ -130,7 +130,7 @@ impl ScheduleForm {
         let until = if self.until.is_empty() {
             if window {
                 self.errors
-                    .push(("until", "Choose when to resume (UTC).".into()));
+                    .push(("until", format!("Choose when to resume ({zone}).")));
             }
             None
         } else if !window && self.kind != "pause" {
@@ -140,7 +140,7 @@ impl ScheduleForm {
             ));
             None
         } else {
-            match form_time("until", &self.until) {
+            match form_time("until", &self.until, zone) {
                 Ok(until) => Some(until),
                 Err(e) => {
                     self.errors.push(("until", e.message()));
@@ -511,7 +511,7 @@ async fn duplicate(
 }
 
 /// `POST /edit/{program_id}/schedule` (`schedule_kind`, `schedule_value`, `schedule_at`, `schedule_until`:
-/// `datetime-local` values read as UTC): the change scheduled, then the schedules page; refused, this page
+/// `datetime-local` values read in the workspace's time zone): the change scheduled, then the schedules page; refused, this page
 /// again with why beside the fields, and nothing scheduled.
 async fn schedule(
     State(state): State<AppState>,
@@ -521,7 +521,8 @@ async fn schedule(
     let program = form.program_to_change(&state, &program_id).await?;
     let mut typed = ScheduleForm::from_fields(&form.fields);
     let operation = typed.operation();
-    let (at, until) = typed.times();
+    let zone = state.store.workspace_zone(form.user.workspace_id()).await?;
+    let (at, until) = typed.times(zone);
     let mut status = StatusCode::BAD_REQUEST;
     if let (Some(operation), Some(at), true) = (operation, at, typed.errors.is_empty()) {
         match state

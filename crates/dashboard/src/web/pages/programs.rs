@@ -304,7 +304,8 @@ pub(super) struct Stage {
     pub kind: String,
     /// Its value as typed.
     pub value: String,
-    /// When to make it instead of staging it now (a `datetime-local` value, UTC), as typed.
+    /// When to make it instead of staging it now (a `datetime-local` value of the workspace's time zone),
+    /// as typed.
     pub at: String,
     /// Why the change was refused.
     pub error: Option<String>,

@@ -1,7 +1,9 @@
 //! `/schedules`: the workspace's scheduled changes — those still to come by time (with a month calendar of
 //! them), and those past, newest first, with how they ended. Operators cancel one or move it to another
-//! time here; they schedule from a program's edit page or the programs page's toolbar. Times are UTC: the
-//! workspace has no time zone yet, so a `datetime-local` value is read as UTC and every page says so.
+//! time here (and a pause window's end with it); they schedule from a program's edit page or the programs
+//! page's toolbar. Times are the workspace's: a `datetime-local` value is a wall-clock time of its time
+//! zone, times are shown in it with its abbreviation, and the calendar's days are its days. They are
+//! stored in UTC.
 
 use std::collections::HashSet;
 
@@ -11,12 +13,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 
-use super::filters::{datetime, iso};
+use super::filters::iso;
 use super::{Layout, Page, PageForm, PageUser, see_other};
-use crate::change_sets::Schedule;
-use crate::store::{ChangeSetState, ScheduleState};
+use crate::change_sets::{Schedule, TimeTextError, schedule_time};
+use crate::store::{ChangeSetState, ScheduleState, WorkspaceZone, now_ms};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageError, PageResult};
 use crate::web::extract::{Params, PathParam};
@@ -39,30 +41,24 @@ pub(super) fn to_schedules() -> Response {
     see_other("/schedules")
 }
 
-/// A `datetime-local` value (`2030-01-31T09:00`, seconds optional) read as UTC, in unix ms; a 400 naming
-/// `field` when it is empty or not a time.
-pub(super) fn form_time(field: &str, text: &str) -> Result<i64, ApiError> {
+/// A `datetime-local` value (`2030-01-31T09:00`, seconds optional) read in the workspace's time zone
+/// `zone`, in unix ms; a 400 naming `field` when it is empty, not a time, or a time the zone skips (the
+/// hour the clocks go forward). One the zone shows twice is its earlier instant.
+pub(super) fn form_time(field: &str, text: &str, zone: WorkspaceZone) -> Result<i64, ApiError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(ApiError::field(field, "Choose a date and time (UTC)."));
+        return Err(ApiError::field(
+            field,
+            format!("Choose a date and time ({zone})."),
+        ));
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .map(|t| t.and_utc().timestamp_millis())
-        .ok_or_else(|| {
-            ApiError::field(
-                field,
-                "Give a date and time, such as 2030-01-31 09:00 (UTC).",
-            )
-        })
-}
-
-/// Unix ms as a `datetime-local` value (UTC).
-fn local_value(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M").to_string())
+    schedule_time(zone, text).map_err(|e| match e {
+        TimeTextError::NotATime => ApiError::field(
+            field,
+            format!("Give a date and time, such as 2030-01-31 09:00 ({zone})."),
+        ),
+        TimeTextError::Skipped(gap) => ApiError::field(field, gap.to_string()),
+    })
 }
 
 /// How late, in words: `10 min`, `3 h`.
@@ -124,6 +120,8 @@ struct UpcomingRow {
     what: String,
     /// The end of its pause window, when it has one.
     resume_at: Option<String>,
+    /// That end as the move form's second field shows it.
+    resume_value: Option<String>,
     programs: Programs,
     author: String,
     state_label: &'static str,
@@ -193,13 +191,10 @@ struct SchedulesPage {
     action_error: Option<String>,
 }
 
-/// The month of `?month=YYYY-MM`, or this one.
-fn month_of(params: &Params) -> Result<NaiveDate, ApiError> {
+/// The month of `?month=YYYY-MM`, or the one `today` is in.
+fn month_of(params: &Params, today: NaiveDate) -> Result<NaiveDate, ApiError> {
     match params.get("month").map(str::trim).filter(|m| !m.is_empty()) {
-        None => {
-            let today = Utc::now().date_naive();
-            Ok(today.with_day(1).unwrap_or(today))
-        }
+        None => Ok(today.with_day(1).unwrap_or(today)),
         Some(text) => NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
             .ok()
             .filter(|d| (2000..=2100).contains(&d.year()))
@@ -222,9 +217,15 @@ fn prev_month(first: NaiveDate) -> NaiveDate {
     (first - Duration::days(1)).with_day(1).unwrap_or(first)
 }
 
-fn calendar(first: NaiveDate, schedules: &[&Schedule]) -> Calendar {
+/// The month from `first` with `schedules` on their days: the days of the workspace's time zone `zone`,
+/// in which `today` is the date now.
+fn calendar(
+    first: NaiveDate,
+    schedules: &[&Schedule],
+    zone: WorkspaceZone,
+    today: NaiveDate,
+) -> Calendar {
     let next = next_month(first);
-    let today = Utc::now().date_naive();
     let mut days: Vec<Day> = first
         .iter_days()
         .take_while(|d| *d < next)
@@ -237,7 +238,8 @@ fn calendar(first: NaiveDate, schedules: &[&Schedule]) -> Calendar {
         .collect();
     let mut in_month = 0;
     for s in schedules {
-        let Some(at) = Utc.timestamp_millis_opt(s.record.due_at).single() else {
+        let due = s.record.due_at;
+        let Some(at) = zone.local(due) else {
             continue;
         };
         let date = at.date_naive();
@@ -248,7 +250,7 @@ fn calendar(first: NaiveDate, schedules: &[&Schedule]) -> Calendar {
         if let Some(day) = days.get_mut(date.day0() as usize) {
             day.entries.push(DayEntry {
                 id: s.record.id.clone(),
-                time: format!("{} UTC", at.format("%H:%M")),
+                time: format!("{} {}", at.format("%H:%M"), zone.abbreviation(due)),
                 what: s.record.description.clone(),
             });
         }
@@ -293,7 +295,11 @@ async fn render(
     error: Option<(Option<String>, String)>,
 ) -> PageResult<Response> {
     params.only(&["month"])?;
-    let first = month_of(params)?;
+    let layout = user.layout(state, "schedules").await?;
+    let zone = layout.time_zone();
+    let today = zone.date(now_ms()).unwrap_or_default();
+    let first = month_of(params, today)?;
+    let datetime = |ms: i64| zone.datetime(ms);
     let schedules = state
         .change_sets
         .schedules(user.workspace_id(), LISTED)
@@ -337,9 +343,10 @@ async fn render(
                 id: r.id.clone(),
                 when: datetime(r.due_at),
                 when_iso: iso(r.due_at),
-                when_value: local_value(r.due_at),
+                when_value: zone.datetime_local(r.due_at),
                 what: r.description.clone(),
                 resume_at: s.window_end.as_ref().map(|e| datetime(e.due_at)),
+                resume_value: s.window_end.as_ref().map(|e| zone.datetime_local(e.due_at)),
                 programs: Programs::of(s),
                 author: r.username.clone().unwrap_or_default(),
                 state_label: state_label(r.state),
@@ -398,10 +405,10 @@ async fn render(
     }
     // The store lists the upcoming by time and the rest newest first; the page keeps that order.
     let page = SchedulesPage {
-        layout: user.layout(state, "schedules").await?,
+        layout,
         upcoming: upcoming_rows,
         past: past_rows,
-        calendar: calendar(first, &in_calendar),
+        calendar: calendar(first, &in_calendar, zone, today),
         action_error,
     };
     Ok((status, Page(page)).into_response())
@@ -458,15 +465,49 @@ async fn cancel(
     after(&state, &form, &id, done).await
 }
 
-/// `POST /schedules/{id}/move` (`at`: a `datetime-local` value, UTC).
+/// `POST /schedules/{id}/move` (`at`, and for a pause window `until`: `datetime-local` values of the
+/// workspace's time zone). A field left as the row showed it does not move, so that moving one end of a
+/// window leaves the other where it was (to the second).
 async fn move_to(
     State(state): State<AppState>,
     PathParam(id): PathParam,
     form: PageForm,
 ) -> PageResult<Response> {
     form.user.require_operator()?;
-    let done = match form_time("at", form.fields.text("at")) {
-        Ok(at) => state.change_sets.reschedule(&form.user.user, &id, at).await,
+    let ws = form.user.workspace_id();
+    let zone = state.store.workspace_zone(ws).await?;
+    let current = match state.change_sets.schedule_view(ws, &id).await {
+        Ok(current) => current,
+        Err(e) => return after(&state, &form, &id, Err(e)).await,
+    };
+    let at_text = form.fields.text("at").trim();
+    let until_text = form.fields.text("until").trim();
+    let until_moves = !until_text.is_empty()
+        && current
+            .window_end
+            .as_ref()
+            .is_none_or(|end| zone.datetime_local(end.due_at) != until_text);
+    let at_stays = until_moves && zone.datetime_local(current.record.due_at) == at_text;
+    let times = (|| {
+        let at = if at_stays {
+            None
+        } else {
+            Some(form_time("at", at_text, zone)?)
+        };
+        let until = if until_moves {
+            Some(form_time("until", until_text, zone)?)
+        } else {
+            None
+        };
+        Ok::<_, ApiError>((at, until))
+    })();
+    let done = match times {
+        Ok((at, until)) => {
+            state
+                .change_sets
+                .reschedule(&form.user.user, &id, at, until)
+                .await
+        }
         Err(e) => {
             let status = e.status();
             return render(
@@ -487,18 +528,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_datetime_local_value_is_read_as_utc() {
-        let at = form_time("at", "2030-01-31T09:00").unwrap_or_default();
-        assert_eq!(datetime(at), "2030-01-31 09:00 UTC");
-        assert_eq!(local_value(at), "2030-01-31T09:00");
-        assert!(form_time("at", "").is_err());
-        assert!(form_time("at", "tomorrow").is_err());
+    fn a_datetime_local_value_is_read_in_the_workspaces_zone() {
+        let at = form_time("at", "2030-01-31T09:00", WorkspaceZone::UTC).unwrap_or_default();
+        assert_eq!(WorkspaceZone::UTC.datetime(at), "2030-01-31 09:00 UTC");
+        assert_eq!(WorkspaceZone::UTC.datetime_local(at), "2030-01-31T09:00");
+        let la = WorkspaceZone::parse("America/Los_Angeles").unwrap_or_default();
+        let there = form_time("at", "2030-01-31T09:00", la).unwrap_or_default();
+        assert_eq!(there - at, 8 * 3_600_000);
+        assert_eq!(la.datetime(there), "2030-01-31 09:00 PST");
+        assert!(form_time("at", "", la).is_err());
+        assert!(form_time("at", "tomorrow", la).is_err());
+        let gap = form_time("at", "2030-03-10T02:30", la).map_err(|e| e.message());
+        assert!(
+            gap.as_ref()
+                .is_err_and(|m| m.contains("does not exist in America/Los_Angeles")),
+            "{gap:?}"
+        );
     }
 
     #[test]
     fn a_month_has_monday_first_weeks_and_links_to_its_neighbours() {
         let first = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default();
-        let c = calendar(first, &[]);
+        let c = calendar(first, &[], WorkspaceZone::UTC, first);
         assert_eq!(c.title, "December 2026");
         assert_eq!(c.prev_url, "/schedules?month=2026-11");
         assert_eq!(c.next_url, "/schedules?month=2027-01");

@@ -1,6 +1,6 @@
 //! `/settings`, for admins: the workspace's Yelp partner credentials (write-only: the password field is
-//! always empty and the stored one is never shown), a test of the connection, and the users and their
-//! roles. The forms post here; the work is done by [`crate::web::settings`], as for the API.
+//! always empty and the stored one is never shown), a test of the connection, the workspace's time zone,
+//! and the users and their roles. The forms post here; the work is done by [`crate::web::settings`], as for the API.
 
 use askama::Template;
 use axum::Router;
@@ -12,12 +12,14 @@ use axum::routing::{get, post};
 use super::filters::datetime;
 use super::{Layout, Page, PageForm, PageUser, see_other};
 use crate::store::Role;
+use crate::store::WorkspaceZone;
 use crate::web::AppState;
 use crate::web::auth::Origin;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
 use crate::web::settings::{
-    CredentialsInput, change_role, credentials_view, save_credentials, test_connection,
+    CredentialsInput, change_role, credentials_view, save_credentials, save_time_zone,
+    test_connection,
 };
 
 pub(super) fn router() -> Router<AppState> {
@@ -25,6 +27,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/settings", get(page))
         .route("/settings/credentials", post(credentials))
         .route("/settings/test-connection", post(test))
+        .route("/settings/time-zone", post(time_zone))
         .route("/settings/users/{user_id}/role", post(role))
 }
 
@@ -46,6 +49,12 @@ struct SettingsPage {
     password_set: bool,
     users: Vec<UserRow>,
     roles: Vec<&'static str>,
+    /// The time zone field's value: the stored zone, or what was typed when it was refused.
+    time_zone: String,
+    /// The zones the field suggests.
+    zone_choices: Vec<&'static str>,
+    /// Why the time zone typed was refused.
+    time_zone_error: Option<String>,
     /// What was just done.
     notice: Option<String>,
     /// Why the last change was refused.
@@ -60,6 +69,8 @@ struct Outcome {
     notice: Option<String>,
     error: Option<String>,
     test_result: Option<(bool, String)>,
+    /// A refused time zone: what was typed and why.
+    time_zone: Option<(String, String)>,
 }
 
 async fn render(
@@ -84,8 +95,16 @@ async fn render(
             username: u.username,
         })
         .collect();
+    let layout = user.layout(state, "settings").await?;
+    let (time_zone, time_zone_error) = match outcome.time_zone {
+        Some((typed, why)) => (typed, Some(why)),
+        None => (layout.zone_name().to_owned(), None),
+    };
     let page = SettingsPage {
-        layout: user.layout(state, "settings").await?,
+        layout,
+        time_zone,
+        zone_choices: WorkspaceZone::choices(),
+        time_zone_error,
         yelp_base_url: credentials.yelp_base_url,
         yelp_username: credentials.yelp_username,
         password_set: credentials.password_set,
@@ -107,6 +126,7 @@ async fn page(
     let notice = match params.get("saved") {
         Some("credentials") => Some("The Yelp credentials were saved.".to_owned()),
         Some("role") => Some("The role was changed.".to_owned()),
+        Some("time_zone") => Some("The time zone was saved.".to_owned()),
         _ => None,
     };
     let outcome = Outcome {
@@ -160,6 +180,24 @@ async fn test(
         ..Outcome::default()
     };
     render(&state, &form.user, StatusCode::OK, outcome).await
+}
+
+/// `POST /settings/time-zone`: `time_zone`, an IANA name; refused, the page again with why beside the
+/// field and the name as typed.
+async fn time_zone(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
+    form.user.require_admin()?;
+    let typed = form.fields.text("time_zone");
+    match save_time_zone(&state, &form.user.user, typed).await {
+        Ok(_) => Ok(see_other("/settings?saved=time_zone")),
+        Err(e) if !e.is_internal() => {
+            let outcome = Outcome {
+                time_zone: Some((typed.to_owned(), e.message())),
+                ..Outcome::default()
+            };
+            render(&state, &form.user, e.status(), outcome).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /settings/users/{user_id}/role`: `role`.
