@@ -21,7 +21,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use dashboard::store::{KnownBusinesses, Store, new_id, now_ms};
+use dashboard::store::{KnownBusinesses, MirrorWriter, Store, new_id, now_ms};
 use dashboard::sync::{SyncEngine, SyncEvent, SyncOptions, Trigger, sync_to_end};
 use serde::{Deserialize, Serialize};
 use yelp_partner_api::{Client, ClientConfig, RateLimit, SecretString, StatusFilter};
@@ -455,7 +455,13 @@ fn run_case(case: CaseArgs) -> CaseResult {
                         .await
                         .expect("page");
                     store
-                        .write_program_page(&workspace.id, &page.programs, &mut known, now_ms())
+                        .write_program_page(
+                            &workspace.id,
+                            &page.programs,
+                            &mut known,
+                            now_ms(),
+                            MirrorWriter::Refresh,
+                        )
                         .await
                         .expect("write");
                     offset += u64::from(case.page_size);
@@ -487,7 +493,14 @@ fn run_case(case: CaseArgs) -> CaseResult {
                 let mut known = KnownBusinesses::default();
                 for chunk in entries.chunks(400) {
                     store
-                        .write_listed_programs(&workspace.id, chunk, &mut known, now_ms(), false)
+                        .write_listed_programs(
+                            &workspace.id,
+                            chunk,
+                            &mut known,
+                            now_ms(),
+                            false,
+                            MirrorWriter::Refresh,
+                        )
                         .await
                         .expect("write");
                 }

@@ -40,6 +40,8 @@ pub struct Application {
 
 /// How long the audit log keeps an entry: a year.
 pub const AUDIT_RETENTION_MS: i64 = 366 * 24 * 60 * 60 * 1000;
+/// How long programs' history is kept: two years (and a day, for a leap year).
+pub const HISTORY_RETENTION_MS: i64 = 731 * 24 * 60 * 60 * 1000;
 
 /// How often expired sessions and sign-in failure counts that no longer matter are deleted.
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(10 * 60);
@@ -244,6 +246,10 @@ fn spawn_pruning(store: Store, every: Duration) -> AbortOnDropHandle<()> {
             match store.prune_audit(now_ms() - AUDIT_RETENTION_MS).await {
                 Ok(entries) => tracing::debug!(entries, "pruned the audit log"),
                 Err(e) => tracing::warn!(error = %e, "cannot prune the audit log"),
+            }
+            match store.prune_history(now_ms() - HISTORY_RETENTION_MS).await {
+                Ok(entries) => tracing::debug!(entries, "pruned the programs' history"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune the programs' history"),
             }
         }
     }))

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod features;
+pub mod history;
 pub mod insights;
 pub mod jobs;
 pub mod schedule;

@@ -15,7 +15,7 @@ use yelp_partner_api::{
 use super::rules::{self, Context, RuleFailure};
 use crate::error::{Error, Result};
 use crate::jobs::{ClientSource, refresh_program};
-use crate::store::{Store, StoredProgram, User, now_ms};
+use crate::store::{MirrorWriter, Store, StoredProgram, User, now_ms};
 
 /// What a feature write came to at Yelp.
 #[derive(Debug)]
@@ -171,7 +171,18 @@ impl FeatureService {
         self.keep(user, program, &features).await?;
         // The listing's `active_features` of the program follow the change.
         let id = ProgramId::from_yelp(program.program_id.clone());
-        if let Err(e) = refresh_program(&self.store, client, &user.workspace_id, &id).await {
+        if let Err(e) = refresh_program(
+            &self.store,
+            client,
+            &user.workspace_id,
+            &id,
+            MirrorWriter::User {
+                actor_id: &user.id,
+                actor: &user.username,
+            },
+        )
+        .await
+        {
             tracing::warn!(error = %e, "program not read again after a feature change; the next sync will");
         }
         Ok(FeatureChange {

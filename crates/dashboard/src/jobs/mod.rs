@@ -21,7 +21,8 @@ use self::asked::{Asked, CreateAsked, EditAsked};
 use self::draft::{CreateDraft, DuplicateDraft, EditDraft};
 use crate::error::{Error, Result};
 use crate::store::{
-    JobRecord, KnownBusinesses, Store, StoredProgram, UNKNOWN_OUTCOME, User, new_id, now_ms,
+    JobRecord, KnownBusinesses, MirrorWriter, Store, StoredProgram, UNKNOWN_OUTCOME, User, new_id,
+    now_ms,
 };
 pub use crate::store::{JobStatus, JobType};
 
@@ -218,6 +219,7 @@ impl JobService {
             &client,
             workspace_id,
             &ProgramId::from_yelp(program_id.to_owned()),
+            MirrorWriter::Refresh,
         )
         .await
     }
@@ -504,8 +506,14 @@ impl JobService {
         };
         match sent {
             Ok(()) => {
-                if let Err(e) =
-                    refresh_program(&self.inner.store, &client, &user.workspace_id, &id).await
+                if let Err(e) = refresh_program(
+                    &self.inner.store,
+                    &client,
+                    &user.workspace_id,
+                    &id,
+                    MirrorWriter::Job(&job),
+                )
+                .await
                 {
                     // Yelp made the change; the next sync brings the mirror up to date.
                     tracing::warn!(error = %e, program_id = %id, "could not refresh the program after {}", job_type.as_str());
@@ -531,6 +539,7 @@ impl JobService {
                                 std::slice::from_ref(&entry),
                                 &mut KnownBusinesses::default(),
                                 now_ms(),
+                                MirrorWriter::Job(&job),
                             )
                             .await
                         {
@@ -750,12 +759,14 @@ fn submission_errors(e: &yelp_partner_api::Error) -> Value {
     json!([{"field": null, "code": code, "message": message}])
 }
 
-/// Fetches a program from Yelp and writes it into the mirror (which bumps the mirror's version).
+/// Fetches a program from Yelp and writes it into the mirror (which bumps the mirror's version), crediting
+/// what changed to `writer` in the program's history.
 pub(crate) async fn refresh_program(
     store: &Store,
     client: &Client,
     workspace_id: &str,
     program_id: &ProgramId,
+    writer: MirrorWriter<'_>,
 ) -> Result<()> {
     let entry = client.program_info(program_id).await?;
     store
@@ -764,6 +775,7 @@ pub(crate) async fn refresh_program(
             std::slice::from_ref(&entry),
             &mut KnownBusinesses::default(),
             now_ms(),
+            writer,
         )
         .await?;
     Ok(())

@@ -17,7 +17,9 @@ use super::asked::{Asked, CreateAsked, EditAsked};
 use super::feature_copy;
 use super::{Inner, ms, refresh_program};
 use crate::error::{Error, Result};
-use crate::store::{JobRecord, JobStatus as Status, JobType, UNKNOWN_OUTCOME, now_ms};
+use crate::store::{
+    JobRecord, JobStatus as Status, JobType, MirrorWriter, UNKNOWN_OUTCOME, now_ms,
+};
 
 pub(super) async fn run(inner: Arc<Inner>, mut stop: watch::Receiver<bool>) {
     tracing::info!(instance_id = inner.instance_id, "job watcher started");
@@ -335,7 +337,16 @@ async fn reconcile(
         job.program_id.clone().map(ProgramId::from_yelp)
     };
     match &program_id {
-        Some(id) => refresh_program(&inner.store, client, &job.workspace_id, id).await?,
+        Some(id) => {
+            refresh_program(
+                &inner.store,
+                client,
+                &job.workspace_id,
+                id,
+                MirrorWriter::Job(job),
+            )
+            .await?
+        }
         None => tracing::warn!("completed create: the new program could not be identified"),
     }
     Ok(program_id)
@@ -364,7 +375,15 @@ async fn copy_source_features(
         return Ok(());
     };
     feature_copy::copy_features(&inner.store, client, job, &source, new_program).await?;
-    if let Err(e) = refresh_program(&inner.store, client, &job.workspace_id, new_program).await {
+    if let Err(e) = refresh_program(
+        &inner.store,
+        client,
+        &job.workspace_id,
+        new_program,
+        MirrorWriter::Job(job),
+    )
+    .await
+    {
         tracing::warn!(error = %e, "duplicate: new program not read again after its features");
     }
     Ok(())
@@ -512,7 +531,14 @@ async fn created_since(inner: &Inner, client: &Client, job: &JobRecord) -> Resul
     match new.as_slice() {
         [] => Ok(Seen::NotYet),
         [id] => {
-            refresh_program(&inner.store, client, &job.workspace_id, id).await?;
+            refresh_program(
+                &inner.store,
+                client,
+                &job.workspace_id,
+                id,
+                MirrorWriter::Job(job),
+            )
+            .await?;
             Ok(Seen::Made(Some(id.clone())))
         }
         several => {
@@ -547,6 +573,7 @@ async fn changed(inner: &Inner, client: &Client, job: &JobRecord) -> Result<Seen
             std::slice::from_ref(&entry),
             &mut crate::store::KnownBusinesses::default(),
             now_ms(),
+            MirrorWriter::Job(job),
         )
         .await?;
     let today = chrono::Utc::now().date_naive();

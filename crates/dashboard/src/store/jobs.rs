@@ -233,7 +233,7 @@ impl JobRecord {
     }
 }
 
-const JOB_COLUMNS: &str = "id, workspace_id, user_id, username, job_type, program_id, business_id, request, \
+pub(super) const JOB_COLUMNS: &str = "id, workspace_id, user_id, username, job_type, program_id, business_id, request, \
     yelp_job_id, status, yelp_status, receipt, errors, created_at, updated_at, completed_at, next_poll_at, \
     poll_count, submission_token, fingerprint";
 

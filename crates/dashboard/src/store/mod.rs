@@ -5,6 +5,7 @@ mod audit;
 mod businesses;
 mod change_sets;
 mod features;
+mod history;
 mod job_steps;
 mod jobs;
 mod labels;
@@ -32,6 +33,10 @@ pub use businesses::{
 };
 pub use change_sets::{ChangeSetRecord, ChangeSetState, ItemRecord, ItemState, ItemWrite};
 pub use features::StoredFeatures;
+pub use history::{
+    HistoryEntry, HistoryField, HistoryFilter, HistoryKind, HistorySource, JOB_CREDIT_WINDOW_MS,
+    MirrorWriter,
+};
 pub use job_steps::{JobStep, StepState};
 pub use jobs::{JobCount, JobFilter, JobRecord, JobStatus, JobType, UNKNOWN_OUTCOME, UnknownValue};
 pub use labels::{ExportRow, MAX_CUSTOM_NAME_CHARS, ProgramLabels, custom_name};
@@ -39,11 +44,11 @@ pub use listing::{BusinessSummary, ProgramListing, ProgramQuery, SortColumn};
 pub use login_throttle::{LoginTurn, ThrottleState};
 pub use programs::{KnownBusinesses, PageWrite, StoredProgram, could_be_mirrored};
 pub use schedule::SyncActivity;
-pub use scheduled_changes::{ScheduleRecord, ScheduleState};
+pub use scheduled_changes::{MissedSchedules, ScheduleRecord, ScheduleState};
 pub use sessions::SessionRecord;
 pub use sync_runs::{RunCounts, RunStats, RunStatus, SyncLease, SyncRun};
 pub use users::{MAX_USERNAME_LEN, Role, User, validate_username};
-pub use workspaces::Workspace;
+pub use workspaces::{LocalTimeGap, Workspace, WorkspaceZone};
 
 /// Which database the store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{FromRow, Row};
 use yelp_partner_api::{PauseStatus, Program, ProgramEntry, ProgramStatus};
 
+use super::history::{self, Happened, MirrorWriter, TRACKED_COLUMNS, Tracked};
 use super::{Backend, Store, markers};
 use crate::error::{Error, Result};
 
@@ -128,6 +129,28 @@ impl ProgramColumns {
             raw: entry.raw.to_string(),
         }
     }
+
+    /// The fields whose changes the history records.
+    fn tracked(&self) -> Tracked {
+        Tracked {
+            business_id: self.business_id.clone(),
+            program_status: self.program_status.clone(),
+            pause_status: self.pause_status.clone(),
+            budget_cents: self.budget_cents,
+            is_autobid: self.is_autobid,
+            max_bid_cents: self.max_bid_cents,
+            start_date: self.start_date.clone(),
+            end_date: self.end_date.clone(),
+            active_features: self.active_features.clone(),
+        }
+    }
+}
+
+/// A program as the mirror held it before a write.
+struct Existing {
+    raw: String,
+    removed_at: Option<i64>,
+    tracked: Tracked,
 }
 
 /// JSON of a small array of strings; serialising one cannot fail.
@@ -137,15 +160,17 @@ fn json_array<T: serde::Serialize>(items: &[T]) -> String {
 
 impl Store {
     /// Writes one page of a listing: new programs are inserted, changed or returning ones updated, and
-    /// unchanged ones not written at all. The page is one transaction, which bumps the mirror version.
+    /// unchanged ones not written at all. The page is one transaction, which bumps the mirror version and
+    /// records in the programs' history what changed, credited to `writer`.
     pub async fn write_program_page(
         &self,
         workspace_id: &str,
         entries: &[ProgramEntry],
         known: &mut KnownBusinesses,
         now: i64,
+        writer: MirrorWriter<'_>,
     ) -> Result<PageWrite> {
-        self.write_listed_programs(workspace_id, entries, known, now, true)
+        self.write_listed_programs(workspace_id, entries, known, now, true, writer)
             .await
     }
 
@@ -160,6 +185,7 @@ impl Store {
         known: &mut KnownBusinesses,
         now: i64,
         bump_version: bool,
+        writer: MirrorWriter<'_>,
     ) -> Result<PageWrite> {
         // The last occurrence of an id in a page wins, as it would in a plain upsert.
         let mut rows: HashMap<String, ProgramColumns> = HashMap::with_capacity(entries.len());
@@ -176,16 +202,31 @@ impl Store {
             existing_programs(&mut conn, self.backend, workspace_id, rows.keys()).await?;
         let mut write = PageWrite::default();
         let mut changed: Vec<&ProgramColumns> = Vec::new();
+        let record_added = match writer {
+            MirrorWriter::Sync { record_added, .. } => record_added,
+            MirrorWriter::Refresh | MirrorWriter::Job(_) | MirrorWriter::User { .. } => true,
+        };
+        let mut happened: Vec<Happened> = Vec::new();
         for row in rows.values() {
-            match existing.get(&row.program_id) {
+            let before = existing.get(&row.program_id);
+            match before {
                 None => write.added += 1,
-                Some((_, Some(_removed))) => write.restored += 1,
-                Some((raw, None)) if *raw != row.raw => write.updated += 1,
+                Some(Existing {
+                    removed_at: Some(_),
+                    ..
+                }) => write.restored += 1,
+                Some(e) if e.raw != row.raw => write.updated += 1,
                 Some(_) => {
                     write.unchanged += 1;
                     continue;
                 }
             }
+            happened.extend(Happened::between(
+                &row.program_id,
+                before.map(|e| (&e.tracked, e.removed_at.is_some())),
+                &row.tracked(),
+                record_added,
+            ));
             changed.push(row);
         }
         let unconfirmed: Vec<&ProgramColumns> = rows
@@ -221,6 +262,7 @@ impl Store {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         if !changed.is_empty() {
             upsert_programs(&mut tx, self.backend, workspace_id, &changed, now).await?;
+            history::record(&mut tx, self.backend, workspace_id, writer, happened, now).await?;
             if bump_version {
                 bump_mirror_version(&mut tx, workspace_id).await?;
             }
@@ -239,9 +281,10 @@ async fn existing_programs<'a>(
     backend: Backend,
     workspace_id: &str,
     ids: impl ExactSizeIterator<Item = &'a String>,
-) -> Result<HashMap<String, (String, Option<i64>)>> {
+) -> Result<HashMap<String, Existing>> {
     let sql = format!(
-        "SELECT program_id, raw, removed_at FROM programs WHERE workspace_id = {} AND program_id IN ({})",
+        "SELECT program_id, raw, removed_at, {TRACKED_COLUMNS} FROM programs WHERE workspace_id = {} \
+         AND program_id IN ({})",
         markers(backend, 1, 1),
         markers(backend, 2, ids.len())
     );
@@ -253,7 +296,11 @@ async fn existing_programs<'a>(
     for row in query.fetch_all(&mut *conn).await? {
         found.insert(
             row.try_get("program_id")?,
-            (row.try_get("raw")?, row.try_get("removed_at")?),
+            Existing {
+                raw: row.try_get("raw")?,
+                removed_at: row.try_get("removed_at")?,
+                tracked: Tracked::from_row(&row)?,
+            },
         );
     }
     Ok(found)
@@ -296,32 +343,51 @@ async fn changed_businesses<'a>(
 }
 
 impl Store {
-    /// Marks every live program that `listed` does not contain as removed, in one transaction, and answers
-    /// how many. Call it only with a complete listing.
+    /// Marks every live program that `listed` does not contain as removed, in one transaction that records
+    /// each removal in the history as found by `run_id`, and answers how many. Call it only with a complete
+    /// listing.
     pub async fn mark_programs_removed(
         &self,
         workspace_id: &str,
         listed: &HashSet<String>,
         now: i64,
+        run_id: &str,
     ) -> Result<u64> {
-        let live: Vec<String> = sqlx::query_scalar(
-            "SELECT program_id FROM programs WHERE workspace_id = $1 AND removed_at IS NULL",
+        let live: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT program_id, business_id FROM programs WHERE workspace_id = $1 AND removed_at IS NULL",
         )
         .bind(workspace_id)
         .fetch_all(&self.writer)
         .await?;
-        let missing: Vec<&String> = live.iter().filter(|id| !listed.contains(*id)).collect();
+        let missing: Vec<&(String, Option<String>)> =
+            live.iter().filter(|(id, _)| !listed.contains(id)).collect();
         if missing.is_empty() {
             return Ok(0);
         }
         let mut tx = self.writer.begin().await?;
-        for id in &missing {
+        let removals = missing
+            .iter()
+            .map(|(program_id, business_id)| Happened {
+                program_id: program_id.clone(),
+                business_id: business_id.clone(),
+                kind: history::HistoryKind::Removed,
+                field: None,
+                old_value: None,
+                new_value: None,
+            })
+            .collect();
+        let writer = MirrorWriter::Sync {
+            run_id,
+            record_added: true,
+        };
+        history::record(&mut tx, self.backend, workspace_id, writer, removals, now).await?;
+        for (id, _) in &missing {
             sqlx::query(
                 "UPDATE programs SET removed_at = $1 WHERE workspace_id = $2 AND program_id = $3 AND removed_at IS NULL",
             )
             .bind(now)
             .bind(workspace_id)
-            .bind(*id)
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
         }

@@ -13,7 +13,7 @@ use yelp_partner_api::{AdaptiveWindow, Client, INITIAL_WINDOW, ListAllOptions, S
 use super::enrich::{Enriched, Naming};
 use super::events::{CompleteStatus, RunLog, SyncEvent};
 use super::{Inner, Trigger};
-use crate::store::{KnownBusinesses, RunCounts, RunStatus, now_ms};
+use crate::store::{KnownBusinesses, MirrorWriter, RunCounts, RunStatus, now_ms};
 
 /// Most pages written in one transaction (400 programs at 40 a page: a few thousand bound values).
 const MAX_PAGES_PER_WRITE: usize = 10;
@@ -300,6 +300,12 @@ impl RunTask {
             .count_live_programs(ws)
             .await
             .map_err(|e| self.store_failure(&e, counts))?;
+        let run_id = self.log.run_id();
+        // Into an empty mirror every program is new, and a history of "added" for each says nothing.
+        let writer = MirrorWriter::Sync {
+            run_id: &run_id,
+            record_added: total_db > 0,
+        };
 
         let mut restored = 0u64;
         let mut known_businesses = KnownBusinesses::default();
@@ -428,7 +434,14 @@ impl RunTask {
                 // Readers' cached lists are recomputed at most once a second during a run, and at its end.
                 let bump = last_bump.is_none_or(|at| at.elapsed() >= VERSION_BUMP_INTERVAL);
                 let written = store
-                    .write_listed_programs(ws, &entries, &mut known_businesses, now_ms(), bump)
+                    .write_listed_programs(
+                        ws,
+                        &entries,
+                        &mut known_businesses,
+                        now_ms(),
+                        bump,
+                        writer,
+                    )
                     .await
                     .map_err(|e| self.store_failure(&e, counts))?;
                 let wrote = written.added + written.updated + written.restored > 0;
@@ -522,7 +535,7 @@ impl RunTask {
         naming.listing_ended();
         if let Some(listed) = &complete_listing {
             counts.removed = store
-                .mark_programs_removed(ws, listed, now_ms())
+                .mark_programs_removed(ws, listed, now_ms(), &run_id)
                 .await
                 .map_err(|e| self.store_failure(&e, counts))?;
         }

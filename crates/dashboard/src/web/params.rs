@@ -7,7 +7,8 @@ use yelp_partner_api::{
 };
 
 use crate::store::{
-    BusinessQuery, BusinessSort, JobFilter, JobStatus, JobType, ProgramQuery, SortColumn, now_ms,
+    AuditAction, AuditFilter, BusinessQuery, BusinessSort, HistoryEntry, HistoryField,
+    HistoryFilter, HistorySource, JobFilter, JobStatus, JobType, ProgramQuery, SortColumn, now_ms,
 };
 use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult};
@@ -332,5 +333,123 @@ pub(crate) fn business_query(params: &Params) -> ApiResult<BusinessQuery> {
             .number("limit", 1..=MAX_BUSINESS_LIMIT)?
             .unwrap_or(DEFAULT_LIMIT),
         today: Utc::now().date_naive(),
+    })
+}
+
+/// The filters of a history list (`program_id`, `business_id`, `field`, `source`, `user`, `job_id`, `since`,
+/// `until`, `before`, `limit` up to `largest`).
+pub(crate) fn history_filter(params: &Params, largest: u32) -> ApiResult<HistoryFilter> {
+    params.only(&[
+        "program_id",
+        "business_id",
+        "field",
+        "source",
+        "user",
+        "job_id",
+        "since",
+        "until",
+        "before",
+        "limit",
+    ])?;
+    let field = match params.get("field") {
+        None => None,
+        Some(name) => Some(HistoryField::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = HistoryField::ALL.iter().map(|f| f.as_str()).collect();
+            ApiError::field(
+                "field",
+                format!("field must be one of {}", known.join(", ")),
+            )
+        })?),
+    };
+    let source = match params.get("source") {
+        None => None,
+        Some(name) => Some(HistorySource::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = HistorySource::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::field(
+                "source",
+                format!("source must be one of {}", known.join(", ")),
+            )
+        })?),
+    };
+    let text = |name: &str| {
+        params
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    Ok(HistoryFilter {
+        program_id: text("program_id"),
+        business_id: text("business_id"),
+        field,
+        source,
+        actor: text("user"),
+        job_id: text("job_id"),
+        since: day_or_time(params, "since")?,
+        until: day_or_time(params, "until")?,
+        before: match text("before") {
+            None => None,
+            Some(cursor) => Some(HistoryEntry::parse_cursor(&cursor).ok_or_else(|| {
+                ApiError::field("before", "before must be the next_before of a page")
+            })?),
+        },
+        limit: u32::try_from(
+            params
+                .number("limit", 1..=u64::from(largest))?
+                .unwrap_or(100),
+        )
+        .unwrap_or(100),
+    })
+}
+
+/// A day (`YYYY-MM-DD`, its start in UTC) or a time (RFC 3339), as unix ms.
+pub(crate) fn day_or_time(params: &Params, name: &str) -> ApiResult<Option<i64>> {
+    let Some(text) = params.get(name).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis()));
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| Some(t.timestamp_millis()))
+        .map_err(|_| {
+            ApiError::field(
+                name,
+                format!("{name} must be a day (YYYY-MM-DD) or a time in ISO 8601"),
+            )
+        })
+}
+
+/// The filters of the audit log (`action`, `actor`, `since`, `until`, `offset`, `limit` up to `largest`).
+pub(crate) fn audit_filter(params: &Params, largest: u32) -> ApiResult<AuditFilter> {
+    params.only(&["action", "actor", "since", "until", "offset", "limit"])?;
+    let action = match params.get("action") {
+        None => None,
+        Some(name) => Some(AuditAction::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+            ApiError::field(
+                "action",
+                format!("action must be one of {}", known.join(", ")),
+            )
+        })?),
+    };
+    Ok(AuditFilter {
+        action,
+        actor: params.get("actor").map(str::to_owned),
+        since: day_or_time(params, "since")?,
+        until: day_or_time(params, "until")?,
+        offset: u32::try_from(
+            params
+                .number("offset", 0..=u64::from(u32::MAX))?
+                .unwrap_or(0),
+        )
+        .unwrap_or(0),
+        limit: u32::try_from(
+            params
+                .number("limit", 1..=u64::from(largest))?
+                .unwrap_or(100),
+        )
+        .unwrap_or(100),
     })
 }

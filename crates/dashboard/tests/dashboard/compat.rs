@@ -353,7 +353,7 @@ on_every_backend! {
         let app = TestApp::spawn(db.store.clone(), 0).await;
         let entries: Vec<_> = (0..10_050).map(|i| crate::store::entry(&format!("Bulk{i:018}"), 5000 + i)).collect();
         for page in entries.chunks(400) {
-            app.store.write_program_page(&app.workspace_id, page, &mut Default::default(), 1).await.unwrap();
+            app.store.write_program_page(&app.workspace_id, page, &mut Default::default(), 1, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         }
         let old = OldFrontend::new(&app, VICTOR);
         let (status, all) = old.get("/reseller/programs?all=true&program_status=ALL&offset=0&limit=10000").await;

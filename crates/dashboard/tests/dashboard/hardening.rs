@@ -238,7 +238,7 @@ on_every_backend! {
         let mut entry = crate::store::entry(odd, 5000);
         entry.raw["businesses"][0]["yelp_business_id"] = json!("biz+odd/1");
         entry.program = serde_json::from_value(entry.raw.clone()).unwrap();
-        app.store.write_program_page(&app.workspace_id, &[entry], &mut Default::default(), 1).await.unwrap();
+        app.store.write_program_page(&app.workspace_id, &[entry], &mut Default::default(), 1, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         let session = app.login(OLGA).await;
         let encoded: String = url::form_urlencoded::byte_serialize(odd.as_bytes()).collect();
         let (status, body) = app.get_json(&format!("/api/reseller/program_info/{}", encoded.replace('+', "%2B")), &session).await;
@@ -307,9 +307,7 @@ on_every_backend! {
         const BOUND: u64 = 256 * 1024;
         let tuning = Tuning { list_cache_bytes: Some(BOUND), ..Tuning::default() };
         let app = TestApp::spawn_tuned(db.store.clone(), 600, test_job_options(), tuning).await;
-        let session = app.login(OLGA).await;
-        let synced = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
-        assert_eq!(synced.status(), StatusCode::OK);
+        let session = app.synced().await;
         // A hundred distinct pages of 50 (tens of kilobytes each): megabytes of bodies in all.
         let mut served = 0;
         for offset in 0..100 {
@@ -404,23 +402,8 @@ async fn stalled_and_idle_connections_are_closed_while_handlers_and_streams_are_
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    let login = http
-        .post(app.url("/api/auth/login"))
-        .json(&json!({"username": OLGA.0, "password": OLGA.1}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = crate::helpers::session_cookie(login.headers());
-    let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let post = |path: &str| {
-        http.post(app.url(path))
-            .header("cookie", &cookie)
-            .header("x-csrf-token", &csrf)
-            .send()
-    };
+    let session = crate::helpers::sign_in(&http, &app.url(""), OLGA).await;
+    let post = |path: &str| session.request(&http, Method::POST, app.url(path)).send();
     let stream = post("/api/reseller/programs/sync-stream").await.unwrap();
     let events = read_sse(stream).await;
     assert_eq!(
@@ -472,9 +455,7 @@ async fn yelp_calls(app: &TestApp, endpoint: &str) -> u64 {
 on_every_backend! {
     async fn a_submission_token_sent_twice_answers_the_first_job_and_reaches_yelp_once(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 40).await;
-        let session = app.login(OLGA).await;
-        let synced = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
-        assert_eq!(synced.status(), StatusCode::OK);
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let create = "/api/reseller/program/create";
 
@@ -523,9 +504,7 @@ on_every_backend! {
 on_every_backend! {
     async fn an_identical_create_within_ten_minutes_needs_confirmation_and_callers_without_tokens_still_work(db: TestDb) {
         let app = TestApp::spawn(db.store.clone(), 40).await;
-        let session = app.login(OLGA).await;
-        let synced = app.request(Method::POST, "/api/reseller/programs/sync", Some(&session)).send().await.unwrap();
-        assert_eq!(synced.status(), StatusCode::OK);
+        let session = app.synced().await;
         let business = app.sim.good_business().await;
         let create = "/api/reseller/program/create";
         // No token, as scripts and the replaced system's frontend send: accepted as before.

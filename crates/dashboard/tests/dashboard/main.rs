@@ -17,6 +17,7 @@ mod features;
 mod fuzz;
 mod hardening;
 mod helpers;
+mod history;
 mod instances;
 mod jobs;
 mod pages;

@@ -30,10 +30,10 @@ on_every_backend! {
     async fn pages_insert_update_skip_and_restore_programs(db: TestDb) {
         let store = &db.store;
         let ws = store.workspace_for_credentials("http://127.0.0.1:1", "u").await.unwrap().id;
-        let first = store.write_program_page(&ws, &[entry("a", 5000), entry("b", 6000)], &mut Default::default(), 1_000).await.unwrap();
+        let first = store.write_program_page(&ws, &[entry("a", 5000), entry("b", 6000)], &mut Default::default(), 1_000, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         assert_eq!((first.added, first.updated, first.unchanged), (2, 0, 0));
 
-        let second = store.write_program_page(&ws, &[entry("a", 5000), entry("b", 7000)], &mut Default::default(), 2_000).await.unwrap();
+        let second = store.write_program_page(&ws, &[entry("a", 5000), entry("b", 7000)], &mut Default::default(), 2_000, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         assert_eq!((second.added, second.updated, second.unchanged), (0, 1, 1));
         let a = store.program(&ws, "a").await.unwrap().unwrap();
         let b = store.program(&ws, "b").await.unwrap().unwrap();
@@ -42,12 +42,12 @@ on_every_backend! {
         assert_eq!(b.end_date, None, "9999-12-31 is stored as no end");
         assert_eq!(b.business_id.as_deref(), Some("biz-1"));
 
-        assert_eq!(store.mark_programs_removed(&ws, &ids(&["a"]), 3_000).await.unwrap(), 1);
+        assert_eq!(store.mark_programs_removed(&ws, &ids(&["a"]), 3_000, "test-run").await.unwrap(), 1);
         assert_eq!(store.program(&ws, "b").await.unwrap().unwrap().removed_at, Some(3_000));
         assert_eq!(store.count_live_programs(&ws).await.unwrap(), 1);
-        assert_eq!(store.mark_programs_removed(&ws, &ids(&["a"]), 4_000).await.unwrap(), 0);
+        assert_eq!(store.mark_programs_removed(&ws, &ids(&["a"]), 4_000, "test-run").await.unwrap(), 0);
 
-        let back = store.write_program_page(&ws, &[entry("b", 7000)], &mut Default::default(), 5_000).await.unwrap();
+        let back = store.write_program_page(&ws, &[entry("b", 7000)], &mut Default::default(), 5_000, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         assert_eq!((back.restored, back.added, back.updated), (1, 0, 0));
         assert_eq!(store.program(&ws, "b").await.unwrap().unwrap().removed_at, None);
         let raw: Value = serde_json::from_str(&store.program(&ws, "b").await.unwrap().unwrap().raw).unwrap();
@@ -64,12 +64,12 @@ on_every_backend! {
         assert_eq!(one, again);
         assert_ne!(one.id, two.id);
         assert_eq!(one.name, "agency-one @ yelp.test");
-        store.write_program_page(&one.id, &[entry("p", 5000)], &mut Default::default(), 1).await.unwrap();
+        store.write_program_page(&one.id, &[entry("p", 5000)], &mut Default::default(), 1, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         assert_eq!(store.count_live_programs(&two.id).await.unwrap(), 0);
         assert!(store.program(&two.id, "p").await.unwrap().is_none());
         // Removals in one workspace never touch another's programs.
-        store.write_program_page(&two.id, &[entry("q", 5000)], &mut Default::default(), 1).await.unwrap();
-        store.mark_programs_removed(&one.id, &HashSet::new(), 2).await.unwrap();
+        store.write_program_page(&two.id, &[entry("q", 5000)], &mut Default::default(), 1, dashboard::store::MirrorWriter::Refresh).await.unwrap();
+        store.mark_programs_removed(&one.id, &HashSet::new(), 2, "test-run").await.unwrap();
         assert_eq!(store.count_live_programs(&two.id).await.unwrap(), 1);
     }
 }
@@ -97,20 +97,20 @@ on_every_backend! {
         use dashboard::store::SortColumn;
         let store = &db.store;
         let ws = store.workspace_for_credentials("http://127.0.0.1:1", "u").await.unwrap().id;
-        store.write_program_page(&ws, &[entry("a", 5000), entry("b", 6000)], &mut Default::default(), 1).await.unwrap();
+        store.write_program_page(&ws, &[entry("a", 5000), entry("b", 6000)], &mut Default::default(), 1, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         let by_budget = query(SortColumn::Budget, true);
         let first = store.list_programs(&ws, &by_budget).await.unwrap();
         let ids = |l: &dashboard::store::ProgramListing| l.programs.iter().map(|p| p.program_id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&first), ["b", "a"]);
         assert_eq!(ids(&store.list_programs(&ws, &by_budget).await.unwrap()), ["b", "a"], "same answer again");
 
-        store.write_program_page(&ws, &[entry("a", 9000), entry("c", 100)], &mut Default::default(), 2).await.unwrap();
+        store.write_program_page(&ws, &[entry("a", 9000), entry("c", 100)], &mut Default::default(), 2, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         let after = store.list_programs(&ws, &by_budget).await.unwrap();
         assert_eq!(ids(&after), ["a", "b", "c"], "the write is visible at once");
         assert_eq!(after.total_count, 3);
         assert_eq!(after.programs[0].budget_cents, Some(9000));
 
-        store.mark_programs_removed(&ws, &ids_of(&["a", "c"]), 3).await.unwrap();
+        store.mark_programs_removed(&ws, &ids_of(&["a", "c"]), 3, "test-run").await.unwrap();
         let removed = store.list_programs(&ws, &by_budget).await.unwrap();
         assert_eq!(ids(&removed), ["a", "c"]);
         let mut with_removed = by_budget.clone();
@@ -147,7 +147,7 @@ on_every_backend! {
         let store = &db.store;
         let ws = store.workspace_for_credentials("http://127.0.0.1:1", "u").await.unwrap().id;
         let other = store.workspace_for_credentials("http://127.0.0.1:2", "u").await.unwrap().id;
-        store.write_program_page(&ws, &[entry("a", 5000)], &mut Default::default(), 1_000).await.unwrap();
+        store.write_program_page(&ws, &[entry("a", 5000)], &mut Default::default(), 1_000, dashboard::store::MirrorWriter::Refresh).await.unwrap();
         let due = store.businesses_needing_info(&ws, 5_000).await.unwrap();
         assert_eq!(due.iter().map(|b| b.as_str()).collect::<Vec<_>>(), ["biz-1"], "never asked: due");
         assert!(store.businesses_needing_info(&other, 5_000).await.unwrap().is_empty());

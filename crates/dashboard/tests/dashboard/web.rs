@@ -13,7 +13,9 @@ use dashboard::store::{Role, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, test_config};
+pub use crate::helpers::Session;
+pub use crate::helpers::sse::{SseEvent, read_sse};
+use crate::helpers::{TestSim, YELP_PASSWORD, YELP_USER, on_every_backend, sign_in, test_config};
 
 /// The key of the test server's stored credentials.
 const KEY: [u8; 32] = [7; 32];
@@ -69,12 +71,6 @@ pub struct Tuning {
     pub request_timeout: Option<Duration>,
     /// Requests per second to Yelp and burst, instead of no limit.
     pub yelp_rate: Option<(f64, u32)>,
-}
-
-/// A signed-in client: its cookie and CSRF token.
-pub struct Session {
-    pub cookie: String,
-    pub csrf: String,
 }
 
 impl TestApp {
@@ -140,6 +136,7 @@ impl TestApp {
                 std::slice::from_ref(&other_program),
                 &mut Default::default(),
                 1,
+                dashboard::store::MirrorWriter::Refresh,
             )
             .await
             .unwrap();
@@ -242,21 +239,8 @@ impl TestApp {
         session
     }
 
-    pub async fn login(&self, (username, password): (&str, &str)) -> Session {
-        let response = self
-            .http
-            .post(self.url("/api/auth/login"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
-        let cookie = crate::helpers::session_cookie(response.headers());
-        let body: Value = response.json().await.unwrap();
-        Session {
-            cookie,
-            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        }
+    pub async fn login(&self, user: (&str, &str)) -> Session {
+        sign_in(&self.http, &self.url(""), user).await
     }
 
     /// A request with the session's cookie and, for changes, its CSRF token.
@@ -285,44 +269,6 @@ impl TestApp {
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
-}
-
-/// One server-sent event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SseEvent {
-    pub id: Option<String>,
-    pub data: Value,
-}
-
-/// Reads a `text/event-stream` to its end, as an `EventSource` parses it (comments skipped).
-pub async fn read_sse(mut response: reqwest::Response) -> Vec<SseEvent> {
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
-    assert_eq!(response.headers()["cache-control"], "no-cache");
-    assert_eq!(response.headers()["x-accel-buffering"], "no");
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let mut id = None;
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = Some(v.trim().to_owned());
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            if !data.is_empty() {
-                events.push(SseEvent {
-                    id,
-                    data: serde_json::from_str(&data).unwrap(),
-                });
-            }
-        }
-    }
-    events
 }
 
 fn types(events: &[SseEvent]) -> Vec<&str> {

@@ -364,6 +364,17 @@ impl Ui {
     }
 
     /// The text of `css` now, or an empty string when there is no such element.
+    /// Scrolls `css` into view, for a screenshot of it.
+    pub async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'start'});",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .expect("the script runs");
+    }
+
     pub async fn text(&self, css: &str) -> String {
         match self.find(css).await {
             Some(element) => element.text().await.unwrap_or_default(),

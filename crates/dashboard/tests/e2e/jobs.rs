@@ -315,9 +315,11 @@ async fn a_budget_edited_in_the_form_shows_on_the_program_status_page() {
                     .is_some_and(|d| d <= today.as_str())
                 && p["end_date"].as_str().is_some_and(|d| d > today.as_str())
         })
-        .and_then(|p| p["program_id"].as_str())
-        .expect("a running CPC program")
-        .to_owned();
+        .expect("a running CPC program");
+    let before = running["program_metrics"]["budget"]
+        .as_i64()
+        .expect("a budget");
+    let running = running["program_id"].as_str().expect("an id").to_owned();
     ui.open(&format!("/edit/{running}")).await;
     ui.element("#program-form").await;
     ui.shot("edit-form").await;
@@ -337,6 +339,16 @@ async fn a_budget_edited_in_the_form_shows_on_the_program_status_page() {
     ui.element("#program-budget").await;
     ui.shot("status-page").await;
     assert_eq!(ui.text("#program-budget").await.trim(), "$123.45");
+    // The timeline says what changed, from what, and who did it.
+    let line = format!(
+        "Budget ${}.{:02} → $123.45 by demo",
+        before / 100,
+        before % 100
+    );
+    let timeline = ui.text("#program-history").await;
+    assert!(timeline.contains(&line), "timeline: {timeline}");
+    ui.scroll_to("#program-history").await;
+    ui.shot("status-page-history").await;
 }
 
 /// How many programs the simulated Yelp has for `business`.

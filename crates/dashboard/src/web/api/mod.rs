@@ -6,6 +6,7 @@ pub(crate) mod change_sets;
 mod csv_export;
 mod features;
 mod full_list;
+mod history;
 mod jobs;
 mod labels;
 mod program_item;
@@ -32,6 +33,7 @@ use super::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(audit::router())
+        .merge(history::router())
         .merge(businesses::router())
         .merge(change_sets::router())
         .merge(csv_export::router())

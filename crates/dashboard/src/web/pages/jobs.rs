@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use super::program_status::TimelineLine;
 use super::tracker::{self, TrackerView, job_label, status_label};
 use super::{Layout, Page, PageUser};
 use crate::jobs::{JobStatus, JobType};
@@ -54,6 +55,8 @@ pub struct JobRow {
     pub completed: Option<String>,
     /// Why it failed.
     pub reasons: Vec<String>,
+    /// What it changed, in words ("Budget $75.00 → $450.50"), once its program was read back.
+    pub changes: Vec<String>,
 }
 
 impl JobRow {
@@ -74,6 +77,7 @@ impl JobRow {
             created: super::filters::datetime(job.created_at),
             completed: job.completed_at.map(super::filters::datetime),
             reasons: tracker::reasons(job),
+            changes: Vec::new(),
         }
     }
 
@@ -88,7 +92,23 @@ impl JobRow {
             .filter_map(|j| j.business_id.as_deref())
             .collect();
         let businesses = state.store.business_profiles_of(workspace_id, &ids).await?;
-        Ok(jobs.iter().map(|j| Self::new(j, &businesses)).collect())
+        let job_ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        let mut changes: HashMap<String, Vec<String>> = HashMap::new();
+        for entry in state.store.history_of_jobs(workspace_id, &job_ids).await? {
+            if let Some(job) = &entry.job_id {
+                changes
+                    .entry(job.clone())
+                    .or_default()
+                    .push(crate::history::change_words(&entry));
+            }
+        }
+        Ok(jobs
+            .iter()
+            .map(|j| Self {
+                changes: changes.remove(&j.id).unwrap_or_default(),
+                ..Self::new(j, &businesses)
+            })
+            .collect())
     }
 
     /// Whether it has not ended yet.
@@ -164,6 +184,8 @@ struct JobPage {
     layout: Layout,
     tracker: Option<TrackerView>,
     username: String,
+    /// What the job changed, before → after.
+    changes: Vec<TimelineLine>,
 }
 
 /// `GET /jobs/{job_id}`: one job's tracker.
@@ -173,10 +195,18 @@ async fn one(
     PathParam(job_id): PathParam,
 ) -> PageResult<Response> {
     let job = tracker::find(&state, user.workspace_id(), &job_id).await?;
+    let changes = state
+        .store
+        .history_of_jobs(user.workspace_id(), &[job.id.as_str()])
+        .await?
+        .iter()
+        .map(TimelineLine::of)
+        .collect();
     let page = JobPage {
         layout: user.layout(&state, "jobs").await?,
         tracker: Some(tracker::view(&state, &job).await?),
         username: job.username.clone().unwrap_or_default(),
+        changes,
     };
     Ok(Page(page).into_response())
 }

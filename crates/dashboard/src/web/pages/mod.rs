@@ -10,6 +10,7 @@ mod change_sets;
 mod create;
 mod edit;
 pub(crate) mod filters;
+mod history;
 mod jobs;
 mod login;
 mod program_features;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(program_status::router())
         .merge(program_features::router())
         .merge(jobs::router())
+        .merge(history::router())
         .merge(change_sets::router())
         .merge(schedules::router())
         .merge(settings::router())
@@ -115,6 +117,7 @@ impl PageUser {
                 can_operate: self.user.role.can_operate(),
                 is_admin: self.user.role.can_admin(),
                 missed_schedules,
+                time_zone: workspace.time_zone,
             }),
             csrf_token: self.csrf_token.clone(),
             section,

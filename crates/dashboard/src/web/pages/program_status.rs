@@ -12,7 +12,7 @@ use super::filters::{self, datetime};
 use super::jobs::JobRow;
 use super::{Layout, Page, PageForm, PageUser, see_other, url_part};
 use crate::features::words;
-use crate::store::{JobFilter, custom_name, now_ms};
+use crate::store::{HistoryFilter, JobFilter, custom_name, now_ms};
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::PathParam;
@@ -58,6 +58,39 @@ struct StatusPage {
     removed_at: Option<String>,
     last_synced: Option<String>,
     jobs: Vec<JobRow>,
+    /// The program's history, newest first.
+    timeline: Vec<TimelineLine>,
+    /// Whether there is more history than the timeline shows.
+    more_history: bool,
+}
+
+/// One entry of a program's timeline.
+pub(super) struct TimelineLine {
+    /// When, for people.
+    pub at: String,
+    /// When, RFC 3339.
+    pub at_iso: String,
+    /// What changed, in words.
+    pub change: String,
+    /// Who or what made it.
+    pub by: String,
+    /// Whether it was made outside this dashboard.
+    pub outside: bool,
+    /// The job that made it.
+    pub job_id: Option<String>,
+}
+
+impl TimelineLine {
+    pub(super) fn of(e: &crate::store::HistoryEntry) -> Self {
+        Self {
+            at: datetime(e.at),
+            at_iso: filters::iso(e.at),
+            change: crate::history::change_words(e),
+            by: crate::history::source_words(e),
+            outside: e.source == crate::store::HistorySource::Outside.as_str(),
+            job_id: e.job_id.clone(),
+        }
+    }
 }
 
 /// An active feature: its name and, when Yelp's answer was read, what it is set to.
@@ -143,6 +176,18 @@ async fn page(
         )
         .await?;
     let jobs = JobRow::of(&state, &ws, &history).await?;
+    let (changes, more_history) = state
+        .store
+        .history(
+            &ws,
+            &HistoryFilter {
+                program_id: Some(program.program_id.clone()),
+                limit: 50,
+                ..HistoryFilter::default()
+            },
+        )
+        .await?;
+    let timeline = changes.iter().map(TimelineLine::of).collect();
     let runs = state.store.recent_sync_runs(&ws, 20).await?;
     // The mirror's copy is as fresh as the last complete sync, or as the job that wrote it after one.
     let last_synced = runs
@@ -186,6 +231,8 @@ async fn page(
         removed_at: program.removed_at.map(datetime),
         last_synced,
         jobs,
+        timeline,
+        more_history,
         custom_name,
         program_id: program.program_id,
         program_type: program.program_type,
