@@ -8,17 +8,6 @@ use serde_json::json;
 
 use crate::harness::{Ui, today};
 
-/// Scrolls `css` into view, for a screenshot of it.
-async fn into_view(ui: &Ui, css: &str) {
-    ui.client
-        .execute(
-            "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'start'});",
-            vec![json!(css)],
-        )
-        .await
-        .expect("the script runs");
-}
-
 #[tokio::test]
 async fn a_pause_scheduled_from_the_edit_page_shows_on_the_schedules_page_and_in_its_calendar_and_is_cancelled()
  {
@@ -74,7 +63,7 @@ async fn a_pause_scheduled_from_the_edit_page_shows_on_the_schedules_page_and_in
         )
         .await
         .expect("the script runs");
-    into_view(&ui, "#schedule").await;
+    ui.scroll_to("#schedule").await;
     ui.shot("edit-form-filled").await;
     ui.click("#schedule-submit").await;
 
@@ -116,10 +105,10 @@ async fn a_pause_scheduled_from_the_edit_page_shows_on_the_schedules_page_and_in
         ui.find(&format!("{day} li")).await.is_some(),
         "in its day's cell"
     );
-    into_view(&ui, "#calendar-title").await;
+    ui.scroll_to("#calendar-title").await;
     ui.shot("calendar").await;
 
-    into_view(&ui, "#upcoming-title").await;
+    ui.scroll_to("#upcoming-title").await;
     ui.click(&format!(
         r#"#upcoming-table tr[data-schedule-id="{id}"] .cancel-button"#
     ))
@@ -143,7 +132,7 @@ async fn a_pause_scheduled_from_the_edit_page_shows_on_the_schedules_page_and_in
         ui.find(&entry).await.is_none(),
         "the calendar shows only what is to come"
     );
-    into_view(&ui, "#past-title").await;
+    ui.scroll_to("#past-title").await;
     ui.shot("past-cancelled").await;
 
     // The programs page's toolbar: a time makes its button schedule instead of stage.

@@ -154,7 +154,10 @@ async fn csv_file(
         };
         let name = e.business_id.as_ref().and_then(|b| names.get(b));
         out.write_record([
-            iso(Some(e.at)).as_str().unwrap_or_default().to_owned(),
+            iso(Some(e.at))
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_default(),
             e.program_id.clone(),
             e.business_id.clone().unwrap_or_default(),
             text_cell(name.map(String::as_str)),

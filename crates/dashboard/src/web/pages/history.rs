@@ -22,6 +22,29 @@ use crate::web::view::BusinessRef;
 /// Rows a page shows.
 const PAGE_ROWS: u32 = 100;
 
+/// The filters of `names` that were given, as they were given.
+fn given_filters<'a>(params: &Params, names: &[&'a str]) -> Vec<(&'a str, String)> {
+    names
+        .iter()
+        .filter_map(|n| {
+            params
+                .get(n)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*n, v.to_owned()))
+        })
+        .collect()
+}
+
+/// A query string of `filters` and then `extra`.
+fn query_of(filters: &[(&str, String)], extra: Option<(&str, &str)>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(filters.iter().map(|(k, v)| (*k, v.as_str())));
+    if let Some((k, v)) = extra {
+        query.append_pair(k, v);
+    }
+    query.finish()
+}
+
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/history", get(history))
@@ -96,28 +119,25 @@ async fn history(
         })
         .collect();
     let given = |name: &str| params.get(name).unwrap_or_default().to_owned();
-    let kept: Vec<(&str, String)> = [
-        "program_id",
-        "business_id",
-        "field",
-        "source",
-        "user",
-        "since",
-        "until",
-    ]
-    .into_iter()
-    .map(|n| (n, given(n)))
-    .filter(|(_, v)| !v.is_empty())
-    .collect();
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(kept.iter().map(|(k, v)| (*k, v.as_str())))
-        .finish();
+    let kept = given_filters(
+        &params,
+        &[
+            "program_id",
+            "business_id",
+            "field",
+            "source",
+            "user",
+            "since",
+            "until",
+        ],
+    );
+    let query = query_of(&kept, None);
     let older = if more {
         entries.last().map(|e: &HistoryEntry| {
-            let mut link = url::form_urlencoded::Serializer::new(String::new());
-            link.extend_pairs(kept.iter().map(|(k, v)| (*k, v.as_str())));
-            link.append_pair("before", &e.cursor());
-            format!("/history?{}", link.finish())
+            format!(
+                "/history?{}",
+                query_of(&kept, Some(("before", &e.cursor())))
+            )
         })
     } else {
         None
@@ -218,18 +238,11 @@ async fn audit(
         .audit_entries(user.workspace_id(), &filter)
         .await?;
     let given = |name: &str| params.get(name).unwrap_or_default().to_owned();
-    let kept: Vec<(&str, String)> = ["action", "actor", "since", "until"]
-        .into_iter()
-        .map(|n| (n, given(n)))
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let kept = given_filters(&params, &["action", "actor", "since", "until"]);
     let link = |offset: u32| {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.extend_pairs(kept.iter().map(|(k, v)| (*k, v.as_str())));
-        if offset > 0 {
-            q.append_pair("offset", &offset.to_string());
-        }
-        format!("/audit?{}", q.finish())
+        let offset = offset.to_string();
+        let extra = (offset != "0").then_some(("offset", offset.as_str()));
+        format!("/audit?{}", query_of(&kept, extra))
     };
     let shown_to = i64::from(filter.offset) + entries.len() as i64;
     let page = AuditPage {
@@ -257,9 +270,7 @@ async fn audit(
             .into_iter()
             .map(|a| (a.as_str(), action_label(a)))
             .collect(),
-        query: url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(kept.iter().map(|(k, v)| (*k, v.as_str())))
-            .finish(),
+        query: query_of(&kept, None),
         newer: (filter.offset > 0).then(|| link(filter.offset.saturating_sub(PAGE_ROWS))),
         older: (shown_to < total).then(|| link(filter.offset + PAGE_ROWS)),
     };
