@@ -78,8 +78,8 @@ async fn sync(server: &support::BenchServer) -> Duration {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    // About 60 % of the simulator's programs are CPC: seed enough for `--changed` of them.
-    let programs = args.changed * 2;
+    // About 45 % of the simulator's programs are CPC: seed enough for `--changed` of them.
+    let programs = args.changed * 9 / 4;
     let server = support::start(
         "history",
         SimConfig {
@@ -104,6 +104,7 @@ async fn main() {
         })
         .take(args.changed)
         .collect();
+    assert_eq!(cpc.len(), args.changed, "enough CPC programs to change");
     println!(
         "history bench: {programs} programs ({} CPC changed each time), first sync {} ms",
         cpc.len(),

@@ -26,6 +26,8 @@ pub enum AuditAction {
     CredentialsReplaced,
     /// The connection to Yelp was tested.
     ConnectionTested,
+    /// The workspace's time zone changed.
+    TimeZoneChanged,
     /// A change set was made (staged, imported, a retry or an undo).
     ChangeSetCreated,
     /// A change set was posted.
@@ -40,7 +42,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for filters.
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -50,6 +52,7 @@ impl AuditAction {
         Self::PasswordChanged,
         Self::CredentialsReplaced,
         Self::ConnectionTested,
+        Self::TimeZoneChanged,
         Self::ChangeSetCreated,
         Self::ChangeSetPosted,
         Self::ScheduleCreated,
@@ -69,6 +72,7 @@ impl AuditAction {
             Self::PasswordChanged => "password_changed",
             Self::CredentialsReplaced => "credentials_replaced",
             Self::ConnectionTested => "connection_tested",
+            Self::TimeZoneChanged => "time_zone_changed",
             Self::ChangeSetCreated => "change_set_created",
             Self::ChangeSetPosted => "change_set_posted",
             Self::ScheduleCreated => "schedule_created",

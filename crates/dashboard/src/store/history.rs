@@ -620,6 +620,56 @@ async fn insert(
     Ok(())
 }
 
+/// A value bound to a query built from [`Conditions`].
+enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// The `WHERE` of a query made of only the filters given. A catch-all `($n IS NULL OR column = $n)` hides
+/// the equalities from the planner, which then walks the workspace's whole history by time instead of the
+/// index of the business or program asked for: over a million entries, 300 ms instead of 1.
+#[derive(Default)]
+struct Conditions<'a> {
+    terms: Vec<String>,
+    args: Vec<Arg<'a>>,
+}
+
+impl<'a> Conditions<'a> {
+    /// Adds a term whose `?`s are its arguments, in order; they become `$n`, which both backends read.
+    fn push<const N: usize>(&mut self, term: &str, args: [Arg<'a>; N]) {
+        let mut numbered = String::with_capacity(term.len() + 4 * N);
+        let mut n = self.args.len();
+        for c in term.chars() {
+            if c == '?' {
+                n += 1;
+                numbered.push_str(&format!("${n}"));
+            } else {
+                numbered.push(c);
+            }
+        }
+        self.terms.push(numbered);
+        self.args.extend(args);
+    }
+
+    fn sql(&self) -> String {
+        self.terms.join(" AND ")
+    }
+
+    fn bind<'q, T>(
+        &'q self,
+        mut query: sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>> {
+        for arg in &self.args {
+            query = match arg {
+                Arg::Text(text) => query.bind(*text),
+                Arg::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+}
+
 impl Store {
     /// The workspace's history entries matching `filter`, newest first; and whether there are more.
     pub async fn history(
@@ -628,30 +678,49 @@ impl Store {
         filter: &HistoryFilter,
     ) -> Result<(Vec<HistoryEntry>, bool)> {
         let limit = filter.limit.clamp(1, 1000);
-        let entries: Vec<HistoryEntry> = sqlx::query_as(
+        let mut conditions = Conditions::default();
+        conditions.push("workspace_id = ?", [Arg::Text(workspace_id)]);
+        if let Some(program) = &filter.program_id {
+            conditions.push("program_id = ?", [Arg::Text(program)]);
+        }
+        if let Some(business) = &filter.business_id {
+            conditions.push("business_id = ?", [Arg::Text(business)]);
+        }
+        if let Some(field) = filter.field {
+            conditions.push("field = ?", [Arg::Text(field.as_str())]);
+        }
+        if let Some(source) = filter.source {
+            conditions.push("source = ?", [Arg::Text(source.as_str())]);
+        }
+        if let Some(actor) = &filter.actor {
+            conditions.push("LOWER(actor) = LOWER(?)", [Arg::Text(actor)]);
+        }
+        if let Some(job) = &filter.job_id {
+            conditions.push("job_id = ?", [Arg::Text(job)]);
+        }
+        if let Some(since) = filter.since {
+            conditions.push("at >= ?", [Arg::Int(since)]);
+        }
+        if let Some(until) = filter.until {
+            conditions.push("at < ?", [Arg::Int(until)]);
+        }
+        if let Some((at, id)) = &filter.before {
+            conditions.push(
+                "(at < ? OR (at = ? AND id < ?))",
+                [Arg::Int(*at), Arg::Int(*at), Arg::Text(id)],
+            );
+        }
+        let sql = format!(
             "SELECT id, program_id, business_id, at, kind, field, old_value, new_value, source, actor_id, \
-             actor, job_id, change_set_id, schedule_id, run_id FROM program_history \
-             WHERE workspace_id = $1 AND ($2 IS NULL OR program_id = $2) AND ($3 IS NULL OR business_id = $3) \
-             AND ($4 IS NULL OR field = $4) AND ($5 IS NULL OR source = $5) \
-             AND ($6 IS NULL OR LOWER(actor) = LOWER($6)) AND ($7 IS NULL OR job_id = $7) \
-             AND ($8 IS NULL OR at >= $8) AND ($9 IS NULL OR at < $9) \
-             AND ($10 IS NULL OR at < $10 OR (at = $10 AND id < $11)) \
-             ORDER BY at DESC, id DESC LIMIT $12",
-        )
-        .bind(workspace_id)
-        .bind(&filter.program_id)
-        .bind(&filter.business_id)
-        .bind(filter.field.map(HistoryField::as_str))
-        .bind(filter.source.map(HistorySource::as_str))
-        .bind(&filter.actor)
-        .bind(&filter.job_id)
-        .bind(filter.since)
-        .bind(filter.until)
-        .bind(filter.before.as_ref().map(|(at, _)| *at))
-        .bind(filter.before.as_ref().map(|(_, id)| id.as_str()))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
+             actor, job_id, change_set_id, schedule_id, run_id FROM program_history WHERE {} \
+             ORDER BY at DESC, id DESC LIMIT {}",
+            conditions.sql(),
+            i64::from(limit) + 1,
+        );
+        let entries: Vec<HistoryEntry> = conditions
+            .bind(sqlx::query_as(&sql))
+            .fetch_all(&self.pool)
+            .await?;
         let more = entries.len() > limit as usize;
         let mut entries = entries;
         entries.truncate(limit as usize);

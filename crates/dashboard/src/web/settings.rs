@@ -110,14 +110,22 @@ pub(crate) async fn save_credentials(
 pub(crate) async fn save_time_zone(
     state: &AppState,
     admin: &User,
+    origin: &Origin,
     name: &str,
 ) -> ApiResult<WorkspaceZone> {
     let zone = WorkspaceZone::parse(name)?;
+    let before = state.store.workspace(&admin.workspace_id).await?.time_zone;
     state
         .store
         .set_workspace_time_zone(&admin.workspace_id, zone)
         .await?;
     tracing::info!(user = %admin.username, time_zone = zone.name(), "changed the workspace's time zone");
+    let event = AuditEvent {
+        target: Some(zone.name().to_owned()),
+        detail: Some(format!("Time zone {} → {}", before.name(), zone.name())),
+        ..audit_event(admin, origin)
+    };
+    record(state, AuditAction::TimeZoneChanged, event).await;
     Ok(zone)
 }
 

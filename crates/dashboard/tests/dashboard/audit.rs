@@ -1,4 +1,4 @@
-//! The audit log: sign-ins, roles, credentials, change sets and exports are recorded with who, when and
+//! The audit log: sign-ins, roles, credentials, the time zone, change sets and exports are recorded with who, when and
 //! from where; never a password; admins only; each workspace sees its own.
 
 use reqwest::{Method, StatusCode};
@@ -58,6 +58,9 @@ on_every_backend! {
             .json(&json!({"yelp_base_url": base_url, "yelp_username": "partner-2", "yelp_password": new_password}))
             .send().await.unwrap();
         assert_eq!(credentials.status(), StatusCode::OK);
+        let zone = app.request(Method::POST, "/api/settings/workspace", Some(&alice))
+            .json(&json!({"time_zone": "America/New_York"})).send().await.unwrap();
+        assert_eq!(zone.status(), StatusCode::OK);
         let export = app.request(Method::GET, "/api/reseller/programs.csv?status=CURRENT", Some(&olga)).send().await.unwrap();
         assert_eq!(export.status(), StatusCode::OK);
 
@@ -75,6 +78,9 @@ on_every_backend! {
         assert_eq!((roles[0]["actor"].as_str(), roles[0]["target"].as_str()), (Some("alice"), Some("victor")));
         assert_eq!(roles[0]["detail"], "victor is now operator");
         assert_eq!(of("credentials_replaced").len(), 1);
+        let zones = of("time_zone_changed");
+        assert_eq!(zones.len(), 1, "{log}");
+        assert_eq!((zones[0]["actor"].as_str(), zones[0]["detail"].as_str()), (Some("alice"), Some("Time zone UTC → America/New_York")));
         let exports = of("export_made");
         assert_eq!(exports.len(), 1);
         assert!(exports[0]["detail"].as_str().unwrap().contains("status=CURRENT"), "{}", exports[0]);

@@ -117,6 +117,19 @@ on_every_backend! {
         // Filters, paging and the CSV.
         let by_field = history(&app, &session, "/api/reseller/history?field=budget").await;
         assert_eq!(by_field.len(), 1);
+        // Each filter alone and together: the query is built of only the filters given.
+        let business = budget["business_id"].as_str().unwrap();
+        let of_business = history(&app, &session, &format!("/api/reseller/history?business_id={business}")).await;
+        assert!(of_business.iter().any(|e| e["id"] == budget["id"]), "{of_business:?}");
+        assert!(of_business.iter().all(|e| e["business_id"] == business), "{of_business:?}");
+        let of_program = history(&app, &session, &format!("/api/reseller/history?program_id={id}&field=budget&source=outside")).await;
+        assert_eq!(of_program.len(), 1, "{of_program:?}");
+        assert!(history(&app, &session, "/api/reseller/history?business_id=NoSuchBusiness").await.is_empty());
+        assert!(history(&app, &session, &format!("/api/reseller/history?program_id={id}&field=max_bid")).await.is_empty());
+        assert!(history(&app, &session, &format!("/api/reseller/history?program_id={id}&source=job")).await.is_empty());
+        assert!(history(&app, &session, "/api/reseller/history?user=demo").await.is_empty(), "no user made these");
+        assert!(history(&app, &session, "/api/reseller/history?until=2000-01-01").await.is_empty());
+        assert_eq!(history(&app, &session, "/api/reseller/history?since=2000-01-01&until=2999-01-01").await.len(), 2);
         let (status, first) = app.get_json("/api/reseller/history?limit=1", &session).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(first["has_more"], true);

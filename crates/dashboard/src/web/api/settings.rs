@@ -77,11 +77,12 @@ struct WorkspaceChange {
 /// `POST /api/settings/workspace` `{"time_zone"}`, for admins: the workspace as `GET` answers it.
 async fn set_workspace(
     State(state): State<AppState>,
+    origin: Origin,
     user: CurrentUser,
     ApiJson(change): ApiJson<WorkspaceChange>,
 ) -> ApiResult<Json<Value>> {
     user.require_admin()?;
-    save_time_zone(&state, &user.user, &change.time_zone).await?;
+    save_time_zone(&state, &user.user, &origin, &change.time_zone).await?;
     workspace(State(state), user).await
 }
 

@@ -216,6 +216,7 @@ fn action_label(action: AuditAction) -> &'static str {
         AuditAction::PasswordChanged => "Password changed",
         AuditAction::CredentialsReplaced => "Yelp credentials replaced",
         AuditAction::ConnectionTested => "Connection to Yelp tested",
+        AuditAction::TimeZoneChanged => "Time zone changed",
         AuditAction::ChangeSetCreated => "Bulk change made",
         AuditAction::ChangeSetPosted => "Bulk change posted",
         AuditAction::ScheduleCreated => "Change scheduled",

@@ -184,10 +184,14 @@ async fn test(
 
 /// `POST /settings/time-zone`: `time_zone`, an IANA name; refused, the page again with why beside the
 /// field and the name as typed.
-async fn time_zone(State(state): State<AppState>, form: PageForm) -> PageResult<Response> {
+async fn time_zone(
+    State(state): State<AppState>,
+    origin: Origin,
+    form: PageForm,
+) -> PageResult<Response> {
     form.user.require_admin()?;
     let typed = form.fields.text("time_zone");
-    match save_time_zone(&state, &form.user.user, typed).await {
+    match save_time_zone(&state, &form.user.user, &origin, typed).await {
         Ok(_) => Ok(see_other("/settings?saved=time_zone")),
         Err(e) if !e.is_internal() => {
             let outcome = Outcome {
