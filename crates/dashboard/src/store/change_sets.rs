@@ -1,112 +1,51 @@
 //! Change sets and their items. An item's change and its program's fields before are JSON that the
 //! change-set service reads; the states are typed here, at the row boundary.
 
+use std::collections::HashMap;
+
 use sqlx::FromRow;
 
-use super::{JobStatus, Store};
+use super::jobs::{Lease, stored_enum};
+use super::{ExportRow, JobStatus, Store};
 use crate::error::{Error, Result};
 
-/// Where a change set stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeSetState {
-    /// Staged; not checked since it last changed.
-    Draft,
-    /// Checked against the mirror; may be posted.
-    Checked,
-    /// Its items are being sent (by the instance holding its lease).
-    Posting,
-    /// Every item has ended.
-    Done,
-}
-
-impl ChangeSetState {
-    /// As stored and shown by the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Checked => "checked",
-            Self::Posting => "posting",
-            Self::Done => "done",
-        }
+stored_enum! {
+    /// Where a change set stands.
+    pub enum ChangeSetState in "change set state" {
+        /// Staged; not checked since it last changed.
+        Draft = "draft",
+        /// Checked against the mirror; may be posted.
+        Checked = "checked",
+        /// Its items are being sent (by the instance holding its lease).
+        Posting = "posting",
+        /// Every item has ended.
+        Done = "done",
     }
 }
 
-impl TryFrom<String> for ChangeSetState {
-    type Error = Error;
-
-    fn try_from(text: String) -> Result<Self> {
-        match text.as_str() {
-            "draft" => Ok(Self::Draft),
-            "checked" => Ok(Self::Checked),
-            "posting" => Ok(Self::Posting),
-            "done" => Ok(Self::Done),
-            other => Err(Error::Internal(format!(
-                "unknown change set state {other:?}"
-            ))),
-        }
-    }
-}
-
-/// Where an item stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ItemState {
-    /// Staged; not checked yet.
-    Staged,
-    /// Checked: it will be sent.
-    Ready,
-    /// It changes nothing: the program holds it already.
-    NoOp,
-    /// The program changed at Yelp since it was staged: to confirm or drop.
-    Conflict,
-    /// A rule refuses it (the message says which).
-    Refused,
-    /// Left out by the user.
-    Dropped,
-    /// Recorded as being sent: its job is asked for with the item's token.
-    Sending,
-    /// Its job is recorded; the job says how it ends.
-    Sent,
-    /// It could not be sent (the message says why).
-    Failed,
-    /// Done without a job (a feature change, which Yelp makes at once).
-    Completed,
-}
-
-impl ItemState {
-    /// As stored and shown by the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Staged => "staged",
-            Self::Ready => "ready",
-            Self::NoOp => "no_op",
-            Self::Conflict => "conflict",
-            Self::Refused => "refused",
-            Self::Dropped => "dropped",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-            Self::Completed => "completed",
-        }
-    }
-}
-
-impl TryFrom<String> for ItemState {
-    type Error = Error;
-
-    fn try_from(text: String) -> Result<Self> {
-        Ok(match text.as_str() {
-            "staged" => Self::Staged,
-            "ready" => Self::Ready,
-            "no_op" => Self::NoOp,
-            "conflict" => Self::Conflict,
-            "refused" => Self::Refused,
-            "dropped" => Self::Dropped,
-            "sending" => Self::Sending,
-            "sent" => Self::Sent,
-            "failed" => Self::Failed,
-            "completed" => Self::Completed,
-            other => return Err(Error::Internal(format!("unknown item state {other:?}"))),
-        })
+stored_enum! {
+    /// Where an item stands.
+    pub enum ItemState in "change set item state" {
+        /// Staged; not checked yet.
+        Staged = "staged",
+        /// Checked: it will be sent.
+        Ready = "ready",
+        /// It changes nothing: the program holds it already.
+        NoOp = "no_op",
+        /// The program changed at Yelp since it was staged: to confirm or drop.
+        Conflict = "conflict",
+        /// A rule refuses it (the message says which).
+        Refused = "refused",
+        /// Left out by the user.
+        Dropped = "dropped",
+        /// Recorded as being sent: its job is asked for with the item's token.
+        Sending = "sending",
+        /// Its job is recorded; the job says how it ends.
+        Sent = "sent",
+        /// It could not be sent (the message says why).
+        Failed = "failed",
+        /// Done without a job (a feature change, which Yelp makes at once).
+        Completed = "completed",
     }
 }
 
@@ -287,6 +226,22 @@ impl Store {
         .await?)
     }
 
+    /// The names and labels of the programs of a change set's items, by program id: how the API and the
+    /// pages name its items (a program the mirror no longer has is left out).
+    pub async fn item_labels<'a>(
+        &self,
+        workspace_id: &str,
+        program_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<HashMap<String, ExportRow>> {
+        let ids: Vec<String> = program_ids.into_iter().map(str::to_owned).collect();
+        Ok(self
+            .export_rows_in_order(workspace_id, &ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.program_id.clone(), row))
+            .collect())
+    }
+
     /// Counts of items by state (and job status), for each of these change sets:
     /// `(change_set_id, item state, job status, count)`.
     pub async fn change_set_counts(
@@ -331,7 +286,8 @@ impl Store {
                 .await?;
         let allowed = current
             .map(ChangeSetState::try_from)
-            .transpose()?
+            .transpose()
+            .map_err(|e| Error::Internal(e.to_string()))?
             .is_some_and(|s| from.contains(&s));
         if !allowed {
             return Ok(false);
@@ -435,31 +391,19 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for id in candidates {
-            // Checked again by the UPDATE itself: of two posters racing, one wins.
-            let done = sqlx::query(
-                "UPDATE change_sets SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 \
-                 AND state = 'posting' \
-                 AND (lease_owner IS NULL OR lease_expires_at < $4 OR lease_owner = $1)",
-            )
-            .bind(owner)
-            .bind(lease_until)
-            .bind(&id)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-            if done.rows_affected() == 1 {
-                let record: Option<ChangeSetRecord> = sqlx::query_as(&format!(
-                    "SELECT {SET_COLUMNS} FROM change_sets WHERE id = $1"
-                ))
-                .bind(&id)
-                .fetch_optional(&self.writer)
-                .await?;
-                claimed.extend(record);
-            }
-        }
-        Ok(claimed)
+        self.claim_each(
+            candidates,
+            "UPDATE change_sets SET lease_owner = $1, lease_expires_at = $2 WHERE id = $4 \
+             AND state = 'posting' \
+             AND (lease_owner IS NULL OR lease_expires_at < $3 OR lease_owner = $1)",
+            &format!("SELECT {SET_COLUMNS} FROM change_sets WHERE id = $1"),
+            Lease {
+                owner,
+                now,
+                until: lease_until,
+            },
+        )
+        .await
     }
 
     /// Frees `owner`'s leases on change sets (a poster stopping), so that another takes over at once.

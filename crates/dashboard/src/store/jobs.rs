@@ -19,63 +19,80 @@ pub struct UnknownValue {
     pub value: String,
 }
 
-/// A job's status as clients read it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JobStatus {
-    /// Recorded; not yet taken up by Yelp.
-    Pending,
-    /// Yelp is working on it.
-    InProgress,
-    /// Done; the mirror shows the change.
-    Completed,
-    /// Refused, partly refused, expired, or not submitted.
-    Failed,
+/// Declares an enum whose values are stored as text, each variant with its stored name: `ALL`, `as_str`
+/// (one exhaustive match), `parse`, and `TryFrom<String>` for reading rows (`#[sqlx(try_from = "String")]`),
+/// whose error names the column. One table of names, so that writing and reading cannot disagree.
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident in $column:literal {
+            $( $(#[$variant_meta:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $( $(#[$variant_meta])* $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in the order declared.
+            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+
+            /// The stored name, which clients read too.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+
+            /// The value of this stored name, if it is one.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::store::UnknownValue;
+
+            fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+                Self::parse(&value).ok_or($crate::store::UnknownValue {
+                    column: $column,
+                    value,
+                })
+            }
+        }
+    };
+}
+pub(super) use stored_enum;
+
+stored_enum! {
+    /// A job's status as clients read it.
+    pub enum JobStatus in "job status" {
+        /// Recorded; not yet taken up by Yelp.
+        Pending = "PENDING",
+        /// Yelp is working on it.
+        InProgress = "IN_PROGRESS",
+        /// Done; the mirror shows the change.
+        Completed = "COMPLETED",
+        /// Refused, partly refused, expired, or not submitted.
+        Failed = "FAILED",
+    }
 }
 
 /// The SQL condition of an unfinished job: the statuses of which [`JobStatus::is_unfinished`] holds.
 const UNFINISHED: &str = "status IN ('PENDING', 'IN_PROGRESS')";
 
 impl JobStatus {
-    /// Every status, in the order a job goes through them.
-    pub const ALL: [JobStatus; 4] = [
-        Self::Pending,
-        Self::InProgress,
-        Self::Completed,
-        Self::Failed,
-    ];
-
-    /// The stored name, which clients read.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::InProgress => "IN_PROGRESS",
-            Self::Completed => "COMPLETED",
-            Self::Failed => "FAILED",
-        }
-    }
-
     /// Whether the watcher still has work on it (PENDING or IN_PROGRESS).
     pub fn is_unfinished(self) -> bool {
         match self {
             Self::Pending | Self::InProgress => true,
             Self::Completed | Self::Failed => false,
         }
-    }
-
-    /// The status of this stored name, if it is one.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl TryFrom<String> for JobStatus {
-    type Error = UnknownValue;
-
-    fn try_from(value: String) -> Result<Self, UnknownValue> {
-        Self::parse(&value).ok_or(UnknownValue {
-            column: "job status",
-            value,
-        })
     }
 }
 
@@ -91,68 +108,31 @@ impl serde::Serialize for JobStatus {
     }
 }
 
-/// What a job does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JobType {
-    /// A new program.
-    Create,
-    /// A change to a program.
-    Edit,
-    /// A new program like an existing one.
-    Duplicate,
-    /// Ending a program.
-    Terminate,
-    /// Pausing a CPC program.
-    Pause,
-    /// Resuming a paused CPC program.
-    Resume,
+stored_enum! {
+    /// What a job does.
+    pub enum JobType in "job type" {
+        /// A new program.
+        Create = "create",
+        /// A change to a program.
+        Edit = "edit",
+        /// A new program like an existing one.
+        Duplicate = "duplicate",
+        /// Ending a program.
+        Terminate = "terminate",
+        /// Pausing a CPC program.
+        Pause = "pause",
+        /// Resuming a paused CPC program.
+        Resume = "resume",
+    }
 }
 
 impl JobType {
-    /// Every kind.
-    pub const ALL: [JobType; 6] = [
-        Self::Create,
-        Self::Edit,
-        Self::Duplicate,
-        Self::Terminate,
-        Self::Pause,
-        Self::Resume,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Edit => "edit",
-            Self::Duplicate => "duplicate",
-            Self::Terminate => "terminate",
-            Self::Pause => "pause",
-            Self::Resume => "resume",
-        }
-    }
-
-    /// The kind of this stored name, if it is one.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Whether the job makes a new program (create or duplicate).
     pub fn creates_program(self) -> bool {
         match self {
             Self::Create | Self::Duplicate => true,
             Self::Edit | Self::Terminate | Self::Pause | Self::Resume => false,
         }
-    }
-}
-
-impl TryFrom<String> for JobType {
-    type Error = UnknownValue;
-
-    fn try_from(value: String) -> Result<Self, UnknownValue> {
-        Self::parse(&value).ok_or(UnknownValue {
-            column: "job type",
-            value,
-        })
     }
 }
 
@@ -254,6 +234,54 @@ pub struct JobFilter {
     pub limit: u32,
 }
 
+/// A claim of rows for an instance: its id, the time now and the end of the lease (unix ms).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lease<'a> {
+    /// The claiming instance.
+    pub(super) owner: &'a str,
+    /// Now (unix ms).
+    pub(super) now: i64,
+    /// When the claim runs out unless renewed (unix ms).
+    pub(super) until: i64,
+}
+
+impl Store {
+    /// Claims each of `candidates` (row ids) with `claim`, an `UPDATE … WHERE id = $4` that checks again
+    /// whether the row may be claimed (`$1` the owner, `$2` the lease's end, `$3` now), so that of
+    /// instances racing for a row one wins; answers the rows won, read with `select` (`… WHERE id = $1`).
+    /// The claims of jobs, change sets and schedules.
+    pub(super) async fn claim_each<R>(
+        &self,
+        candidates: Vec<String>,
+        claim: &str,
+        select: &str,
+        lease: Lease<'_>,
+    ) -> Result<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            let done = sqlx::query(claim)
+                .bind(lease.owner)
+                .bind(lease.until)
+                .bind(lease.now)
+                .bind(&id)
+                .execute(&self.writer)
+                .await?;
+            if done.rows_affected() == 1 {
+                // Read from the writer, which made the claim: a reader might not see it yet.
+                let row: Option<R> = sqlx::query_as(select)
+                    .bind(&id)
+                    .fetch_optional(&self.writer)
+                    .await?;
+                claimed.extend(row);
+            }
+        }
+        Ok(claimed)
+    }
+}
+
 impl Store {
     /// Records a job. Answers `false`, recording nothing, when a job of the workspace already carries its
     /// submission token: the unique key decides, so of two submissions racing with one token one is
@@ -353,31 +381,20 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for id in candidates {
-            // The condition is checked again by the UPDATE itself: of two watchers racing, one wins.
-            let done = sqlx::query(&format!(
-                "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 \
-                 AND {UNFINISHED} AND (lease_owner IS NULL OR lease_expires_at < $4)"
-            ))
-            .bind(owner)
-            .bind(lease_until)
-            .bind(&id)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-            if done.rows_affected() == 1 {
-                if let Some(job) =
-                    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
-                        .bind(&id)
-                        .fetch_optional(&self.writer)
-                        .await?
-                {
-                    claimed.push(job);
-                }
-            }
-        }
-        Ok(claimed)
+        self.claim_each(
+            candidates,
+            &format!(
+                "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = $4 \
+                 AND {UNFINISHED} AND (lease_owner IS NULL OR lease_expires_at < $3)"
+            ),
+            &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"),
+            Lease {
+                owner,
+                now,
+                until: lease_until,
+            },
+        )
+        .await
     }
 
     /// Records a status check of an unfinished job claimed by `owner`, and when to look next; frees its

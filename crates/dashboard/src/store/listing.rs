@@ -7,7 +7,12 @@ use sqlx::Row;
 use yelp_partner_api::{ProgramStatus, StatusFilter};
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use metrics::{counter, describe_counter, describe_gauge, gauge};
+use moka::future::Cache;
+use moka::ops::compute::{CompResult, Op};
 
 use super::{Store, StoredProgram};
 use crate::error::{Error, Result};
@@ -175,33 +180,61 @@ pub struct BusinessSummary {
 /// A view's ids and the mirror version they were computed at.
 type View = (i64, Arc<Vec<String>>);
 
+/// The list cache's figures on `/metrics`: views answered from the cache or computed, by outcome.
+const VIEW_LOOKUPS: &str = "yelp_ads_list_view_lookups_total";
+/// The list cache's figures on `/metrics`: program and business ids held over all views.
+const VIEW_IDS: &str = "yelp_ads_list_view_ids";
+/// The list cache's figures on `/metrics`: views held.
+const VIEWS: &str = "yelp_ads_list_views";
+
 /// Views of the mirror: every matching program id, in order, by workspace, filter and sort (not offset or
 /// limit), with the mirror version they were computed at. A count is a length and a page is a slice, so a
 /// view costs one query per change of the mirror however deep people page.
-#[derive(Debug, Default)]
+///
+/// A view is kept under its key alone, not its key and version: a new version replaces the old one in
+/// place rather than leaving it to be evicted, and keeps the key's standing in moka's admission policy, so
+/// a view asked often stays cached through every change of the mirror.
 pub(super) struct ListCache {
-    entries: Mutex<HashMap<String, View>>,
-    /// One lock per view being computed.
-    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    views: Cache<String, View>,
+    /// Asks answered with a view already computed (by this ask or one it waited for).
+    hits: AtomicU64,
+    /// Asks that computed their view.
+    computed: AtomicU64,
+}
+
+impl std::fmt::Debug for ListCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListCache")
+            .field("views", &self.views.entry_count())
+            .field("ids", &self.views.weighted_size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ListCache {
+    fn default() -> Self {
+        Self::holding(Self::MAX_IDS)
+    }
 }
 
 impl ListCache {
-    /// Ids kept over all views (about 40 MB); past it the cache starts over.
-    const MAX_IDS: usize = 1_000_000;
+    /// Ids kept over all views (about 40 MB); past it moka evicts the views least likely to be asked again.
+    const MAX_IDS: u64 = 1_000_000;
 
-    fn get(&self, key: &str, version: i64) -> Option<Arc<Vec<String>>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
-            .get(key)
-            .filter(|(v, _)| *v == version)
-            .map(|(_, ids)| ids.clone())
-    }
-
-    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
-        // Gates nobody holds or waits on are dropped, so the map stays as small as the work in flight.
-        gates.retain(|_, gate| Arc::strong_count(gate) > 1);
-        gates.entry(key.to_owned()).or_default().clone()
+    /// A cache of at most `max_ids` ids over all its views.
+    fn holding(max_ids: u64) -> Self {
+        let views = Cache::builder()
+            .max_capacity(max_ids)
+            // Weighed in ids, the bound's unit; an empty view weighs one, so that many of them are bounded too.
+            .weigher(|_key: &String, view: &View| {
+                u32::try_from(view.1.len().max(1)).unwrap_or(u32::MAX)
+            })
+            .build();
+        Self {
+            views,
+            hits: AtomicU64::new(0),
+            computed: AtomicU64::new(0),
+        }
     }
 
     /// The ids kept for `key` at `version`, or those `compute` answers, kept. Many asking for the same key
@@ -212,26 +245,56 @@ impl ListCache {
         version: i64,
         compute: impl std::future::Future<Output = Result<Vec<String>>>,
     ) -> Result<Arc<Vec<String>>> {
-        if let Some(hit) = self.get(&key, version) {
-            return Ok(hit);
+        if let Some((_, ids)) = self.views.get(&key).await.filter(|(v, _)| *v == version) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(ids);
         }
-        let gate = self.gate(&key);
-        let _computing = gate.lock().await;
-        if let Some(hit) = self.get(&key, version) {
-            return Ok(hit);
+        // moka runs the computations of one key one at a time, so the asks that waited find the view
+        // computed by the first.
+        let answer = self
+            .views
+            .entry(key)
+            .and_try_compute_with(|kept| async move {
+                match kept {
+                    Some(kept) if kept.value().0 == version => Ok(Op::Nop),
+                    _ => {
+                        let ids = compute.await?;
+                        self.computed.fetch_add(1, Ordering::Relaxed);
+                        Ok::<_, Error>(Op::Put((version, Arc::new(ids))))
+                    }
+                }
+            })
+            .await?;
+        match answer {
+            CompResult::Unchanged(entry) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(entry.into_value().1)
+            }
+            CompResult::Inserted(entry) | CompResult::ReplacedWith(entry) => {
+                Ok(entry.into_value().1)
+            }
+            // Neither: the computation above never removes, and leaves alone only a view it found.
+            CompResult::StillNone(_) | CompResult::Removed(_) => {
+                Err(Error::Internal("the list cache answered no view".into()))
+            }
         }
-        let computed = Arc::new(compute.await?);
-        self.put(key, version, computed.clone());
-        Ok(computed)
     }
 
-    fn put(&self, key: String, version: i64, ids: Arc<Vec<String>>) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let held: usize = entries.values().map(|(_, ids)| ids.len()).sum();
-        if held + ids.len() > Self::MAX_IDS {
-            entries.clear();
-        }
-        entries.insert(key, (version, ids));
+    /// Reports the cache's figures to the current `metrics` recorder. Meant for the scrape of `/metrics`,
+    /// inside the server's own recorder, as the figures read from the database are.
+    fn report_metrics(&self) {
+        describe_counter!(
+            VIEW_LOOKUPS,
+            "Program and business list views asked for, by outcome (hit: cached; computed: read from the database)."
+        );
+        describe_gauge!(VIEW_IDS, "Ids held over all cached list views.");
+        describe_gauge!(VIEWS, "List views cached.");
+        counter!(VIEW_LOOKUPS, "outcome" => "hit").absolute(self.hits.load(Ordering::Relaxed));
+        counter!(VIEW_LOOKUPS, "outcome" => "computed")
+            .absolute(self.computed.load(Ordering::Relaxed));
+        // Gauges are floats; the counts are far below 2^53, so they are exact.
+        gauge!(VIEW_IDS).set(self.views.weighted_size() as f64);
+        gauge!(VIEWS).set(self.views.entry_count() as f64);
     }
 }
 
@@ -440,6 +503,12 @@ impl Store {
             .collect())
     }
 
+    /// Reports the list cache's figures (views asked for, by outcome; views and ids held) to the current
+    /// `metrics` recorder: for the scrape of `/metrics`, inside the server's recorder.
+    pub fn report_list_cache_metrics(&self) {
+        self.list_cache.report_metrics();
+    }
+
     /// The workspace's mirror version: it changes in the transaction of every change to its programs, so
     /// anything computed from the mirror can be cached under it.
     pub async fn mirror_version(&self, workspace_id: &str) -> Result<i64> {
@@ -532,6 +601,105 @@ mod tests {
             "workspace_id = $1 AND program_type = $2 AND removed_at IS NULL AND (a LIKE $3 OR b LIKE $3)"
         );
         assert_eq!(f.values, ["ws", "CPC", "%x%"]);
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("p{i}")).collect()
+    }
+
+    #[tokio::test]
+    async fn many_asking_for_one_view_at_once_compute_it_once() {
+        let cache = ListCache::default();
+        let computations = AtomicU64::new(0);
+        let ask = || {
+            cache.get_or_compute("view".into(), 7, async {
+                computations.fetch_add(1, Ordering::Relaxed);
+                // Lets the other asks arrive while this one computes.
+                tokio::task::yield_now().await;
+                Ok(ids(3))
+            })
+        };
+        let answers = futures::future::join_all((0..20).map(|_| ask())).await;
+        assert_eq!(computations.load(Ordering::Relaxed), 1);
+        for answer in answers {
+            assert_eq!(*answer.unwrap(), ids(3));
+        }
+        assert_eq!(cache.hits.load(Ordering::Relaxed), 19);
+        assert_eq!(cache.computed.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn a_view_is_answered_only_at_its_mirror_version() {
+        let cache = ListCache::default();
+        let first = cache
+            .get_or_compute("view".into(), 1, async { Ok(ids(1)) })
+            .await
+            .unwrap();
+        assert_eq!(*first, ids(1));
+        let again = cache
+            .get_or_compute("view".into(), 1, async { Ok(ids(9)) })
+            .await
+            .unwrap();
+        assert_eq!(*again, ids(1), "same version: the kept view");
+        let newer = cache
+            .get_or_compute("view".into(), 2, async { Ok(ids(2)) })
+            .await
+            .unwrap();
+        assert_eq!(*newer, ids(2), "another version: computed again");
+        cache.views.run_pending_tasks().await;
+        assert_eq!(
+            cache.views.entry_count(),
+            1,
+            "the new version replaced the old"
+        );
+        let failed = cache
+            .get_or_compute("view".into(), 3, async { Err(Error::Invalid("no".into())) })
+            .await;
+        assert!(failed.is_err());
+        let kept = cache
+            .get_or_compute("view".into(), 2, async { Ok(ids(5)) })
+            .await
+            .unwrap();
+        assert_eq!(*kept, ids(2), "a failed computation keeps what was there");
+    }
+
+    #[tokio::test]
+    async fn the_ids_held_stay_within_the_bound() {
+        let cache = ListCache::holding(1_000);
+        for i in 0..100 {
+            cache
+                .get_or_compute(format!("view {i}"), 1, async { Ok(ids(50)) })
+                .await
+                .unwrap();
+        }
+        cache.views.run_pending_tasks().await;
+        let held = cache.views.weighted_size();
+        assert!(held <= 1_000, "{held} ids held");
+        assert!(held >= 500, "the cache is used: {held} ids held");
+    }
+
+    #[tokio::test]
+    async fn the_cache_reports_its_figures_through_the_metrics_recorder() {
+        let cache = ListCache::default();
+        for version in [1, 1, 1, 2] {
+            cache
+                .get_or_compute("view".into(), version, async { Ok(ids(4)) })
+                .await
+                .unwrap();
+        }
+        cache.views.run_pending_tasks().await;
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        metrics::with_local_recorder(&recorder, || cache.report_metrics());
+        let text = recorder.handle().render();
+        for line in [
+            "yelp_ads_list_view_lookups_total{outcome=\"hit\"} 2\n",
+            "yelp_ads_list_view_lookups_total{outcome=\"computed\"} 2\n",
+            "yelp_ads_list_view_ids 4\n",
+            "yelp_ads_list_views 1\n",
+            "# TYPE yelp_ads_list_view_ids gauge\n",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 
     #[test]

@@ -3,52 +3,24 @@
 use sqlx::FromRow;
 
 use super::Store;
-use crate::error::{Error, Result};
+use super::jobs::{Lease, stored_enum};
+use crate::error::Result;
 
-/// Where a scheduled change stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScheduleState {
-    /// Waiting for its time.
-    Scheduled,
-    /// Claimed by an instance that is firing it.
-    Firing,
-    /// Its change set was posted.
-    Fired,
-    /// Nothing of it applied any more when it came due (the outcome says why).
-    Skipped,
-    /// It came due while no instance ran, longer ago than the grace.
-    Missed,
-    /// Cancelled before its time.
-    Cancelled,
-}
-
-impl ScheduleState {
-    /// As stored and shown by the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scheduled => "scheduled",
-            Self::Firing => "firing",
-            Self::Fired => "fired",
-            Self::Skipped => "skipped",
-            Self::Missed => "missed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl TryFrom<String> for ScheduleState {
-    type Error = Error;
-
-    fn try_from(text: String) -> Result<Self> {
-        Ok(match text.as_str() {
-            "scheduled" => Self::Scheduled,
-            "firing" => Self::Firing,
-            "fired" => Self::Fired,
-            "skipped" => Self::Skipped,
-            "missed" => Self::Missed,
-            "cancelled" => Self::Cancelled,
-            other => return Err(Error::Internal(format!("unknown schedule state {other:?}"))),
-        })
+stored_enum! {
+    /// Where a scheduled change stands.
+    pub enum ScheduleState in "schedule state" {
+        /// Waiting for its time.
+        Scheduled = "scheduled",
+        /// Claimed by an instance that is firing it.
+        Firing = "firing",
+        /// Its change set was posted.
+        Fired = "fired",
+        /// Nothing of it applied any more when it came due (the outcome says why).
+        Skipped = "skipped",
+        /// It came due while no instance ran, longer ago than the grace.
+        Missed = "missed",
+        /// Cancelled before its time.
+        Cancelled = "cancelled",
     }
 }
 
@@ -247,30 +219,19 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for id in candidates {
-            let done = sqlx::query(
-                "UPDATE scheduled_changes SET state = 'firing', lease_owner = $1, lease_expires_at = $2, \
-                 updated_at = $3 WHERE id = $4 AND ((state = 'scheduled' AND due_at <= $3) \
-                 OR (state = 'firing' AND lease_expires_at < $3))",
-            )
-            .bind(owner)
-            .bind(lease_until)
-            .bind(now)
-            .bind(&id)
-            .execute(&self.writer)
-            .await?;
-            if done.rows_affected() == 1 {
-                let record: Option<ScheduleRecord> = sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM scheduled_changes WHERE id = $1"
-                ))
-                .bind(&id)
-                .fetch_optional(&self.writer)
-                .await?;
-                claimed.extend(record);
-            }
-        }
-        Ok(claimed)
+        self.claim_each(
+            candidates,
+            "UPDATE scheduled_changes SET state = 'firing', lease_owner = $1, lease_expires_at = $2, \
+             updated_at = $3 WHERE id = $4 AND ((state = 'scheduled' AND due_at <= $3) \
+             OR (state = 'firing' AND lease_expires_at < $3))",
+            &format!("SELECT {COLUMNS} FROM scheduled_changes WHERE id = $1"),
+            Lease {
+                owner,
+                now,
+                until: lease_until,
+            },
+        )
+        .await
     }
 
     /// Ends the firing of a schedule `owner` holds.

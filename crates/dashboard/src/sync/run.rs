@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
+use tokio_util::task::AbortOnDropHandle;
 use tracing::{error, info, warn};
 use yelp_partner_api::{AdaptiveWindow, Client, INITIAL_WINDOW, ListAllOptions, StatusFilter};
 
@@ -177,15 +178,18 @@ impl RunTask {
         }
 
         let lost = Arc::new(AtomicBool::new(false));
-        let renewer = tokio::spawn(renew_lease(
+        // Aborted when dropped: if this task is itself dropped (the runtime shutting down), the lease is
+        // not renewed past it.
+        let renewer = AbortOnDropHandle::new(tokio::spawn(renew_lease(
             self.engine.clone(),
             self.workspace_id.clone(),
             run_id.clone(),
             lost.clone(),
-        ));
+        )));
         // A panic must not leave subscribers waiting for a final event that never comes.
         let result = AssertUnwindSafe(self.execute(&lost)).catch_unwind().await;
-        renewer.abort();
+        // The run is over: its lease is released below, and must not be renewed meanwhile.
+        drop(renewer);
         // However the run ended, what it wrote is shown to readers from now on.
         if self.unversioned_writes.swap(false, Ordering::Relaxed) {
             if let Err(e) = store.bump_mirror_version(ws).await {

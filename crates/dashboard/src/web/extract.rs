@@ -176,6 +176,13 @@ impl Params {
     /// a narrower one. Every unknown name is in the message; the first of them, alphabetically, is the
     /// field.
     pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        self.only_of(&[known])
+    }
+
+    /// [`Params::only`] for names that come in groups (the list's filters, its sort, its page), so that an
+    /// endpoint takes the groups it needs without a list of its own.
+    pub fn only_of(&self, groups: &[&[&str]]) -> Result<(), ApiError> {
+        let known: Vec<&str> = groups.iter().flat_map(|g| g.iter().copied()).collect();
         let mut unknown: Vec<&str> = self
             .0
             .keys()

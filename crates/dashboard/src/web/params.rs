@@ -14,6 +14,24 @@ use crate::web::AppState;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{Params, shorten};
 
+/// The program list's filters, as every endpoint over a selection of programs takes them (`program_status`
+/// is the replaced system's name for `status`).
+pub(crate) const LIST_FILTERS: &[&str] = &[
+    "status",
+    "program_status",
+    "program_type",
+    "business_id",
+    "search",
+    "active_feature",
+    "include_removed",
+];
+
+/// The program list's sort.
+pub(crate) const LIST_SORT: &[&str] = &["sort", "order"];
+
+/// The program list's page.
+pub(crate) const LIST_PAGE: &[&str] = &["offset", "limit"];
+
 /// Default and largest page of a program list.
 pub(crate) const DEFAULT_LIMIT: u64 = 50;
 pub(crate) const MAX_LIMIT: u64 = 500;

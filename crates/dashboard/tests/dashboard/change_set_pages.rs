@@ -2,116 +2,17 @@
 //! selection form, the preview (before → after in dollars), checking and posting, and what viewers and
 //! bad values get. Markup is asserted with selectors (the contract the browser tests rely on).
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
-use reqwest::header::LOCATION;
-use scraper::{ElementRef, Html, Selector};
+use scraper::Selector;
 use yelp_partner_api::Cents;
 
+use crate::helpers::html::{get, post_form, text};
 use crate::helpers::on_every_backend;
 use crate::web::{Session, TestApp, VICTOR};
 
-/// A page as fetched, without following redirects.
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    html: Html,
-}
-
-impl Page {
-    async fn of(request: reqwest::RequestBuilder) -> Self {
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let html = Html::parse_document(&response.text().await.unwrap());
-        Self {
-            status,
-            location,
-            html,
-        }
-    }
-
-    fn all(&self, css: &str) -> Vec<ElementRef<'_>> {
-        self.html.select(&Selector::parse(css).unwrap()).collect()
-    }
-
-    fn one(&self, css: &str) -> ElementRef<'_> {
-        let found = self.all(css);
-        assert_eq!(
-            found.len(),
-            1,
-            "exactly one {css} in:\n{}",
-            self.html.html()
-        );
-        found[0]
-    }
-
-    fn text(&self, css: &str) -> String {
-        text(self.one(css))
-    }
-}
-
-fn text(element: ElementRef<'_>) -> String {
-    element
-        .text()
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-async fn get(app: &TestApp, path: &str, session: &Session) -> Page {
-    Page::of(
-        client()
-            .get(app.url(path))
-            .header("accept", "text/html")
-            .header("cookie", &session.cookie),
-    )
-    .await
-}
-
-/// Posts a form as a browser does, with the session's CSRF token in its `csrf_token` field.
-async fn post_form(app: &TestApp, path: &str, session: &Session, fields: &[(&str, &str)]) -> Page {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("csrf_token", &session.csrf);
-    form.extend_pairs(fields);
-    Page::of(
-        client()
-            .post(app.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", &session.cookie)
-            .body(form.finish()),
-    )
-    .await
-}
-
-/// The ids of the current CPC programs, in the list's order.
+/// The ids of the current CPC programs, in the list's order; there are some.
 async fn current_cpc(app: &TestApp, session: &Session) -> Vec<String> {
-    let (status, body) = app
-        .get_json(
-            "/api/reseller/programs?status=CURRENT&program_type=CPC&limit=500",
-            session,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let ids: Vec<String> = body["programs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["program_id"].as_str().unwrap().to_owned())
-        .collect();
+    let ids = crate::helpers::api::current_cpc(app, session).await;
     assert!(!ids.is_empty(), "the simulator has current CPC programs");
     ids
 }

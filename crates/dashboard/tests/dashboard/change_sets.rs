@@ -8,56 +8,18 @@ use dashboard::store::{ItemState, now_ms};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::helpers::api::{current_cpc, current_cpc_programs, program_id, send};
 use crate::helpers::on_every_backend;
 use crate::web::{Session, TestApp, Tuning, VICTOR, read_sse, test_job_options};
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    session: &Session,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.request(method, path, Some(session));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// Ids of the workspace's current CPC programs, as the list orders them.
-async fn current_cpc(app: &TestApp, session: &Session) -> Vec<String> {
-    let (_, listed) = app
-        .get_json(
-            "/api/reseller/programs?status=CURRENT&program_type=CPC&limit=500",
-            session,
-        )
-        .await;
-    listed["programs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["program_id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// Ids of current CPC programs that have spent less than `cents` this period (a budget may not go below
 /// the spend).
 async fn current_cpc_spent_under(app: &TestApp, session: &Session, cents: i64) -> Vec<String> {
-    let (_, listed) = app
-        .get_json(
-            "/api/reseller/programs?status=CURRENT&program_type=CPC&limit=500",
-            session,
-        )
-        .await;
-    listed["programs"]
-        .as_array()
-        .unwrap()
+    current_cpc_programs(app, session)
+        .await
         .iter()
         .filter(|p| p["program_metrics"]["ad_cost"].as_i64().unwrap_or(0) < cents)
-        .map(|p| p["program_id"].as_str().unwrap().to_owned())
+        .map(program_id)
         .collect()
 }
 

@@ -1,5 +1,6 @@
 //! Test databases (one per test, removed after), a simulator with a client for it, sign-in and the event
-//! stream reader (the last two shared with the benchmarks).
+//! stream reader (the last two shared with the benchmarks), and requests as the page and API tests send
+//! them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -312,4 +313,220 @@ impl TestSim {
 fn test_http_client() -> reqwest::Client {
     yelp_partner_api::install_crypto_provider();
     reqwest::Client::new()
+}
+
+/// Pages as a browser without JavaScript gets them: fetched without following redirects, asserted with
+/// CSS selectors (the selector contract the browser tests rely on).
+pub mod html {
+    use std::time::Duration;
+
+    use reqwest::StatusCode;
+    use reqwest::header::LOCATION;
+    use scraper::{ElementRef, Html, Selector};
+
+    use crate::web::{Session, TestApp};
+
+    /// A page as fetched, without following redirects.
+    pub struct Page {
+        pub status: StatusCode,
+        pub location: Option<String>,
+        pub html: Html,
+    }
+
+    impl Page {
+        pub async fn of(request: reqwest::RequestBuilder) -> Self {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let html = Html::parse_document(&response.text().await.unwrap());
+            Self {
+                status,
+                location,
+                html,
+            }
+        }
+
+        pub fn all(&self, css: &str) -> Vec<ElementRef<'_>> {
+            self.html.select(&Selector::parse(css).unwrap()).collect()
+        }
+
+        pub fn one(&self, css: &str) -> ElementRef<'_> {
+            let found = self.all(css);
+            assert_eq!(
+                found.len(),
+                1,
+                "exactly one {css} in:\n{}",
+                self.html.html()
+            );
+            found[0]
+        }
+
+        pub fn text(&self, css: &str) -> String {
+            text(self.one(css))
+        }
+    }
+
+    /// An element's text with its whitespace collapsed.
+    pub fn text(element: ElementRef<'_>) -> String {
+        element
+            .text()
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// An HTTP client that, like a test should, sees redirects instead of following them.
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
+    }
+
+    /// A page as the session's browser asks for it.
+    pub async fn get(app: &TestApp, path: &str, session: &Session) -> Page {
+        Page::of(
+            client()
+                .get(app.url(path))
+                .header("accept", "text/html")
+                .header("cookie", &session.cookie),
+        )
+        .await
+    }
+
+    /// Posts a form as a browser does, with the session's CSRF token in its `csrf_token` field.
+    pub async fn post_form(
+        app: &TestApp,
+        path: &str,
+        session: &Session,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("csrf_token", &session.csrf);
+        form.extend_pairs(fields);
+        Page::of(
+            client()
+                .post(app.url(path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", &session.cookie)
+                .body(form.finish()),
+        )
+        .await
+    }
+}
+
+/// API requests as the API tests send them, and the programs they pick.
+pub mod api {
+    use reqwest::{Method, StatusCode};
+    use serde_json::Value;
+
+    use crate::web::{Session, TestApp};
+
+    /// Sends a request with the session (and a JSON body, if any); answers the status and the JSON
+    /// answer (`null` when it is not JSON).
+    pub async fn send(
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        session: &Session,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = app.request(method, path, Some(session));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The workspace's current CPC programs, as the list orders them (at most 500).
+    pub async fn current_cpc_programs(app: &TestApp, session: &Session) -> Vec<Value> {
+        let (status, listed) = app
+            .get_json(
+                "/api/reseller/programs?status=CURRENT&program_type=CPC&limit=500",
+                session,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        listed["programs"].as_array().unwrap().clone()
+    }
+
+    /// A program's id, as the list shows it.
+    pub fn program_id(program: &Value) -> String {
+        program["program_id"].as_str().unwrap().to_owned()
+    }
+
+    /// The ids of the workspace's current CPC programs, as the list orders them.
+    pub async fn current_cpc(app: &TestApp, session: &Session) -> Vec<String> {
+        current_cpc_programs(app, session)
+            .await
+            .iter()
+            .map(program_id)
+            .collect()
+    }
+
+    /// `count` running, unpaused CPC programs: ones a pause applies to.
+    pub async fn running_cpc(app: &TestApp, session: &Session, count: usize) -> Vec<String> {
+        let ids: Vec<String> = current_cpc_programs(app, session)
+            .await
+            .iter()
+            .filter(|p| {
+                p["program_pause_status"] == "NOT_PAUSED" && p["program_status"] == "ACTIVE"
+            })
+            .map(program_id)
+            .take(count)
+            .collect();
+        assert_eq!(ids.len(), count, "enough running CPC programs");
+        ids
+    }
+}
+
+/// Days that test how schedules read times in New York's time zone.
+pub mod new_york {
+    use chrono::{Datelike, NaiveDate, Utc, Weekday};
+
+    /// The next 24 December at least a week ahead: a winter day, when New York is on EST (UTC-5).
+    pub fn next_christmas_eve() -> NaiveDate {
+        let soon = (Utc::now() + chrono::Duration::days(7)).date_naive();
+        let this_year = NaiveDate::from_ymd_opt(soon.year(), 12, 24).unwrap();
+        if this_year >= soon {
+            this_year
+        } else {
+            NaiveDate::from_ymd_opt(soon.year() + 1, 12, 24).unwrap()
+        }
+    }
+
+    /// The next year's second Sunday of March: the day New York's clocks go from 02:00 to 03:00.
+    pub fn next_spring_forward() -> NaiveDate {
+        let year = Utc::now().year() + 1;
+        (8..=14)
+            .map(|day| NaiveDate::from_ymd_opt(year, 3, day).unwrap())
+            .find(|d| d.weekday() == Weekday::Sun)
+            .unwrap()
+    }
+}
+
+/// The first of the simulator's programs that is a running CPC program (active, not paused, started by
+/// today) and for which `also` holds; the tests that need one say what else it must have.
+pub async fn running_sim_cpc(sim: &TestSim, also: impl Fn(&Value) -> bool) -> Value {
+    let today = chrono::Utc::now().date_naive().to_string();
+    sim.programs()
+        .await
+        .into_iter()
+        .find(|p| {
+            p["program_type"] == "CPC"
+                && p["program_status"] == "ACTIVE"
+                && p["program_pause_status"] == "NOT_PAUSED"
+                && p["start_date"]
+                    .as_str()
+                    .is_some_and(|s| s <= today.as_str())
+                && also(p)
+        })
+        .expect("a running CPC program of the simulator")
 }

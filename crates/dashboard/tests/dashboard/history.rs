@@ -6,31 +6,19 @@ use dashboard::store::{HistoryFilter, MirrorWriter};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::on_every_backend;
+use crate::helpers::{on_every_backend, running_sim_cpc};
 use crate::jobs::wait_for_end;
 use crate::store::entry;
 use crate::web::{Session, TestApp};
 
 /// A current, running CPC program of the simulator with a budget.
 async fn running_cpc(app: &TestApp) -> (String, i64) {
-    let today = chrono::Utc::now().date_naive().to_string();
-    let p = app
-        .sim
-        .programs()
-        .await
-        .into_iter()
-        .find(|p| {
-            p["program_type"] == "CPC"
-                && p["program_status"] == "ACTIVE"
-                && p["program_pause_status"] == "NOT_PAUSED"
-                && p["start_date"]
-                    .as_str()
-                    .is_some_and(|s| s <= today.as_str())
-                && p["program_metrics"]["budget"]
-                    .as_i64()
-                    .is_some_and(|b| b > 0 && b != 41_250)
-        })
-        .expect("a running CPC program");
+    let p = running_sim_cpc(&app.sim, |p| {
+        p["program_metrics"]["budget"]
+            .as_i64()
+            .is_some_and(|b| b > 0 && b != 41_250)
+    })
+    .await;
     (
         p["program_id"].as_str().unwrap().to_owned(),
         p["program_metrics"]["budget"].as_i64().unwrap(),

@@ -11,23 +11,16 @@ use serde_json::{Value, json};
 use crate::helpers::on_every_backend;
 use crate::web::{ALICE, BOB, Session, TestApp, VICTOR, read_sse, test_job_options};
 
+async fn post(app: &TestApp, path: &str, session: &Session, body: Value) -> (StatusCode, Value) {
+    app.post_json(path, session, &body).await
+}
+
 fn today() -> String {
     Utc::now().date_naive().to_string()
 }
 
 fn in_days(days: i64) -> String {
     (Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
-}
-
-async fn post(app: &TestApp, path: &str, session: &Session, body: Value) -> (StatusCode, Value) {
-    let response = app
-        .request(Method::POST, path, Some(session))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Submits and answers the job id, asserting 202.

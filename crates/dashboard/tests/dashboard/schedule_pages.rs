@@ -5,100 +5,17 @@
 
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;
-use reqwest::header::LOCATION;
-use scraper::{ElementRef, Html, Selector};
+use scraper::Selector;
 
+use crate::helpers::api::running_cpc;
+use crate::helpers::html::{Page, get, post_form, text};
+use crate::helpers::new_york::{next_christmas_eve, next_spring_forward};
 use crate::helpers::on_every_backend;
 use crate::web::{ALICE, Session, TestApp, VICTOR};
 
 const HOUR_MS: i64 = 3_600_000;
-
-/// A page as fetched, without following redirects.
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    html: Html,
-}
-
-impl Page {
-    async fn of(request: reqwest::RequestBuilder) -> Self {
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let html = Html::parse_document(&response.text().await.unwrap());
-        Self {
-            status,
-            location,
-            html,
-        }
-    }
-
-    fn all(&self, css: &str) -> Vec<ElementRef<'_>> {
-        self.html.select(&Selector::parse(css).unwrap()).collect()
-    }
-
-    fn one(&self, css: &str) -> ElementRef<'_> {
-        let found = self.all(css);
-        assert_eq!(
-            found.len(),
-            1,
-            "exactly one {css} in:\n{}",
-            self.html.html()
-        );
-        found[0]
-    }
-
-    fn text(&self, css: &str) -> String {
-        text(self.one(css))
-    }
-}
-
-fn text(element: ElementRef<'_>) -> String {
-    element
-        .text()
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-async fn get(app: &TestApp, path: &str, session: &Session) -> Page {
-    Page::of(
-        client()
-            .get(app.url(path))
-            .header("accept", "text/html")
-            .header("cookie", &session.cookie),
-    )
-    .await
-}
-
-/// Posts a form as a browser does, with the session's CSRF token in its `csrf_token` field.
-async fn post_form(app: &TestApp, path: &str, session: &Session, fields: &[(&str, &str)]) -> Page {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("csrf_token", &session.csrf);
-    form.extend_pairs(fields);
-    Page::of(
-        client()
-            .post(app.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", &session.cookie)
-            .body(form.finish()),
-    )
-    .await
-}
 
 /// A time `ms_from_now` ahead as a `datetime-local` field holds it (UTC, to the minute), and as the
 /// pages write it.
@@ -115,26 +32,6 @@ fn local_in(ms_from_now: i64) -> (String, String) {
 /// The month of a `datetime-local` value, as `?month=` takes it.
 fn month_of(local: &str) -> &str {
     &local[..7]
-}
-
-/// Running, unpaused CPC programs: ones a pause applies to.
-async fn running_cpc(app: &TestApp, session: &Session, count: usize) -> Vec<String> {
-    let (_, listed) = app
-        .get_json(
-            "/api/reseller/programs?status=CURRENT&program_type=CPC&limit=500",
-            session,
-        )
-        .await;
-    let ids: Vec<String> = listed["programs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["program_pause_status"] == "NOT_PAUSED" && p["program_status"] == "ACTIVE")
-        .map(|p| p["program_id"].as_str().unwrap().to_owned())
-        .take(count)
-        .collect();
-    assert_eq!(ids.len(), count, "enough running CPC programs");
-    ids
 }
 
 /// How many scheduled changes the workspace has.
@@ -530,26 +427,6 @@ on_every_backend! {
         assert!(text(row).contains("Already sent to Yelp"), "{}", text(row));
         assert!(page.all("#upcoming-table form").is_empty(), "nothing to cancel or move here");
     }
-}
-
-/// The next 24 December at least a week ahead: a winter day, when New York is on EST (UTC-5).
-fn next_christmas_eve() -> NaiveDate {
-    let soon = (Utc::now() + chrono::Duration::days(7)).date_naive();
-    let this_year = NaiveDate::from_ymd_opt(soon.year(), 12, 24).unwrap();
-    if this_year >= soon {
-        this_year
-    } else {
-        NaiveDate::from_ymd_opt(soon.year() + 1, 12, 24).unwrap()
-    }
-}
-
-/// The next year's second Sunday of March: the day New York's clocks go from 02:00 to 03:00.
-fn next_spring_forward() -> NaiveDate {
-    let year = Utc::now().year() + 1;
-    (8..=14)
-        .map(|day| NaiveDate::from_ymd_opt(year, 3, day).unwrap())
-        .find(|d| d.weekday() == Weekday::Sun)
-        .unwrap()
 }
 
 on_every_backend! {

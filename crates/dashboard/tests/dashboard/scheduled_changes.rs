@@ -5,10 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{TimeZone, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::helpers::api::{running_cpc, send};
+use crate::helpers::new_york::{next_christmas_eve, next_spring_forward};
 use crate::helpers::on_every_backend;
 use crate::web::{ALICE, Session, TestApp, VICTOR};
 
@@ -18,42 +20,6 @@ fn iso_in(ms_from_now: i64) -> String {
     Utc.timestamp_millis_opt(dashboard::store::now_ms() + ms_from_now)
         .unwrap()
         .to_rfc3339()
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    session: &Session,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.request(method, path, Some(session));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// Running, unpaused CPC programs: ones a pause applies to.
-async fn running_cpc(app: &TestApp, session: &Session, count: usize) -> Vec<String> {
-    let (_, listed) = app
-        .get_json(
-            "/api/reseller/programs?status=CURRENT&program_type=CPC&limit=500",
-            session,
-        )
-        .await;
-    let ids: Vec<String> = listed["programs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["program_pause_status"] == "NOT_PAUSED" && p["program_status"] == "ACTIVE")
-        .map(|p| p["program_id"].as_str().unwrap().to_owned())
-        .take(count)
-        .collect();
-    assert_eq!(ids.len(), count, "enough running CPC programs");
-    ids
 }
 
 async fn schedule(app: &TestApp, session: &Session, body: Value) -> Value {
@@ -314,26 +280,6 @@ on_every_backend! {
         assert_eq!(fired["state"], "fired", "{fired}");
         assert!(fired["outcome"].as_str().unwrap().contains("future budget changes"), "{fired}");
     }
-}
-
-/// The next 24 December at least a week ahead: a winter day, when New York is on EST (UTC-5).
-fn next_christmas_eve() -> NaiveDate {
-    let soon = (Utc::now() + chrono::Duration::days(7)).date_naive();
-    let this_year = NaiveDate::from_ymd_opt(soon.year(), 12, 24).unwrap();
-    if this_year >= soon {
-        this_year
-    } else {
-        NaiveDate::from_ymd_opt(soon.year() + 1, 12, 24).unwrap()
-    }
-}
-
-/// The next year's second Sunday of March: the day New York's clocks go from 02:00 to 03:00.
-fn next_spring_forward() -> NaiveDate {
-    let year = Utc::now().year() + 1;
-    (8..=14)
-        .map(|day| NaiveDate::from_ymd_opt(year, 3, day).unwrap())
-        .find(|d| d.weekday() == Weekday::Sun)
-        .unwrap()
 }
 
 /// Sets the workspace's time zone as its admin does through the settings API.

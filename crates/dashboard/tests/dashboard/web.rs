@@ -269,6 +269,23 @@ impl TestApp {
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
+
+    /// POSTs `body` as JSON with the session's cookie and CSRF token; the status and the JSON answer.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        session: &Session,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, path, Some(session))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
 }
 
 fn types(events: &[SseEvent]) -> Vec<&str> {

@@ -19,7 +19,7 @@ use yelp_partner_api::Cents;
 
 use super::selection::{self, refuse_unknown};
 use super::{event_stream, iso};
-use crate::change_sets::operation::{Change, Snapshot};
+use crate::change_sets::operation::{Change, Operation, Snapshot};
 use crate::change_sets::{ChangeSet, ChangeSetSummary, Counts, Item, ItemStatus, Resolution};
 use crate::jobs::draft::Loose;
 use crate::store::{ChangeSetState, ExportRow};
@@ -166,14 +166,13 @@ fn record_json(summary: &ChangeSetSummary) -> Value {
 
 /// A change set with its items, named as the programs list names them.
 pub(crate) async fn change_set_json(state: &AppState, set: &ChangeSet) -> ApiResult<Value> {
-    let ids: Vec<String> = set.items.iter().map(|i| i.program_id.clone()).collect();
-    let labels: HashMap<String, ExportRow> = state
+    let labels = state
         .store
-        .export_rows_in_order(&set.record.workspace_id, &ids)
-        .await?
-        .into_iter()
-        .map(|row| (row.program_id.clone(), row))
-        .collect();
+        .item_labels(
+            &set.record.workspace_id,
+            set.items.iter().map(|i| i.program_id.as_str()),
+        )
+        .await?;
     let mut body = record_json(&ChangeSetSummary {
         record: set.record.clone(),
         counts: set.counts,
@@ -186,13 +185,37 @@ pub(crate) async fn change_set_json(state: &AppState, set: &ChangeSet) -> ApiRes
     Ok(body)
 }
 
+/// What a bulk body selects and does: the fields of a new change set's body, which a schedule's shares.
+#[derive(Deserialize)]
+pub(super) struct Selection {
+    program_ids: Option<Loose<Vec<String>>>,
+    filter: Option<Loose<Map<String, Value>>>,
+    operation: Option<Value>,
+}
+
+impl Selection {
+    /// The programs selected and the operation, checked, once the body's `unknown` fields are refused
+    /// (`what` says what the body is and takes): the checks in the order both bodies make them.
+    pub(super) async fn read(
+        self,
+        state: &AppState,
+        user: &CurrentUser,
+        unknown: &HashMap<String, Value>,
+        what: &str,
+    ) -> ApiResult<(Vec<String>, Operation)> {
+        refuse_unknown(unknown, what)?;
+        let ids = selection::program_ids(state, user, self.program_ids, self.filter).await?;
+        Ok((ids, selection::operation(self.operation)?))
+    }
+}
+
 /// The body of a new change set.
 #[derive(Deserialize)]
 #[serde(expecting = "a JSON object with program_ids or filter, and operation")]
 struct StageBody {
-    program_ids: Option<Loose<Vec<String>>>,
-    filter: Option<Loose<Map<String, Value>>>,
-    operation: Option<Value>,
+    #[serde(flatten)]
+    selection: Selection,
+    /// Declared after the selection, whose fields it does not see.
     #[serde(flatten)]
     unknown: HashMap<String, Value>,
 }
@@ -204,12 +227,15 @@ async fn stage(
     ApiJson(body): ApiJson<StageBody>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
-    refuse_unknown(
-        &body.unknown,
-        "a change set: give program_ids or filter, and operation",
-    )?;
-    let ids = selection::program_ids(&state, &user, body.program_ids, body.filter).await?;
-    let operation = selection::operation(body.operation)?;
+    let (ids, operation) = body
+        .selection
+        .read(
+            &state,
+            &user,
+            &body.unknown,
+            "a change set: give program_ids or filter, and operation",
+        )
+        .await?;
     let set = state.change_sets.stage(&user.user, ids, operation).await?;
     let body = change_set_json(&state, &set).await?;
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -20,20 +20,7 @@ use crate::web::AppState;
 use crate::web::auth::{CurrentUser, Origin, audit_event, record};
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Params;
-use crate::web::params::{business_mirrored, program_query};
-
-/// The list's filters and sort (paging does not apply: the file holds every matching program).
-const CSV_PARAMS: &[&str] = &[
-    "status",
-    "program_status",
-    "program_type",
-    "business_id",
-    "search",
-    "active_feature",
-    "include_removed",
-    "sort",
-    "order",
-];
+use crate::web::params::{LIST_FILTERS, LIST_SORT, business_mirrored, program_query};
 
 /// The file's columns, in order.
 pub const COLUMNS: [&str; 17] = [
@@ -138,7 +125,7 @@ async fn export(
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Response> {
-    params.only(CSV_PARAMS)?;
+    params.only_of(&[LIST_FILTERS, LIST_SORT])?;
     let mirrored = business_mirrored(&state, user.workspace_id(), &params).await?;
     let query = program_query(&params, mirrored)?;
     let workspace_id = user.workspace_id().to_owned();

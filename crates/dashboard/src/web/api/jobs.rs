@@ -67,6 +67,17 @@ fn submission_token(headers: &HeaderMap) -> ApiResult<Option<SubmissionToken>> {
     Ok(Some(SubmissionToken::parse(text)?))
 }
 
+/// An operation an operator asks for, sent with the request's submission token: 202 with its job.
+async fn submit(
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    send: impl AsyncFnOnce(Option<&SubmissionToken>) -> crate::error::Result<String>,
+) -> ApiResult<Response> {
+    user.require_operator()?;
+    let token = submission_token(headers)?;
+    Ok(accepted(send(token.as_ref()).await?))
+}
+
 /// `POST /api/reseller/program/create`.
 async fn create(
     State(state): State<AppState>,
@@ -74,11 +85,10 @@ async fn create(
     headers: HeaderMap,
     ApiJson(draft): ApiJson<CreateDraft>,
 ) -> ApiResult<Response> {
-    user.require_operator()?;
-    let token = submission_token(&headers)?;
-    Ok(accepted(
-        state.jobs.create(&user.user, draft, token.as_ref()).await?,
-    ))
+    submit(&user, &headers, async |token| {
+        state.jobs.create(&user.user, draft, token).await
+    })
+    .await
 }
 
 /// `POST /api/reseller/program/{program_id}/edit`.
@@ -89,14 +99,10 @@ async fn edit(
     headers: HeaderMap,
     ApiJson(draft): ApiJson<EditDraft>,
 ) -> ApiResult<Response> {
-    user.require_operator()?;
-    let token = submission_token(&headers)?;
-    Ok(accepted(
-        state
-            .jobs
-            .edit(&user.user, &program_id, draft, token.as_ref())
-            .await?,
-    ))
+    submit(&user, &headers, async |token| {
+        state.jobs.edit(&user.user, &program_id, draft, token).await
+    })
+    .await
 }
 
 /// `POST /api/reseller/program/{program_id}/duplicate`.
@@ -107,14 +113,13 @@ async fn duplicate(
     headers: HeaderMap,
     ApiJson(draft): ApiJson<DuplicateDraft>,
 ) -> ApiResult<Response> {
-    user.require_operator()?;
-    let token = submission_token(&headers)?;
-    Ok(accepted(
+    submit(&user, &headers, async |token| {
         state
             .jobs
-            .duplicate(&user.user, &program_id, draft, token.as_ref())
-            .await?,
-    ))
+            .duplicate(&user.user, &program_id, draft, token)
+            .await
+    })
+    .await
 }
 
 /// `POST /api/reseller/program/{program_id}/end`.
@@ -124,12 +129,24 @@ async fn end(
     PathParam(program_id): PathParam,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    submit(&user, &headers, async |token| {
+        state.jobs.end(&user.user, &program_id, token).await
+    })
+    .await
+}
+
+/// Pauses (`pause`) or resumes a CPC program: 202 with its job. The old paths take no submission token.
+async fn pause_or_resume(
+    state: &AppState,
+    user: &CurrentUser,
+    program_id: &str,
+    pause: bool,
+) -> ApiResult<Response> {
     user.require_operator()?;
-    let token = submission_token(&headers)?;
     Ok(accepted(
         state
             .jobs
-            .end(&user.user, &program_id, token.as_ref())
+            .pause_or_resume(&user.user, program_id, pause, None)
             .await?,
     ))
 }
@@ -140,13 +157,7 @@ async fn pause(
     user: CurrentUser,
     PathParam(program_id): PathParam,
 ) -> ApiResult<Response> {
-    user.require_operator()?;
-    Ok(accepted(
-        state
-            .jobs
-            .pause_or_resume(&user.user, &program_id, true, None)
-            .await?,
-    ))
+    pause_or_resume(&state, &user, &program_id, true).await
 }
 
 /// `POST /api/program/{program_id}/resume/v1`.
@@ -155,13 +166,7 @@ async fn resume(
     user: CurrentUser,
     PathParam(program_id): PathParam,
 ) -> ApiResult<Response> {
-    user.require_operator()?;
-    Ok(accepted(
-        state
-            .jobs
-            .pause_or_resume(&user.user, &program_id, false, None)
-            .await?,
-    ))
+    pause_or_resume(&state, &user, &program_id, false).await
 }
 
 /// A job as clients read it (the replaced system's fields, plus progress and ETA). `program` is the job's

@@ -15,23 +15,9 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{Params, PathParam};
-use crate::web::params::{business_mirrored, program_query, program_query_up_to};
-
-/// The list's parameters: ours, the replaced system's `program_status`, and `all`.
-const LIST_PARAMS: &[&str] = &[
-    "status",
-    "program_status",
-    "program_type",
-    "business_id",
-    "search",
-    "active_feature",
-    "include_removed",
-    "sort",
-    "order",
-    "offset",
-    "limit",
-    "all",
-];
+use crate::web::params::{
+    LIST_FILTERS, LIST_PAGE, LIST_SORT, business_mirrored, program_query, program_query_up_to,
+};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -58,7 +44,7 @@ async fn list(
     user: CurrentUser,
     params: Params,
 ) -> ApiResult<Response> {
-    params.only(LIST_PARAMS)?;
+    params.only_of(&[LIST_FILTERS, LIST_SORT, LIST_PAGE, &["all"]])?;
     let mirrored = business_mirrored(&state, user.workspace_id(), &params).await?;
     if params.flag("all")? {
         let query =

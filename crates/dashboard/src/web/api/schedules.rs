@@ -10,12 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use yelp_partner_api::Cents;
 
-use super::change_sets::counts_json;
+use super::change_sets::{Selection, counts_json};
 use super::iso;
-use super::selection::{self, refuse_unknown};
 use crate::change_sets::operation::{EditChange, Operation};
 use crate::change_sets::{Schedule, TimeTextError, schedule_time};
 use crate::jobs::draft::{Dollars, Loose};
@@ -129,11 +128,11 @@ fn schedule_json(s: &Schedule, zone: WorkspaceZone) -> Value {
 #[derive(Deserialize)]
 #[serde(expecting = "a JSON object with program_ids or filter, operation and at")]
 struct ScheduleBody {
-    program_ids: Option<Loose<Vec<String>>>,
-    filter: Option<Loose<Map<String, Value>>>,
-    operation: Option<Value>,
+    #[serde(flatten)]
+    selection: Selection,
     at: Option<Value>,
     until: Option<Value>,
+    /// Declared after the selection, whose fields it does not see.
     #[serde(flatten)]
     unknown: HashMap<String, Value>,
 }
@@ -145,12 +144,15 @@ async fn create(
     ApiJson(body): ApiJson<ScheduleBody>,
 ) -> ApiResult<Response> {
     user.require_operator()?;
-    refuse_unknown(
-        &body.unknown,
-        "a schedule: give program_ids or filter, operation, at and (for a pause window) until",
-    )?;
-    let ids = selection::program_ids(&state, &user, body.program_ids, body.filter).await?;
-    let operation = selection::operation(body.operation)?;
+    let (ids, operation) = body
+        .selection
+        .read(
+            &state,
+            &user,
+            &body.unknown,
+            "a schedule: give program_ids or filter, operation, at and (for a pause window) until",
+        )
+        .await?;
     let zone = zone_of(&state, &user).await?;
     let at = parse_time("at", body.at.as_ref(), zone)?;
     let until = parse_optional_time("until", body.until.as_ref(), zone)?;

@@ -11,18 +11,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Params;
-use crate::web::params::{business_mirrored, program_query};
-
-/// The programs list's filters a selection may use (the list's, without paging).
-pub(super) const FILTER_PARAMS: &[&str] = &[
-    "status",
-    "program_status",
-    "program_type",
-    "business_id",
-    "search",
-    "active_feature",
-    "include_removed",
-];
+use crate::web::params::{LIST_FILTERS, business_mirrored, program_query};
 
 /// The ids selected: `program_ids`, or every program `filter` matches, in the list's default order.
 pub(super) async fn program_ids(
@@ -54,7 +43,7 @@ pub(super) async fn program_ids(
                 params.insert(name, text);
             }
             let params = Params(params);
-            params.only(FILTER_PARAMS)?;
+            params.only(LIST_FILTERS)?;
             let mirrored = business_mirrored(state, user.workspace_id(), &params).await?;
             let query = program_query(&params, mirrored)?;
             let ids = state

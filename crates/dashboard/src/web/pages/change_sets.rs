@@ -6,8 +6,6 @@
 //!
 //! [`ChangeSetService`]: crate::change_sets::ChangeSetService
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -19,7 +17,7 @@ use yelp_partner_api::ProgramType;
 
 use super::filters::datetime;
 use super::programs::{self, Stage};
-use super::{FormFields, Layout, Page, PageForm, PageUser, see_other, url_part};
+use super::{FormFields, Layout, Page, PageForm, PageUser, refusal, see_other, url_part};
 use crate::change_sets::operation::OperationDraft;
 use crate::change_sets::{ChangeSet, Counts, Item, ItemStatus, Resolution};
 use crate::error::Error;
@@ -79,16 +77,6 @@ pub(super) fn router() -> Router<AppState> {
 
 fn to_change_set(id: &str) -> Response {
     see_other(&format!("/change-sets/{}", url_part(id)))
-}
-
-/// A refusal the user can act on, or the error as it is when it is ours.
-fn refusal(e: impl Into<ApiError>) -> Result<ApiError, PageError> {
-    let e = e.into();
-    if e.is_internal() {
-        Err(e.into())
-    } else {
-        Ok(e)
-    }
 }
 
 /// The operation of the selection form's `kind` and `value`.
@@ -403,14 +391,13 @@ async fn render_set(
     status: StatusCode,
     action_error: Option<String>,
 ) -> PageResult<Response> {
-    let ids: Vec<String> = set.items.iter().map(|i| i.program_id.clone()).collect();
-    let labels: HashMap<String, ExportRow> = state
+    let labels = state
         .store
-        .export_rows_in_order(&set.record.workspace_id, &ids)
-        .await?
-        .into_iter()
-        .map(|row| (row.program_id.clone(), row))
-        .collect();
+        .item_labels(
+            &set.record.workspace_id,
+            set.items.iter().map(|i| i.program_id.as_str()),
+        )
+        .await?;
     let c = set.counts;
     let ready = set.items.iter().any(|i| i.status == ItemStatus::Ready);
     let post_blocked = if c.conflicts > 0 {
@@ -480,12 +467,15 @@ async fn after(
 ) -> PageResult<Response> {
     match done {
         Ok(set) => Ok(to_change_set(&set.record.id)),
-        Err(e) => {
-            let e = refusal(e)?;
-            let set = state.change_sets.get(form.user.workspace_id(), id).await?;
-            render_set(state, &form.user, set, e.status(), Some(e.message())).await
-        }
+        Err(e) => refused(state, form, id, e).await,
     }
+}
+
+/// Change set `id`'s page again, with why `e` refused the action (an error of ours stays one).
+async fn refused(state: &AppState, form: &PageForm, id: &str, e: Error) -> PageResult<Response> {
+    let e = refusal(e)?;
+    let set = state.change_sets.get(form.user.workspace_id(), id).await?;
+    render_set(state, &form.user, set, e.status(), Some(e.message())).await
 }
 
 /// The operator who posted `form`: 403 for viewers.
@@ -542,11 +532,7 @@ async fn delete(
 ) -> PageResult<Response> {
     match state.change_sets.delete(operator(&form)?, &id).await {
         Ok(()) => Ok(see_other("/change-sets")),
-        Err(e) => {
-            let e = refusal(e)?;
-            let set = state.change_sets.get(form.user.workspace_id(), &id).await?;
-            render_set(&state, &form.user, set, e.status(), Some(e.message())).await
-        }
+        Err(e) => refused(&state, &form, &id, e).await,
     }
 }
 

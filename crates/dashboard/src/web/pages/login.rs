@@ -3,11 +3,11 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -19,6 +19,7 @@ use crate::web::AppState;
 use crate::web::auth::{
     Origin, audit_event, cookie, cookie_session, record, same, sign_in, sign_out,
 };
+use crate::web::error::ApiError;
 use crate::web::error::PageResult;
 use crate::web::extract::Params;
 
@@ -50,10 +51,7 @@ fn login_page(
     error: Option<String>,
 ) -> Response {
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<24>());
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
-    );
+    let cookie = login_cookie(token.clone(), 3600, state.secure_cookies);
     let mut layout = Layout::signed_out();
     layout.csrf_token = token;
     let page = LoginPage {
@@ -63,11 +61,24 @@ fn login_page(
         error,
     };
     let mut response = (status, Page(page)).into_response();
-    // The token is base64url, so the value is always a valid header.
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    response.headers_mut().append(header::SET_COOKIE, cookie);
     response
+}
+
+/// The `Set-Cookie` value of the login cookie: sent only to `/login`, out of scripts' reach, never on
+/// another site's requests, over https only when the dashboard is served so. An empty token with no age
+/// clears it.
+fn login_cookie(token: String, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let cookie = Cookie::build((LOGIN_COOKIE, token))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(secure)
+        .build();
+    // The token is base64url, so the value is always a valid header.
+    HeaderValue::from_str(&cookie.to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("yelp_ads_login=; Path=/login; Max-Age=0"))
 }
 
 /// `GET /login?next=/path`: the form; someone already signed in goes straight on.
@@ -95,9 +106,9 @@ async fn submit(
     State(state): State<AppState>,
     origin: Origin,
     headers: HeaderMap,
-    body: Bytes,
+    fields: Result<FormFields, ApiError>,
 ) -> PageResult<Response> {
-    let fields = match FormFields::parse(&body) {
+    let fields = match fields {
         Ok(fields) => fields,
         Err(e) => {
             return Ok(login_page(
@@ -129,7 +140,7 @@ async fn submit(
             headers.append(header::SET_COOKIE, session_cookie);
             headers.append(
                 header::SET_COOKIE,
-                HeaderValue::from_static("yelp_ads_login=; Path=/login; Max-Age=0"),
+                login_cookie(String::new(), 0, state.secure_cookies),
             );
             Ok(response)
         }
@@ -171,4 +182,29 @@ async fn logout(
     let mut response = see_other("/login");
     response.headers_mut().insert(header::SET_COOKIE, cleared);
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_cookie_keeps_its_flags() {
+        let set = login_cookie("tok".into(), 3600, false);
+        let set = set.to_str().unwrap();
+        assert!(set.starts_with("yelp_ads_login=tok;"), "{set}");
+        for flag in ["Path=/login", "HttpOnly", "SameSite=Strict", "Max-Age=3600"] {
+            assert!(set.split("; ").any(|part| part == flag), "{flag} in {set}");
+        }
+        assert!(!set.contains("Secure"), "{set}");
+        let cleared = login_cookie(String::new(), 0, true);
+        let cleared = cleared.to_str().unwrap();
+        assert!(cleared.starts_with("yelp_ads_login=;"), "{cleared}");
+        for flag in ["Path=/login", "Max-Age=0", "Secure"] {
+            assert!(
+                cleared.split("; ").any(|part| part == flag),
+                "{flag} in {cleared}"
+            );
+        }
+    }
 }

@@ -21,12 +21,12 @@ mod schedules;
 mod settings;
 mod tracker;
 
-use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::{Form, Router};
 
 pub use crate::web::assets::{Assets, assets};
 pub use crate::web::view::{HOME, Layout, LayoutUser, Page, local_path, login_url, url_part};
@@ -57,6 +57,8 @@ pub fn router() -> Router<AppState> {
         .merge(change_sets::router())
         .merge(schedules::router())
         .merge(settings::router())
+        // Forms, whatever the rest of the server takes: [`FormFields`] refuses a larger one by name.
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
 }
 
 /// The signed-in user of a page request, from the session cookie. A visitor who is not signed in is sent to
@@ -154,20 +156,13 @@ impl FromRequest<AppState> for PageForm {
     type Rejection = PageError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (parts, body) = request.into_parts();
-        let Some(session) = cookie_session(state, &parts.headers).await? else {
+        // The session first: a form posted after its session ended goes to sign in, whatever it holds.
+        let Some(session) = cookie_session(state, request.headers()).await? else {
             return Err(PageError::SignIn {
-                next: referer_path(&parts.headers).unwrap_or_else(|| HOME.to_owned()),
+                next: referer_path(request.headers()).unwrap_or_else(|| HOME.to_owned()),
             });
         };
-        let bytes =
-            axum::body::to_bytes(body, FORM_LIMIT)
-                .await
-                .map_err(|_| ApiError::BadRequest {
-                    field: None,
-                    message: "The form is too large.".into(),
-                })?;
-        let fields = FormFields::parse(&bytes)?;
+        let fields = FormFields::from_request(request, state).await?;
         if !same(fields.text("csrf_token"), &session.csrf_token) {
             return Err(ApiError::Forbidden(
                 "This form is out of date or did not come from this dashboard: reload the page and try again."
@@ -211,15 +206,43 @@ impl PageForm {
 }
 
 /// The fields of a posted form, in order (a name may repeat).
+///
+/// Decoded by `axum::Form` into name–value pairs rather than into a struct per form: pages read a name
+/// that repeats (checkboxes of one name, [`FormFields::all`]), which serde_urlencoded cannot collect into
+/// a struct's `Vec` field, and every field, its name too, passes the control-character check here once
+/// rather than in each handler.
 #[derive(Debug, Default)]
 pub struct FormFields(Vec<(String, String)>);
 
+impl<S: Send + Sync> FromRequest<S> for FormFields {
+    type Rejection = ApiError;
+
+    /// An `application/x-www-form-urlencoded` body within the pages' body limit (`FORM_LIMIT`, set on
+    /// their router); any other body is a 400 that says what is wrong.
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Form::<Vec<(String, String)>>::from_request(request, state).await {
+            Ok(Form(fields)) => Self::checked(fields),
+            Err(rejection) => Err(ApiError::BadRequest {
+                field: None,
+                message: if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    "The form is too large.".into()
+                } else {
+                    rejection.body_text()
+                },
+            }),
+        }
+    }
+}
+
 impl FormFields {
-    /// Reads an `application/x-www-form-urlencoded` body; a control character in a field (but a password)
-    /// is a 400 naming it, as [`refuse_control`] says.
+    /// Reads an `application/x-www-form-urlencoded` body at hand, as the extractor does.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        let mut fields: Vec<(String, String)> =
-            url::form_urlencoded::parse(body).into_owned().collect();
+        Self::checked(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The decoded fields, once checked: a control character in a field (but a password) is a 400 naming
+    /// it, as [`refuse_control`] says; a textarea's line breaks are read as `\n`.
+    fn checked(mut fields: Vec<(String, String)>) -> Result<Self, ApiError> {
         for (name, value) in &mut fields {
             refuse_control("field name", name)?;
             if MULTI_LINE_FIELDS.contains(&name.as_str()) {
@@ -282,6 +305,17 @@ fn referer_path(headers: &HeaderMap) -> Option<String> {
         path.push_str(query);
     }
     Some(local_path(Some(&path)))
+}
+
+/// A refusal the user can act on, to show on the page again, or the error as it is when it is ours (a 5xx
+/// page that says nothing internal).
+pub(super) fn refusal(e: impl Into<ApiError>) -> Result<ApiError, PageError> {
+    let e = e.into();
+    if e.is_internal() {
+        Err(e.into())
+    } else {
+        Ok(e)
+    }
 }
 
 /// A 303 to a path of ours. A location that cannot be a header (it never should: callers encode what

@@ -16,11 +16,11 @@ use axum::routing::{get, post};
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::filters::iso;
-use super::{Layout, Page, PageForm, PageUser, see_other};
+use super::{Layout, Page, PageForm, PageUser, refusal, see_other};
 use crate::change_sets::{Schedule, TimeTextError, schedule_time};
 use crate::store::{ChangeSetState, ScheduleState, WorkspaceZone, now_ms};
 use crate::web::AppState;
-use crate::web::error::{ApiError, PageError, PageResult};
+use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
 
 /// Scheduled changes the page reads (upcoming and past together).
@@ -273,16 +273,6 @@ fn calendar(
         prev_url: url(prev_month(first)),
         next_url: url(next),
         in_month,
-    }
-}
-
-/// A refusal the user can act on, or the error as it is when it is ours.
-fn refusal(e: impl Into<ApiError>) -> Result<ApiError, PageError> {
-    let e = e.into();
-    if e.is_internal() {
-        Err(e.into())
-    } else {
-        Ok(e)
     }
 }
 
