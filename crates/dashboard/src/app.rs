@@ -104,6 +104,7 @@ impl Application {
         let pruning = spawn_pruning(
             store.clone(),
             config.tuning.prune_interval.unwrap_or(PRUNE_INTERVAL),
+            config.snapshot_retention_ms(),
         );
 
         let state = AppState {
@@ -231,9 +232,14 @@ impl Application {
 }
 
 /// Every `every` (the first time at once), deletes the expired sessions, the sign-in failure counts that
-/// no longer matter and audit entries past their year, which would otherwise grow for ever. A failure is logged and tried again next
-/// time.
-fn spawn_pruning(store: Store, every: Duration) -> AbortOnDropHandle<()> {
+/// no longer matter, audit entries past their year, history past its two years and metric snapshots older
+/// than `snapshot_retention_ms`, which would otherwise grow for ever. A failure is logged and tried again
+/// next time.
+fn spawn_pruning(
+    store: Store,
+    every: Duration,
+    snapshot_retention_ms: i64,
+) -> AbortOnDropHandle<()> {
     AbortOnDropHandle::new(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -250,6 +256,13 @@ fn spawn_pruning(store: Store, every: Duration) -> AbortOnDropHandle<()> {
             match store.prune_history(now_ms() - HISTORY_RETENTION_MS).await {
                 Ok(entries) => tracing::debug!(entries, "pruned the programs' history"),
                 Err(e) => tracing::warn!(error = %e, "cannot prune the programs' history"),
+            }
+            match store
+                .prune_snapshots(now_ms() - snapshot_retention_ms)
+                .await
+            {
+                Ok(snapshots) => tracing::debug!(snapshots, "pruned the metric snapshots"),
+                Err(e) => tracing::warn!(error = %e, "cannot prune the metric snapshots"),
             }
         }
     }))

@@ -83,6 +83,7 @@ mod defaults {
     pub const IDLE_TIMEOUT: &str = "75s";
     pub const REQUEST_TIMEOUT: &str = "5m";
     pub const LIST_CACHE_MIB: u64 = 32;
+    pub const SNAPSHOT_RETENTION_DAYS: u32 = 400;
 }
 
 /// The server's configuration: `yelp-ads serve`'s flags and their environment variables.
@@ -157,6 +158,10 @@ pub struct Config {
     /// Memory for cached program-list answers, in MiB (they are bounded by size, whatever the queries).
     #[arg(long, env = "YELP_ADS_LIST_CACHE_MIB", default_value_t = defaults::LIST_CACHE_MIB, value_parser = clap::value_parser!(u64).range(1..=16_384))]
     pub list_cache_mib: u64,
+    /// How many days CPC programs' metric snapshots (the spend charts, and pacing's past) are kept: at
+    /// least 35, as pacing reads back over a whole fee period and the days before it.
+    #[arg(long, env = "YELP_ADS_SNAPSHOT_RETENTION_DAYS", default_value_t = defaults::SNAPSHOT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(35..=36_600))]
+    pub snapshot_retention_days: u32,
     /// What the flags do not reach: finer timings for tests and benches.
     #[arg(skip)]
     pub tuning: Tuning,
@@ -205,6 +210,7 @@ impl Default for Config {
             request_timeout: interval(defaults::REQUEST_TIMEOUT),
             metrics_token: None,
             list_cache_mib: defaults::LIST_CACHE_MIB,
+            snapshot_retention_days: defaults::SNAPSHOT_RETENTION_DAYS,
             tuning: Tuning::default(),
         }
     }
@@ -253,6 +259,11 @@ impl Config {
             .unwrap_or(self.list_cache_mib * 1024 * 1024)
     }
 
+    /// How long metric snapshots are kept, in milliseconds.
+    pub fn snapshot_retention_ms(&self) -> i64 {
+        i64::from(self.snapshot_retention_days) * 24 * 60 * 60 * 1000
+    }
+
     /// The metrics token, if one was given and is not empty.
     pub fn metrics_token(&self) -> Option<SecretString> {
         self.metrics_token
@@ -289,6 +300,16 @@ mod tests {
         }
         let parsed = Wrapper::try_parse_from(["yelp-ads"]).unwrap().config;
         assert_eq!(format!("{parsed:?}"), format!("{:?}", Config::default()));
+    }
+
+    #[test]
+    fn snapshots_are_kept_400_days_unless_told_and_never_under_a_pacing_window() {
+        assert_eq!(Config::default().snapshot_retention_days, 400);
+        assert_eq!(Config::default().snapshot_retention_ms(), 400 * 86_400_000);
+        let parsed =
+            Wrapper::try_parse_from(["yelp-ads", "--snapshot-retention-days", "90"]).unwrap();
+        assert_eq!(parsed.config.snapshot_retention_days, 90);
+        assert!(Wrapper::try_parse_from(["yelp-ads", "--snapshot-retention-days", "10"]).is_err());
     }
 
     #[test]

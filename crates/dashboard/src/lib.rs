@@ -16,6 +16,7 @@ pub mod features;
 pub mod history;
 pub mod insights;
 pub mod jobs;
+pub mod reports;
 pub mod schedule;
 pub mod secrets;
 pub mod serve;

@@ -210,6 +210,9 @@ pub struct Pacing {
     /// Spend at the end of the active part if it goes on at the pace so far; `None` before any of it has
     /// elapsed.
     pub projected_spend: Option<Cents>,
+    /// Whether enough of the period has passed (a day, or all of a shorter one) to judge the pace: before
+    /// that, a projection from a few hours says little, and no flag rests on it.
+    pub judged: bool,
     /// Billed clicks so far in the period.
     pub clicks: i64,
     /// Billed impressions so far in the period.
@@ -320,6 +323,7 @@ pub fn pace(input: &PacingInput<'_>) -> Result<Pacing> {
         spend,
         spend_fraction: (budget_cents > 0).then(|| spend.get() as f64 / budget.get() as f64),
         projected_spend,
+        judged: trusted,
         clicks: reading.billed_clicks,
         impressions: reading.billed_impressions,
         ctr: (reading.billed_impressions > 0)
@@ -540,11 +544,13 @@ mod tests {
         assert_eq!(pacing.budget, Cents::new(31_000));
         // 1,000 × 62 = 62,000: twice the budget, but on half a day of evidence.
         assert_eq!(pacing.projected_spend, Some(Cents::new(62_000)));
+        assert!(!pacing.judged, "half a day is too early to judge");
         assert_eq!(pacing.flags, vec![]);
         // A day in, the same $10.00 projects to exactly the budget: it will run out before the end.
         let a_day_in = running(snapshot("2026-03-02T00:00:00Z", 31_000, 1_000, 4));
         let pacing = pace(&a_day_in).unwrap();
         assert_eq!(pacing.projected_spend, Some(Cents::new(31_000)));
+        assert!(pacing.judged);
         assert_eq!(pacing.flags, vec![PacingFlag::WillExhaustEarly]);
     }
 
@@ -645,6 +651,25 @@ mod tests {
         // 75 %, under-delivering).
         assert_eq!(pacing.projected_spend, Some(Cents::new(46_500)));
         assert_eq!(pacing.flags, vec![]);
+    }
+
+    #[test]
+    fn a_budget_lowered_mid_period_counts_the_one_in_force_since_the_last_period() {
+        // $620 since a snapshot of 20 February (in force on 1 March), $310 from the change seen on the
+        // 21st: (20 × 62,000 + 11 × 31,000) ÷ 31 = 51,000.
+        let history = [
+            snapshot("2026-03-21T08:00:00Z", 31_000, 17_000, 60),
+            snapshot("2026-02-20T08:00:00Z", 62_000, 40_000, 150),
+        ];
+        let input = PacingInput {
+            history: &history,
+            ..running(snapshot("2026-03-26T00:00:00Z", 31_000, 20_000, 70))
+        };
+        let pacing = pace(&input).unwrap();
+        assert_eq!(pacing.budget, Cents::new(51_000));
+        // 25 of 31 days: 20,000 × 31 ÷ 25 = 24,800, 48.6 % of 51,000 (80 % of the new $310 alone).
+        assert_eq!(pacing.projected_spend, Some(Cents::new(24_800)));
+        assert_eq!(pacing.flags, vec![PacingFlag::UnderDelivering]);
     }
 
     #[test]

@@ -263,6 +263,15 @@ impl Store {
         if !changed.is_empty() {
             upsert_programs(&mut tx, self.backend, workspace_id, &changed, now).await?;
             history::record(&mut tx, self.backend, workspace_id, writer, happened, now).await?;
+            super::snapshots::record(
+                &mut tx,
+                self.backend,
+                workspace_id,
+                entries,
+                |id| existing.get(id).map(|e| e.raw.as_str()),
+                now,
+            )
+            .await?;
             if bump_version {
                 bump_mirror_version(&mut tx, workspace_id).await?;
             }

@@ -3,10 +3,11 @@
 //! settings page are two faces over these functions.
 
 use serde::Deserialize;
-use yelp_partner_api::StatusFilter;
+use serde_json::{Value, json};
+use yelp_partner_api::{REPORTING_BASE_URL, StatusFilter};
 
 use crate::error::Error;
-use crate::store::{AuditAction, AuditEvent, Role, User, WorkspaceZone};
+use crate::store::{AuditAction, AuditEvent, ReportingSettings, Role, User, WorkspaceZone};
 use crate::web::AppState;
 use crate::web::auth::{Origin, audit_event, record};
 use crate::web::error::{ApiError, ApiResult};
@@ -98,6 +99,86 @@ pub(crate) async fn save_credentials(
     let event = AuditEvent {
         target: Some(username.clone()),
         detail: Some(format!("Yelp partner account {username} at {base_url}")),
+        ..audit_event(admin, origin)
+    };
+    record(state, AuditAction::CredentialsReplaced, event).await;
+    Ok(())
+}
+
+/// The workspace's Reporting API settings as an admin may see them: where, and whether a key is stored;
+/// never the key.
+pub(crate) async fn reporting_view(state: &AppState, workspace_id: &str) -> ApiResult<Value> {
+    let settings = state.store.reporting_settings(workspace_id).await?;
+    Ok(json!({
+        "reporting_base_url": settings.base_url.as_deref().unwrap_or(REPORTING_BASE_URL),
+        "reporting_key_set": settings.key_enc.is_some(),
+    }))
+}
+
+/// New Reporting API settings; a field left out or empty keeps its stored value. No `Debug`: it holds the
+/// key.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReportingInput {
+    /// The API's root; Yelp's own (`https://api.yelp.com/v3/reporting/`) unless told otherwise.
+    pub reporting_base_url: Option<String>,
+    /// The Fusion API key Yelp enabled for reporting (never logged, never answered).
+    pub reporting_key: Option<String>,
+}
+
+/// Stores the workspace's Reporting API settings, the key sealed. As with the partner password, a stored
+/// key is only sent where it was given for: a new base URL needs the key typed again.
+pub(crate) async fn save_reporting(
+    state: &AppState,
+    admin: &User,
+    origin: &Origin,
+    input: ReportingInput,
+) -> ApiResult<()> {
+    let workspace_id = admin.workspace_id.as_str();
+    let current = state.store.reporting_settings(workspace_id).await?;
+    let current_url = current
+        .base_url
+        .clone()
+        .unwrap_or_else(|| REPORTING_BASE_URL.to_owned());
+    let base_url = input
+        .reporting_base_url
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(current_url.clone());
+    crate::yelp::check_base_url(&base_url, state.allow_insecure_yelp_url())
+        .map_err(|e| ApiError::field("reporting_base_url", e.to_string()))?;
+    let key_enc = match input
+        .reporting_key
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+    {
+        Some(key) => state.secrets.encrypt(&key),
+        None if base_url != current_url => {
+            return Err(ApiError::field(
+                "reporting_key",
+                "Type the reporting key again to change the base URL: the stored one is only sent where \
+                 it was given for.",
+            ));
+        }
+        None => current.key_enc.ok_or_else(|| {
+            ApiError::field(
+                "reporting_key",
+                "No reporting key is stored yet: type it in.",
+            )
+        })?,
+    };
+    let settings = ReportingSettings {
+        base_url: (base_url != REPORTING_BASE_URL).then(|| base_url.clone()),
+        key_enc: Some(key_enc),
+    };
+    state
+        .store
+        .set_reporting_settings(workspace_id, &settings)
+        .await?;
+    tracing::info!(user = %admin.username, "changed the workspace's Reporting API key");
+    let event = AuditEvent {
+        target: Some("reporting".to_owned()),
+        detail: Some(format!("Reporting API key for {base_url}")),
         ..audit_event(admin, origin)
     };
     record(state, AuditAction::CredentialsReplaced, event).await;

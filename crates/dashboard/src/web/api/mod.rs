@@ -9,8 +9,10 @@ mod full_list;
 mod history;
 mod jobs;
 mod labels;
+mod pacing;
 mod program_item;
 mod programs;
+mod reports;
 mod schedules;
 mod selection;
 mod settings;
@@ -40,7 +42,9 @@ pub fn router() -> Router<AppState> {
         .merge(features::router())
         .merge(jobs::router())
         .merge(labels::router())
+        .merge(pacing::router())
         .merge(programs::router())
+        .merge(reports::router())
         .merge(schedules::router())
         .merge(settings::router())
         .merge(sync::router())

@@ -14,8 +14,8 @@ use crate::web::auth::{CurrentUser, Origin};
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, PathParam};
 use crate::web::settings::{
-    CredentialsInput, change_role, credentials_view, save_credentials, save_time_zone,
-    test_connection,
+    CredentialsInput, ReportingInput, change_role, credentials_view, reporting_view,
+    save_credentials, save_reporting, save_time_zone, test_connection,
 };
 
 pub(super) fn router() -> Router<AppState> {
@@ -25,6 +25,10 @@ pub(super) fn router() -> Router<AppState> {
             get(credentials).post(set_credentials),
         )
         .route("/api/settings/test-connection", post(test))
+        .route(
+            "/api/settings/reporting",
+            get(reporting).post(set_reporting),
+        )
         .route(
             "/api/settings/workspace",
             get(workspace).post(set_workspace),
@@ -42,6 +46,24 @@ async fn credentials(State(state): State<AppState>, user: CurrentUser) -> ApiRes
         "yelp_username": view.yelp_username,
         "password_set": view.password_set,
     })))
+}
+
+/// `GET /api/settings/reporting`: the Reporting API's base URL and whether a key is stored.
+async fn reporting(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    user.require_admin()?;
+    Ok(Json(reporting_view(&state, user.workspace_id()).await?))
+}
+
+/// `POST /api/settings/reporting`: `{"reporting_key", "reporting_base_url"?}`; the key is never answered.
+async fn set_reporting(
+    State(state): State<AppState>,
+    origin: Origin,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<ReportingInput>,
+) -> ApiResult<Json<Value>> {
+    user.require_admin()?;
+    save_reporting(&state, &user.user, &origin, input).await?;
+    reporting(State(state), user).await
 }
 
 /// `POST /api/settings/credentials`: `{"yelp_base_url", "yelp_username", "yelp_password"}`, each optional.
