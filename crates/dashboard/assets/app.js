@@ -266,7 +266,33 @@
   }
   setupPickers(document);
 
+  // Panels that fold on phones only (the menu, the list filters): <details data-wide-open>. From 700 px wide
+  // the stylesheet shows their content even while closed; opening them there too keeps what assistive
+  // technology and scripts read in line with what is shown. Crossing the width opens or folds them.
+  const wide = window.matchMedia("(min-width: 700px)");
+  function unfoldWhenWide(root) {
+    root.querySelectorAll("details[data-wide-open]").forEach(function (panel) {
+      if (wide.matches) panel.open = true;
+    });
+  }
+  unfoldWhenWide(document);
+  wide.addEventListener("change", function () {
+    document.querySelectorAll("details[data-wide-open]").forEach(function (panel) {
+      panel.open = wide.matches;
+    });
+  });
+  // Escape folds an open menu on a phone and gives the focus back to its toggle.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || wide.matches) return;
+    const menu = document.getElementById("menu");
+    if (menu && menu.open && menu.contains(document.activeElement)) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+
   window.YelpAds = {
+    unfoldWhenWide: unfoldWhenWide,
     csrfToken: csrfToken,
     request: request,
     json: json,

@@ -31,10 +31,10 @@
     cpc.disabled = !isCpc();
   }
 
-  // A maximum bid only applies without autobid.
+  // A maximum bid only applies without autobid. The stylesheet hides the field while autobid is ticked
+  // (keeping its place, so that nothing below moves); here it is also disabled, so that it is not sent.
   function showBidField() {
     if (!autobid || !manualBid) return;
-    manualBid.hidden = autobid.checked;
     manualBid.querySelector("input").disabled = autobid.checked;
   }
 
@@ -107,7 +107,7 @@
     fields.forEach(function (problem) {
       const wrapper = form.querySelector('[data-field-wrapper="' + problem.field + '"]');
       const input = wrapper && wrapper.querySelector("input, select");
-      if (!wrapper || wrapper.closest("[hidden]") || !input) {
+      if (!wrapper || wrapper.closest("[hidden]") || !input || getComputedStyle(wrapper).visibility === "hidden") {
         showFormError(problem.message);
         return;
       }

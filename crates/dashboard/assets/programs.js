@@ -70,10 +70,12 @@
           case "start":
             show("running", "Starting synchronization…", 0);
             break;
-          case "info":
-            show("running", "Found " + event.to_sync + " programs to sync", 0);
-            say("Found " + event.to_sync + " programs to sync");
+          case "info": {
+            const found = "Found " + event.to_sync + (event.to_sync === 1 ? " program" : " programs") + " to sync";
+            show("running", found, 0);
+            say(found);
             break;
+          }
           case "progress":
             show("running", event.synced + "/" + event.total + " (" + event.percentage + "%)", event.percentage);
             if (event.added > 0 || event.updated > 0) changed = true;
@@ -154,6 +156,7 @@
     swap("last-synced", doc);
     if (options.filters) {
       swap("program-filters", doc);
+      swap("filter-summary", doc);
       const filters = document.getElementById("program-filters");
       if (filters) app.setupPickers(filters);
     }
@@ -171,9 +174,11 @@
     load(link.href, { push: true, filters: true });
   });
 
+  // The filters and the page jump: the same GET forms, loaded in place.
   document.addEventListener("submit", function (event) {
     const form = event.target;
-    if (!(form instanceof HTMLFormElement) || form.id !== "program-filters") return;
+    if (!(form instanceof HTMLFormElement)) return;
+    if (form.id !== "program-filters" && form.id !== "page-jump") return;
     event.preventDefault();
     const params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) {

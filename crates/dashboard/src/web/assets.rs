@@ -35,6 +35,7 @@ impl Asset {
         let content_type = match ext {
             "css" => "text/css; charset=utf-8",
             "js" => "text/javascript; charset=utf-8",
+            "svg" => "image/svg+xml",
             _ => "application/octet-stream",
         };
         Self {
@@ -73,6 +74,8 @@ pub struct Assets {
     pub change_set_js: String,
     /// The schedule forms: the fields each change takes.
     pub schedule_js: String,
+    /// The site's icon, linked from every page (and also answered at `/favicon.ico`).
+    pub favicon: String,
 }
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
@@ -93,6 +96,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
             include_bytes!("../../assets/change-set.js"),
         ),
         Asset::new("schedule.js", include_bytes!("../../assets/schedule.js")),
+        Asset::new("favicon.svg", include_bytes!("../../assets/favicon.svg")),
     ];
     let url = |name: &str| {
         files
@@ -112,6 +116,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         features_js: url("features.js"),
         change_set_js: url("change-set.js"),
         schedule_js: url("schedule.js"),
+        favicon: url("favicon.svg"),
         files,
     }
 });
@@ -122,7 +127,31 @@ pub fn assets() -> &'static Assets {
 }
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/assets/{file}", get(serve))
+    Router::new()
+        .route("/assets/{file}", get(serve))
+        .route("/favicon.ico", get(favicon))
+}
+
+/// How long a browser may keep `/favicon.ico` (seconds): its URL does not change with its content.
+const FAVICON_MAX_AGE: &str = "public, max-age=86400";
+
+/// `GET /favicon.ico`: the icon, for the browsers and tools that ask for it there whatever the page links
+/// (an SVG body, which browsers read by its content type whatever the name says).
+async fn favicon() -> Response {
+    let Some(icon) = assets().files.iter().find(|a| a.name == "favicon.svg") else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    let mut response = icon.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(icon.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(FAVICON_MAX_AGE),
+    );
+    response
 }
 
 /// `GET /assets/{name}.{hash}.{ext}`: the file, cacheable for a year; any other hash is a 404, so that a
@@ -162,6 +191,7 @@ mod tests {
             &assets.features_js,
             &assets.change_set_js,
             &assets.schedule_js,
+            &assets.favicon,
         ] {
             let file = url.strip_prefix("/assets/").unwrap();
             let parts: Vec<&str> = file.split('.').collect();

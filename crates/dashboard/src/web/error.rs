@@ -253,15 +253,127 @@ struct ErrorPage {
     status: u16,
     title: &'static str,
     message: String,
+    /// What to do now, in words.
+    next_step: &'static str,
 }
 
-/// An error as an HTML page with its status.
+/// What an HTML error page said, kept on its response: the layer that knows who is signed in
+/// ([`with_navigation`]) shows the same page again inside their navigation.
+#[derive(Clone, Debug)]
+pub struct ErrorPageFace {
+    status: StatusCode,
+    message: String,
+}
+
+/// An error as an HTML page with its status, signed out; [`with_navigation`] gives it the signed-in
+/// user's menu.
 pub fn error_page(status: StatusCode, message: String) -> Response {
+    error_page_in(Layout::signed_out(), status, message)
+}
+
+/// An error as an HTML page with its status, in `layout`.
+fn error_page_in(layout: Layout, status: StatusCode, message: String) -> Response {
+    let signed_in = layout.user.is_some();
     let page = ErrorPage {
-        layout: Layout::signed_out(),
+        layout,
         status: status.as_u16(),
-        title: status.canonical_reason().unwrap_or("Error"),
-        message,
+        title: title(status),
+        message: message.clone(),
+        next_step: next_step(status, signed_in),
     };
-    (status, Page(page)).into_response()
+    let mut response = (status, Page(page)).into_response();
+    response
+        .extensions_mut()
+        .insert(ErrorPageFace { status, message });
+    response
+}
+
+/// The error page of `response` again, inside `layout` (the signed-in user's navigation), when
+/// `response` is one; otherwise `response` as it is.
+pub(crate) fn with_navigation(response: Response, layout: Layout) -> Response {
+    match response.extensions().get::<ErrorPageFace>().cloned() {
+        Some(face) => error_page_in(layout, face.status, face.message),
+        None => response,
+    }
+}
+
+/// Whether `response` is an HTML error page that [`with_navigation`] may show inside the user's
+/// navigation. Not a 500: the database may be what failed, and finding the user would wait on it again.
+pub(crate) fn wants_navigation(response: &Response) -> bool {
+    response
+        .extensions()
+        .get::<ErrorPageFace>()
+        .is_some_and(|face| face.status != StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// An error page's heading, in words rather than the status's name.
+fn title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "That could not be done as asked",
+        StatusCode::UNAUTHORIZED => "Sign in first",
+        StatusCode::FORBIDDEN => "Not allowed for your role",
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::METHOD_NOT_ALLOWED => "That cannot be done here",
+        StatusCode::CONFLICT => "Something changed in the meantime",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        StatusCode::BAD_GATEWAY => "Yelp did not answer",
+        StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong on our side",
+        _ => status.canonical_reason().unwrap_or("Something went wrong"),
+    }
+}
+
+/// What a person can do next after an error of `status`.
+fn next_step(status: StatusCode, signed_in: bool) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "Go back, correct what the message names, and try again.",
+        StatusCode::UNAUTHORIZED => "Sign in, then open the page again.",
+        StatusCode::FORBIDDEN => {
+            "Your role does not allow this. If you need it, ask an admin of your workspace to change your role."
+        }
+        StatusCode::NOT_FOUND if signed_in => {
+            "Check the address for a typo, or open the page you want from the menu."
+        }
+        StatusCode::NOT_FOUND => {
+            "Check the address for a typo, or sign in and start from the programs."
+        }
+        StatusCode::CONFLICT => "Open the page again to see how things stand now, then try again.",
+        StatusCode::TOO_MANY_REQUESTS => "Wait a little, then try again.",
+        StatusCode::BAD_GATEWAY => "Yelp may be busy or down for a moment: try again in a minute.",
+        _ => "Try again in a moment. If it keeps happening, tell your administrator.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_page_says_what_happened_and_what_to_do_in_words() {
+        for status in [
+            StatusCode::BAD_REQUEST,
+            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::CONFLICT,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ] {
+            let reason = status.canonical_reason().unwrap_or_default();
+            assert_ne!(title(status), reason, "{status}");
+            for signed_in in [true, false] {
+                assert!(next_step(status, signed_in).ends_with('.'), "{status}");
+            }
+        }
+        assert!(next_step(StatusCode::NOT_FOUND, true).contains("menu"));
+        assert!(next_step(StatusCode::NOT_FOUND, false).contains("sign in"));
+    }
+
+    #[test]
+    fn a_500_page_is_not_shown_again_inside_the_navigation() {
+        let failed = error_page(StatusCode::INTERNAL_SERVER_ERROR, "x".into());
+        assert!(!wants_navigation(&failed));
+        let missing = error_page(StatusCode::NOT_FOUND, "x".into());
+        assert!(wants_navigation(&missing));
+    }
 }

@@ -102,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error_pages_with_navigation,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // Only the wait for the response's head: an event stream, once started, runs as long as it lasts.
         .layer(TimeoutLayer::with_status_code(
@@ -121,11 +125,52 @@ async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let message = "no such page or endpoint".to_owned();
     if wants_html && !uri.path().starts_with("/api/") {
-        error::error_page(StatusCode::NOT_FOUND, message)
+        error::error_page(
+            StatusCode::NOT_FOUND,
+            "There is no page at this address: the link may be mistyped or out of date.".to_owned(),
+        )
     } else {
-        ApiError::NotFound(message).into_response()
+        ApiError::NotFound("no such page or endpoint".to_owned()).into_response()
+    }
+}
+
+/// Error pages keep the navigation: an HTML error page (made where who is asking is not known, such as a
+/// handler's error or the 404 fallback) is shown again inside the signed-in user's menu, with their name
+/// and sign-out. Visitors who are not signed in, and 500s, keep the plain page.
+async fn error_pages_with_navigation(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let cookie = request.headers().get(header::COOKIE).cloned();
+    let response = next.run(request).await;
+    let Some(cookie) = cookie else {
+        return response;
+    };
+    if !error::wants_navigation(&response) {
+        return response;
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(header::COOKIE, cookie);
+    let session = match auth::cookie_session(&state, &headers).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return response,
+        Err(e) => {
+            tracing::warn!(error = %e.message(), "error page: cannot find who is signed in");
+            return response;
+        }
+    };
+    let user = pages::PageUser {
+        user: session.user,
+        csrf_token: session.csrf_token,
+    };
+    match user.layout(&state, "").await {
+        Ok(layout) => error::with_navigation(response, layout),
+        Err(_) => {
+            tracing::warn!("error page: cannot read the signed-in user's layout");
+            response
+        }
     }
 }
 

@@ -421,6 +421,18 @@ async fn assets_are_served_at_content_hashed_urls_and_cached_for_good() {
         );
         assert!(!response.bytes().await.unwrap().is_empty());
     }
+    // The icon: linked at its hashed URL, and answered at /favicon.ico too (browsers ask there).
+    let icon = page.attr(r#"link[rel="icon"]"#, "href");
+    assert!(
+        icon.starts_with("/assets/favicon.") && icon.ends_with(".svg"),
+        "{icon}"
+    );
+    for url in [icon.as_str(), "/favicon.ico"] {
+        let response = client().get(app.url(url)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+        assert_eq!(response.headers()["content-type"], "image/svg+xml", "{url}");
+        assert!(response.text().await.unwrap().starts_with("<svg"), "{url}");
+    }
     let stem = css.rsplit_once('.').unwrap().0.rsplit_once('.').unwrap().0;
     for wrong in [
         format!("{stem}.0123456789ab.css"),
@@ -477,9 +489,28 @@ on_every_backend! {
             assert!(!page.body.contains(YELP_PASSWORD), "{path} shows the partner password");
             page.one(r#"meta[name="csrf-token"]"#);
         }
+        // An error page says what happened in words and what to do, inside the signed-in user's menu.
         let missing = get(&app, "/no-such-page", Some(&admin)).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
-        assert!(missing.text("#error-message").contains("no such page"));
+        assert_eq!(missing.text("#error-title"), "Page not found");
+        assert!(missing.text("#error-message").contains("no page at this address"), "{}", missing.text("#error-message"));
+        assert!(missing.text("#error-next").contains("menu"));
+        missing.one(r#"nav a[href="/programs"]"#);
+        missing.one(r#"nav a[href="/settings"]"#);
+        missing.one("form#logout-form input[name=csrf_token]");
+        assert!(missing.text(".who").contains(ALICE.0));
+        let unknown = get(&app, "/program-status/no-such-program", Some(&admin)).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        unknown.one(r#"nav a[href="/programs"]"#);
+        unknown.one("form#logout-form");
+        // Signed out, the same page offers to sign in, and the API keeps its JSON.
+        let signed_out = get(&app, "/no-such-page", None).await;
+        assert_eq!(signed_out.status, StatusCode::NOT_FOUND);
+        assert!(!signed_out.has("nav"));
+        assert_eq!(signed_out.attr("#error-home", "href"), "/login");
+        let api = client().get(app.url("/api/no-such-endpoint")).send().await.unwrap();
+        assert_eq!(api.status(), StatusCode::NOT_FOUND);
+        assert_eq!(api.json::<Value>().await.unwrap()["error"]["code"], "not_found");
     }
 }
 
@@ -489,13 +520,40 @@ on_every_backend! {
         let session = app.synced().await;
         let viewer = app.login(VICTOR).await;
 
-        let first = get(&app, "/programs", Some(&viewer)).await;
+        // Opened bare: the programs running today, those spending most first (the API keeps its own
+        // defaults: every program, newest start first).
+        let bare = get(&app, "/programs", Some(&viewer)).await;
+        assert_eq!(bare.status, StatusCode::OK);
+        let (_, current) = app.get_json("/api/reseller/programs?status=CURRENT&limit=1", &session).await;
+        let current = current["total_count"].as_u64().unwrap();
+        assert!(current > 0 && current < 120, "{current}");
+        assert_eq!(row_ids(&bare), api_ids(&app, &session, "status=CURRENT&sort=ad_cost&order=desc&limit=50").await);
+        assert_eq!(bare.attr("select[name=status] option[selected]", "value"), "CURRENT");
+        assert_eq!(bare.text("th[aria-sort=descending] a"), "Spend ▼");
+        let shown = current.min(50);
+        assert_eq!(bare.text("#page-range"), format!("1–{shown} of {current}"));
+        if current <= 50 {
+            assert_eq!(bare.text("#program-count"), format!("{current} current programs"));
+        } else {
+            assert_eq!(bare.text("#program-count"), format!("Showing 1–50 of {current} current programs"));
+        }
+        assert_ne!(row_ids(&bare), api_ids(&app, &session, "limit=50").await, "not the API's default");
+
+        // Every status: 120 programs in three pages, "1–50 of 120", first, previous, next, last, a jump.
+        let first = get(&app, "/programs?status=ALL", Some(&viewer)).await;
         assert_eq!(first.status, StatusCode::OK);
-        assert_eq!(row_ids(&first), api_ids(&app, &session, "limit=50").await);
+        assert_eq!(row_ids(&first), api_ids(&app, &session, "sort=ad_cost&order=desc&limit=50").await);
         assert_eq!(first.text("#program-count"), "Showing 1–50 of 120 programs");
+        assert_eq!(first.text("#page-range"), "1–50 of 120");
         assert!(!first.has("a[rel=prev]"));
+        assert!(!first.has("a#page-first"));
+        assert_eq!(first.attr("a#page-last", "href"), "/programs?status=ALL&page=3");
+        first.one(r#"form#page-jump[method=get][action="/programs"]"#);
+        first.one(r#"form#page-jump input[type=hidden][name=status][value=ALL]"#);
+        first.one(r#"form#page-jump input#page-jump-number[name=page][type=number][min="1"][max="3"][value="1"]"#);
+        first.one(r#"label[for=page-jump-number]"#);
         let next = first.attr("a[rel=next]", "href");
-        assert_eq!(next, "/programs?page=2");
+        assert_eq!(next, "/programs?status=ALL&page=2");
         for css in ["form#program-filters[method=get]", "form#program-filters select[name=status]",
             "form#program-filters select[name=program_type]", "form#program-filters input[name=search]",
             "form#program-filters input[name=business_id][data-business-picker]", "form#program-filters select[name=page_size]",
@@ -507,12 +565,18 @@ on_every_backend! {
         }
 
         let second = get(&app, &next, Some(&viewer)).await;
-        assert_eq!(row_ids(&second), api_ids(&app, &session, "limit=50&offset=50").await);
-        assert_eq!(second.attr("a[rel=prev]", "href"), "/programs");
+        assert_eq!(row_ids(&second), api_ids(&app, &session, "sort=ad_cost&order=desc&limit=50&offset=50").await);
+        assert_eq!(second.attr("a[rel=prev]", "href"), "/programs?status=ALL");
+        assert_eq!(second.attr("a#page-first", "href"), "/programs?status=ALL");
         let third = get(&app, &second.attr("a[rel=next]", "href"), Some(&viewer)).await;
         assert_eq!(row_ids(&third).len(), 20);
         assert_eq!(third.text("#program-count"), "Showing 101–120 of 120 programs");
+        assert_eq!(third.text("#page-range"), "101–120 of 120");
         assert!(!third.has("a[rel=next]"));
+        assert!(!third.has("a#page-last"));
+        // What the jump form sends: the same view at the page typed.
+        let jumped = get(&app, "/programs?status=ALL&page=3", Some(&viewer)).await;
+        assert_eq!(row_ids(&jumped), row_ids(&third));
 
         // Filters and sort from the URL, as the list API reads the same names.
         let query = "status=CURRENT&program_type=CPC&sort=budget&order=desc";
@@ -532,7 +596,7 @@ on_every_backend! {
 
         let business = app.sim.programs().await[0]["yelp_business_id"].as_str().unwrap().to_owned();
         let of_business = get(&app, &format!("/programs?business_id={business}"), Some(&viewer)).await;
-        assert_eq!(row_ids(&of_business), api_ids(&app, &session, &format!("business_id={business}")).await);
+        assert_eq!(row_ids(&of_business), api_ids(&app, &session, &format!("business_id={business}&sort=ad_cost&order=desc")).await);
         assert_eq!(of_business.attr("input[name=business_id]", "value"), business);
         let search = &row_ids(&first)[7][..10];
         let searched = get(&app, &format!("/programs?search={search}"), Some(&viewer)).await;
@@ -544,7 +608,7 @@ on_every_backend! {
         let word = name.split_whitespace().find(|w| w.len() >= 4 && w.chars().all(char::is_alphanumeric)).expect("a plain word").to_uppercase();
         let fragment = &word[1..];
         let by_name = get(&app, &format!("/programs?search={fragment}&page_size=100"), Some(&viewer)).await;
-        let api = api_ids(&app, &session, &format!("search={fragment}&limit=100")).await;
+        let api = api_ids(&app, &session, &format!("search={fragment}&sort=ad_cost&order=desc&limit=100")).await;
         assert_eq!(row_ids(&by_name), api);
         let every = api_ids(&app, &session, &format!("search={fragment}&limit=500")).await;
         let of_business = api_ids(&app, &session, &format!("business_id={business}&limit=500")).await;
@@ -585,6 +649,10 @@ on_every_backend! {
         assert!(shown.has("input[name=include_removed][checked]"));
         let all = get(&app, "/programs?include_removed=true&page_size=100", Some(&session)).await;
         assert_eq!(all.text("#program-count"), "30 programs");
+        // Removed is what its status says, not Yelp's last ACTIVE.
+        let removed_row = shown.one(&format!(r#"tr[data-program-id="{gone}"]"#));
+        let status = text(removed_row.select(&Selector::parse(".c-status .badge").unwrap()).next().unwrap());
+        assert_eq!(status, "Removed");
 
         let status = get(&app, &format!("/program-status/{gone}"), Some(&session)).await;
         assert!(status.text("#program-synced").starts_with("Removed at Yelp"));

@@ -186,6 +186,27 @@ impl DemoServer {
     }
 }
 
+impl DemoServer {
+    /// A call of the dashboard's own API as the demo user (HTTP Basic, which needs no CSRF token): its
+    /// status and JSON body.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (reqwest::StatusCode, Value) {
+        let mut request = http()
+            .request(method, format!("{}{path}", self.base_url))
+            .basic_auth("demo", Some("demo"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the dashboard answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
 impl Drop for DemoServer {
     fn drop(&mut self) {
         if !std::thread::panicking() {
@@ -321,6 +342,138 @@ impl Ui {
         std::fs::create_dir_all(&dir).expect("the screenshot directory");
         let file = dir.join(format!("{}-{:02}-{moment}.png", self.test, self.shots));
         std::fs::write(&file, png).expect("the screenshot is saved");
+    }
+
+    /// Saves a screenshot of the whole page, not only what the window shows: the window is made as tall as
+    /// the page (at most 8,000 px) for the shot, then given its height back.
+    pub async fn shot_page(&mut self, moment: &str) {
+        let (width, height) = self.window_size().await;
+        let page_height = self
+            .client
+            .execute(
+                "return Math.ceil(document.documentElement.scrollHeight);",
+                vec![],
+            )
+            .await
+            .expect("the script runs")
+            .as_u64()
+            .unwrap_or(u64::from(height));
+        let tall = u32::try_from(page_height.min(8000))
+            .unwrap_or(8000)
+            .max(height);
+        self.client
+            .set_window_size(width, tall)
+            .await
+            .expect("the window is resized");
+        self.shot(moment).await;
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("the window is resized back");
+    }
+
+    /// The window's outer size.
+    async fn window_size(&self) -> (u32, u32) {
+        let (width, height) = self
+            .client
+            .get_window_size()
+            .await
+            .expect("the window's size");
+        (
+            u32::try_from(width).unwrap_or(1280),
+            u32::try_from(height).unwrap_or(1000),
+        )
+    }
+
+    /// Makes the page `width` × `height` CSS pixels wide and tall, such as a phone's 390 × 844; answers
+    /// the width the page then has (`innerWidth`).
+    pub async fn viewport(&mut self, width: u32, height: u32) -> u64 {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("the window is resized");
+        // The outer window may have edges: grow it by what the page lacks.
+        let inner = self.inner_size().await;
+        let (dw, dh) = (
+            u64::from(width).saturating_sub(inner.0),
+            u64::from(height).saturating_sub(inner.1),
+        );
+        if dw > 0 || dh > 0 {
+            self.client
+                .set_window_size(
+                    width + u32::try_from(dw).unwrap_or(0),
+                    height + u32::try_from(dh).unwrap_or(0),
+                )
+                .await
+                .expect("the window is resized");
+        }
+        self.inner_size().await.0
+    }
+
+    async fn inner_size(&self) -> (u64, u64) {
+        let size = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("the script runs");
+        (size[0].as_u64().unwrap_or(0), size[1].as_u64().unwrap_or(0))
+    }
+
+    /// What sticks out sideways on the page now: empty when the page is no wider than the window
+    /// (`scrollWidth <= innerWidth`), else the page's width and the elements beyond the window's edges
+    /// (or scrolling sideways inside it), each named by its tag, id and classes.
+    pub async fn too_wide(&self) -> Vec<String> {
+        let found = self
+            .client
+            .execute(
+                r##"
+                const width = window.innerWidth;
+                const page = document.documentElement.scrollWidth;
+                const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") +
+                    (typeof e.className === "string" && e.className.trim()
+                        ? "." + e.className.trim().split(/\s+/).join(".") : "");
+                const path = (e) => {
+                    const parts = [];
+                    for (let n = e; n && n !== document.body && parts.length < 4; n = n.parentElement) parts.unshift(name(n));
+                    return parts.join(" > ");
+                };
+                // What a box that clips (overflow other than visible) holds cannot stick out of it: the
+                // box itself is checked, and whether it scrolls sideways.
+                const clipped = (e) => {
+                    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                        if (getComputedStyle(a).overflowX !== "visible") return true;
+                    }
+                    return false;
+                };
+                const offenders = [];
+                for (const e of document.body.querySelectorAll("*")) {
+                    const style = getComputedStyle(e);
+                    if (style.display === "none" || style.visibility === "hidden") continue;
+                    // Text for screen readers only (`.sr-only`) clips itself to nothing: it shows nowhere.
+                    if (style.clip === "rect(0px, 0px, 0px, 0px)") continue;
+                    const r = e.getBoundingClientRect();
+                    if (r.width === 0 || r.height === 0) continue;
+                    if ((r.right > width + 0.5 || r.left < -0.5) && !clipped(e)) {
+                        offenders.push(path(e) + " spans " + Math.round(r.left) + "–" + Math.round(r.right) + " px");
+                    } else if ((style.overflowX === "auto" || style.overflowX === "scroll") && e.scrollWidth > e.clientWidth + 1) {
+                        offenders.push(path(e) + " scrolls sideways: " + e.scrollWidth + " px in " + e.clientWidth);
+                    }
+                }
+                if (page <= width && offenders.length === 0) return [];
+                return ["the page is " + page + " px wide in a window of " + width].concat(offenders.slice(0, 25));
+                "##,
+                vec![],
+            )
+            .await
+            .expect("the script runs");
+        found
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The first element matching `css`, if any, now.

@@ -10,5 +10,6 @@ mod change_sets;
 mod features;
 mod harness;
 mod jobs;
+mod layout;
 mod programs;
 mod schedules;

@@ -48,6 +48,22 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The word for `n` things: `plural(1, "program", "programs")` is "program".
+pub fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// A code of Yelp's in plain words, for the codes that have no name of their own yet: `NOT_PAUSED` →
+/// "Not paused", `ACTIVE` → "Active".
+pub fn code_words(code: &str) -> String {
+    let lower = code.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Unix milliseconds as `2026-05-01 13:45 UTC`.
 pub fn datetime(ms: i64) -> String {
     Utc.timestamp_millis_opt(ms)
@@ -72,6 +88,16 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1900), "1,900");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn codes_become_words_and_counts_take_their_plural() {
+        assert_eq!(code_words("NOT_PAUSED"), "Not paused");
+        assert_eq!(code_words("ACTIVE"), "Active");
+        assert_eq!(code_words(""), "");
+        assert_eq!(plural(1, "program", "programs"), "program");
+        assert_eq!(plural(0, "program", "programs"), "programs");
+        assert_eq!(plural(2, "program", "programs"), "programs");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `/programs`: the workspace's programs from the mirror. Filters, sort and pagination live in the URL
 //! (the list API's parameter names, with `page` and `page_size`), so a view can be bookmarked; the page
-//! starts or joins a sync when it opens (`programs.js`). Operators select programs (a page's rows, or
+//! starts or joins a sync when it opens (`programs.js`). Opened bare, it shows the programs running today,
+//! those spending most first (the list API keeps its own defaults: every program, newest start first). Operators select programs (a page's rows, or
 //! every program of the view) and stage one change over them: the selection toolbar is a form posting to
 //! `/change-sets` (see `change_sets.rs`), which shows this page again with the error when it is refused.
 
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use yelp_partner_api::{FeatureType, ProgramType, StatusFilter};
 
-use super::filters::{self, datetime, thousands};
+use super::filters::{self, code_words, datetime, plural, thousands};
 use super::{Layout, Page, PageUser};
 use crate::store::{BusinessProfile, ProgramLabels, ProgramQuery, SortColumn, StoredProgram};
 use crate::web::AppState;
@@ -27,6 +28,10 @@ use crate::web::view::BusinessRef;
 const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
 /// Page size when none is asked for.
 const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The sort when none is asked for: spend this period, largest first.
+const DEFAULT_SORT: SortColumn = SortColumn::AdCost;
+/// The status filter of a view that names no filter at all: what an agency looks at first.
+const DEFAULT_STATUS: StatusFilter = StatusFilter::Current;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/programs", get(page))
@@ -72,20 +77,43 @@ impl ListState {
         }
     }
 
-    /// Whether any filter narrows the list.
-    fn filtered(&self) -> bool {
-        self.status != StatusFilter::All.as_str()
-            || !self.program_type.is_empty()
+    /// Whether a filter other than the status narrows the list (a type, a business, a search, a feature,
+    /// or removed programs asked for).
+    fn narrowed(&self) -> bool {
+        !self.program_type.is_empty()
             || !self.business_id.is_empty()
             || !self.search.is_empty()
             || !self.active_feature.is_empty()
+            || self.include_removed
     }
 
-    /// This view's URL with only what differs from the defaults.
-    fn url(&self) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if self.status != StatusFilter::All.as_str() {
-            query.append_pair("status", &self.status);
+    /// The status a URL that names none means: current programs for the bare page, every status once
+    /// another filter is given (a business's link lists all its programs, as the businesses page counts
+    /// them).
+    fn default_status(&self) -> &'static str {
+        if self.narrowed() {
+            StatusFilter::All.as_str()
+        } else {
+            DEFAULT_STATUS.as_str()
+        }
+    }
+
+    /// Whether the view differs from the page opened bare (then "Clear" goes back to it).
+    fn filtered(&self) -> bool {
+        self.narrowed() || self.status != self.default_status()
+    }
+
+    /// Whether the sort is the one a URL without `sort` means.
+    fn sort_is_default(&self) -> bool {
+        self.sort == column_name(DEFAULT_SORT) && self.descending
+    }
+
+    /// The view's parameters but its page, each only when it differs from its default: the query of
+    /// its URLs and the hidden fields of the page-jump form.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if self.status != self.default_status() {
+            pairs.push(("status", self.status.clone()));
         }
         for (name, value) in [
             ("program_type", &self.program_type),
@@ -94,18 +122,30 @@ impl ListState {
             ("active_feature", &self.active_feature),
         ] {
             if !value.is_empty() {
-                query.append_pair(name, value);
+                pairs.push((name, value.clone()));
             }
         }
         if self.include_removed {
-            query.append_pair("include_removed", "true");
+            pairs.push(("include_removed", "true".into()));
         }
-        if self.sort != "start_date" || !self.descending {
-            query.append_pair("sort", self.sort);
-            query.append_pair("order", if self.descending { "desc" } else { "asc" });
+        if !self.sort_is_default() {
+            pairs.push(("sort", self.sort.to_owned()));
+            pairs.push((
+                "order",
+                if self.descending { "desc" } else { "asc" }.to_owned(),
+            ));
         }
         if self.page_size != DEFAULT_PAGE_SIZE {
-            query.append_pair("page_size", &self.page_size.to_string());
+            pairs.push(("page_size", self.page_size.to_string()));
+        }
+        pairs
+    }
+
+    /// This view's URL with only what differs from the defaults.
+    fn url(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in self.pairs() {
+            query.append_pair(name, &value);
         }
         if self.page > 1 {
             query.append_pair("page", &self.page.to_string());
@@ -208,7 +248,7 @@ fn column_name(column: SortColumn) -> &'static str {
     SortColumn::NAMES
         .iter()
         .find(|(_, c)| *c == column)
-        .map_or("start_date", |(name, _)| name)
+        .map_or("ad_cost", |(name, _)| name)
 }
 
 /// A column heading: a link that sorts on it.
@@ -229,7 +269,11 @@ struct Row {
     type_label: String,
     business: BusinessRef,
     partner_business_id: Option<String>,
+    /// Yelp's code for the program's status (`ACTIVE`), for the badge's title.
     program_status: String,
+    /// The status in words: "Active", "Inactive", or "Removed" once Yelp's listing no longer has it
+    /// (whatever status Yelp last gave it).
+    status_text: String,
     paused: bool,
     start: String,
     end: String,
@@ -256,6 +300,11 @@ impl Row {
             paused: p.pause_status == yelp_partner_api::PauseStatus::Paused,
             start: p.start_date.clone().unwrap_or_else(|| "—".into()),
             end: p.end_date.clone().unwrap_or_else(|| "No end".into()),
+            status_text: if p.removed_at.is_some() {
+                "Removed".to_owned()
+            } else {
+                code_words(&p.program_status.to_string())
+            },
             removed_at: p.removed_at.map(datetime),
             program_id: p.program_id,
             program_type: p.program_type,
@@ -282,8 +331,15 @@ struct ProgramsPage {
     total: u64,
     first: u64,
     last: u64,
+    /// Pages of the view (at least 1).
+    pages: u64,
+    first_url: Option<String>,
     prev_url: Option<String>,
     next_url: Option<String>,
+    last_url: Option<String>,
+    /// When the default view (current programs) is empty: how many programs there are of any status, so
+    /// that the page tells an empty workspace from one whose programs are not running.
+    any_status_total: u64,
     last_synced: Option<String>,
     /// The business the list is filtered on, by name ("…, Miami"), when the filter is one the mirror knows.
     of_business: Option<String>,
@@ -316,23 +372,76 @@ impl ProgramsPage {
         thousands(self.total)
     }
 
+    /// The rows shown and the whole view's size, for the pagination: "51–100 of 1,900".
+    fn range_text(&self) -> String {
+        format!(
+            "{}–{} of {}",
+            thousands(self.first),
+            thousands(self.last),
+            thousands(self.total)
+        )
+    }
+
+    /// How many filters differ from the bare page's, for the folded panel's summary: "2 on".
+    fn filters_text(&self) -> String {
+        let s = &self.state;
+        let on = [
+            s.status != s.default_status(),
+            !s.program_type.is_empty(),
+            !s.business_id.is_empty(),
+            !s.search.is_empty(),
+            !s.active_feature.is_empty(),
+            s.include_removed,
+        ]
+        .into_iter()
+        .filter(|on| *on)
+        .count();
+        format!("{on} on")
+    }
+
+    /// The workspace's programs of any status, when none is running: "12 programs".
+    fn any_status_text(&self) -> String {
+        format!(
+            "{} {}",
+            thousands(self.any_status_total),
+            plural(self.any_status_total, "program", "programs")
+        )
+    }
+
+    fn pages_text(&self) -> String {
+        thousands(self.pages)
+    }
+
     fn is_selected(&self, program_id: &str) -> bool {
         self.stage.all_matching || self.stage.selected.iter().any(|id| id == program_id)
     }
 
+    /// What the programs of this status filter are called: "current programs", "programs".
+    fn noun(&self, n: u64) -> String {
+        let kind = match self.state.status.as_str() {
+            "CURRENT" => "current ",
+            "PAST" => "ended ",
+            "FUTURE" => "upcoming ",
+            "PAUSED" => "paused ",
+            "ACTIVE" => "active ",
+            "INACTIVE" => "inactive ",
+            _ => "",
+        };
+        format!("{kind}{}", plural(n, "program", "programs"))
+    }
+
     fn count_text(&self) -> String {
         let text = if self.total == 0 {
-            "No programs".to_owned()
-        } else if self.total == 1 && self.first == 1 {
-            "1 program".to_owned()
+            format!("No {}", self.noun(0))
         } else if self.total == self.rows.len() as u64 && self.first == 1 {
-            format!("{} programs", thousands(self.total))
+            format!("{} {}", thousands(self.total), self.noun(self.total))
         } else {
             format!(
-                "Showing {}–{} of {} programs",
+                "Showing {}–{} of {} {}",
                 thousands(self.first),
                 thousands(self.last),
-                thousands(self.total)
+                thousands(self.total),
+                self.noun(self.total)
             )
         };
         match &self.of_business {
@@ -363,6 +472,24 @@ pub(super) async fn list_query(
     Ok(query)
 }
 
+/// The page's own defaults, where the URL leaves them out: the list API's (every status, newest start
+/// first) suit scripts; people look first at what runs and spends.
+fn apply_page_defaults(query: &mut ProgramQuery, status_given: bool, sort_given: bool) {
+    let narrowed = query.program_type.is_some()
+        || query.business_id.is_some()
+        || query.business_name.is_some()
+        || query.search.is_some()
+        || query.active_feature.is_some()
+        || query.include_removed;
+    if !status_given && !narrowed {
+        query.status = DEFAULT_STATUS;
+    }
+    if !sort_given {
+        // `order` alone still says which way round.
+        query.sort = DEFAULT_SORT;
+    }
+}
+
 /// The page of the view `params` names, with the selection form as `stage` says.
 pub(super) async fn render(
     state: &AppState,
@@ -371,7 +498,10 @@ pub(super) async fn render(
     status: StatusCode,
     stage: Stage,
 ) -> PageResult<Response> {
+    let status_given = params.get("status").is_some() || params.get("program_status").is_some();
+    let sort_given = params.get("sort").is_some();
     let mut query = list_query(state, user.workspace_id(), &mut params).await?;
+    apply_page_defaults(&mut query, status_given, sort_given);
     let page_size = match params.number("page_size", 1..=500)? {
         Some(n) if PAGE_SIZES.contains(&(n as u32)) => n as u32,
         Some(n) => {
@@ -454,6 +584,20 @@ pub(super) async fn render(
         .find(|r| r.status.is_success())
         .and_then(|r| r.finished_at)
         .map(datetime);
+    // The bare page found nothing running: say whether the workspace has programs at all.
+    let any_status_total = if rows.is_empty() && !list.filtered() {
+        let every = ProgramQuery {
+            status: StatusFilter::All,
+            program_status: None,
+            offset: 0,
+            limit: 1,
+            ..query.clone()
+        };
+        state.store.list_programs(&ws, &every).await?.total_count
+    } else {
+        total
+    };
+    let pages = total.div_ceil(u64::from(page_size)).max(1);
     let page_view = ProgramsPage {
         layout: user.layout(state, "programs").await?,
         clear_url: "/programs".into(),
@@ -465,8 +609,12 @@ pub(super) async fn render(
             .collect(),
         page_sizes: PAGE_SIZES,
         headings,
+        first_url: (page > 1).then(|| list.at_page(1)),
         prev_url: (page > 1).then(|| list.at_page(page - 1)),
         next_url: (last < total).then(|| list.at_page(page + 1)),
+        last_url: (page < pages).then(|| list.at_page(pages)),
+        pages,
+        any_status_total,
         state: list,
         rows,
         total,
@@ -484,15 +632,16 @@ pub(super) async fn render(
 mod tests {
     use super::*;
 
+    /// The page opened bare.
     fn state() -> ListState {
         ListState {
-            status: "ALL".into(),
+            status: "CURRENT".into(),
             program_type: String::new(),
             business_id: String::new(),
             search: String::new(),
             active_feature: String::new(),
             include_removed: false,
-            sort: "start_date",
+            sort: "ad_cost",
             descending: true,
             page: 1,
             page_size: DEFAULT_PAGE_SIZE,
@@ -502,6 +651,7 @@ mod tests {
     #[test]
     fn urls_hold_only_what_differs_from_the_defaults() {
         assert_eq!(state().url(), "/programs");
+        assert!(!state().filtered());
         let mut s = state();
         s.status = "PAUSED".into();
         s.search = "a b".into();
@@ -512,8 +662,49 @@ mod tests {
             "/programs?status=PAUSED&search=a+b&sort=budget&order=desc"
         );
         assert_eq!(
-            state().sorted_on("start_date", true),
-            "/programs?sort=start_date&order=asc"
+            state().sorted_on("ad_cost", true),
+            "/programs?sort=ad_cost&order=asc"
         );
+        assert_eq!(
+            state().sorted_on("start_date", true),
+            "/programs?sort=start_date&order=desc"
+        );
+    }
+
+    #[test]
+    fn every_status_is_named_in_the_url_of_a_bare_view_and_current_ones_beside_another_filter() {
+        let mut all = state();
+        all.status = "ALL".into();
+        assert_eq!(all.url(), "/programs?status=ALL");
+        assert!(all.filtered());
+        let mut of_business = all.clone();
+        of_business.business_id = "b-1".into();
+        assert_eq!(of_business.url(), "/programs?business_id=b-1");
+        of_business.status = "CURRENT".into();
+        assert_eq!(
+            of_business.url(),
+            "/programs?status=CURRENT&business_id=b-1"
+        );
+    }
+
+    #[test]
+    fn the_bare_page_shows_current_programs_by_spend_and_leaves_what_the_url_names() {
+        let today = chrono::Utc::now().date_naive();
+        let mut bare = ProgramQuery::every_program(today, 50);
+        apply_page_defaults(&mut bare, false, false);
+        assert_eq!(bare.status, StatusFilter::Current);
+        assert_eq!(bare.sort, SortColumn::AdCost);
+
+        let mut of_business = ProgramQuery::every_program(today, 50);
+        of_business.business_id = Some("b-1".into());
+        apply_page_defaults(&mut of_business, false, false);
+        assert_eq!(of_business.status, StatusFilter::All);
+        assert_eq!(of_business.sort, SortColumn::AdCost);
+
+        let mut named = ProgramQuery::every_program(today, 50);
+        named.sort = SortColumn::Budget;
+        apply_page_defaults(&mut named, true, true);
+        assert_eq!(named.status, StatusFilter::All);
+        assert_eq!(named.sort, SortColumn::Budget);
     }
 }
