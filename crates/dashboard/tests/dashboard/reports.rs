@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::helpers::html::{get, post_form};
 use crate::helpers::on_every_backend;
 use crate::web::{ALICE, BOB, Session, TestApp};
 
@@ -180,5 +181,84 @@ on_every_backend! {
         let (status, body) = post(&app, &alice, "/api/settings/reporting", json!({"reporting_base_url": "http://127.0.0.1:9/v3/reporting/"})).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(body.to_string().contains("reporting_key"), "{body}");
+    }
+}
+
+/// The reports page's form for a daily report of one business.
+fn form_of<'a>(business: &'a str, start: &'a str, end: &'a str) -> [(&'static str, &'a str); 4] {
+    [
+        ("business_id", business),
+        ("granularity", "daily"),
+        ("start_date", start),
+        ("end_date", end),
+    ]
+}
+
+on_every_backend! {
+    async fn the_reports_page_asks_for_a_report_reloads_while_yelp_makes_it_then_charts_and_tables_it(db: TestDb) {
+        let app = TestApp::spawn(db.store.clone(), 40).await;
+        let olga = app.synced().await;
+        let alice = app.login(ALICE).await;
+        let business = businesses(&app, &olga, 1).await.remove(0);
+
+        // Without a key the page says so, points to the program pages' own readings, and has no form.
+        let page = get(&app, "/reports", &olga).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text("#reports-no-key").contains("no Reporting API key"), "{}", page.html.html());
+        assert!(page.all("#report-form").is_empty(), "no form without a key");
+
+        // The key is set on the settings page and never shown again.
+        let reporting_url = format!("{}/v3/reporting/", app.sim.base_url());
+        let saved = post_form(&app, "/settings/reporting", &alice,
+            &[("reporting_base_url", &reporting_url), ("reporting_key", "demo-reporting-key")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        let settings = get(&app, "/settings?saved=reporting", &alice).await;
+        assert_eq!(settings.text("#reporting-key-state"), "A key is stored.");
+        assert!(!settings.html.html().contains("demo-reporting-key"), "the key is never shown");
+
+        // A range beyond Yelp's limits comes back with why and what was typed; Yelp is not asked.
+        let (long_start, week_start, end) = (day(120), day(6), day(1));
+        let refused = post_form(&app, "/reports", &olga, &form_of(&business, &long_start, &end)).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.text("#report-error").contains("89 days"), "{}", refused.text("#report-error"));
+        assert_eq!(refused.one("#report-start").value().attr("value"), Some(long_start.as_str()));
+        assert_eq!(asked_of_yelp(&app).await, 0);
+
+        // Asked: the page of the report reloads itself while Yelp makes it.
+        app.sim.control(Method::PUT, "/_sim/reporting", Some(json!({"report_seconds": 30}))).await;
+        let asked = post_form(&app, "/reports", &olga, &form_of(&business, &week_start, &end)).await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER);
+        let location = asked.location.unwrap();
+        let id = location.strip_prefix("/reports/daily/").expect("the report's page").to_owned();
+        let waiting = get(&app, &location, &olga).await;
+        assert_eq!(waiting.text("#report-status"), "Yelp is making it");
+        assert_eq!(waiting.one("meta[http-equiv=refresh]").value().attr("content"), Some("3"));
+        assert!(waiting.all("#report-table").is_empty());
+
+        // Made: a bar a day, a row a day, totals that are the API's, the CSV, and no more reloading.
+        app.sim.control(Method::PUT, "/_sim/reporting", Some(json!({"report_seconds": 0}))).await;
+        let mut ready = waiting;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(2_100)).await;
+            ready = get(&app, &location, &olga).await;
+            if ready.text("#report-status") == "Ready" {
+                break;
+            }
+        }
+        assert_eq!(ready.text("#report-status"), "Ready");
+        assert!(ready.all("meta[http-equiv=refresh]").is_empty());
+        assert_eq!(ready.all("#report-chart rect.spend-bar").len(), 6);
+        assert_eq!(ready.all("#report-table tbody tr").len(), 6);
+        let (_, report) = app.get_json(&format!("/api/reports/daily/{id}"), &olga).await;
+        let total = yelp_partner_api::Cents::new(report["totals"]["ad_cost"].as_i64().unwrap());
+        assert_eq!(ready.text("#report-totals td:first-of-type"), total.to_string(), "the first total is the spend");
+        assert_eq!(ready.one("#report-csv").value().attr("href"), Some(format!("/api/reports/daily/{id}/csv").as_str()));
+        assert_eq!(asked_of_yelp(&app).await, 1);
+
+        // The list shows it, ready, and links to it.
+        let list = get(&app, "/reports", &olga).await;
+        assert_eq!(list.all("#reports-table tbody tr").len(), 1);
+        assert_eq!(list.one("#reports-table tbody a").value().attr("href"), Some(location.as_str()));
+        assert!(list.text("#reports-table tbody").contains("Ready"));
     }
 }

@@ -171,6 +171,7 @@ async fn every_page_fits_a_phone_without_scrolling_sideways_and_is_shot_at_both_
         ("job-completed", format!("/jobs/{edit_job}")),
         ("job-failed", format!("/jobs/{failed_job}")),
         ("history", "/history".to_owned()),
+        ("reports", "/reports".to_owned()),
         ("audit", "/audit".to_owned()),
         ("settings", "/settings".to_owned()),
         ("status", format!("/program-status/{program}")),
@@ -179,7 +180,7 @@ async fn every_page_fits_a_phone_without_scrolling_sideways_and_is_shot_at_both_
         ("not-found", "/programs/does-not-exist".to_owned()),
     ];
     let menu = ui.find_all("nav[aria-label=Main] a").await.len();
-    assert_eq!(menu, 9, "an admin's menu has nine entries");
+    assert_eq!(menu, 10, "an admin's menu has ten entries");
 
     assert_eq!(
         ui.viewport(DESKTOP.0, DESKTOP.1).await,
@@ -500,8 +501,17 @@ async fn error_pages_keep_the_navigation_and_say_what_to_do_next() {
     .await;
 
     // A viewer asking for a form: 403, inside their own menu, saying why and what to do.
+    // The sign-out's own redirect must land first, or it could replace the sign-in page asked for below.
     ui.click("#logout-form button").await;
+    ui.until("the sign-out to finish", async |ui: &Ui| {
+        ui.path().await.starts_with("/login").then_some(())
+    })
+    .await;
     ui.open("/create-program").await;
+    ui.until("the sign-in page for the form", async |ui: &Ui| {
+        (ui.path().await == "/login?next=%2Fcreate-program").then_some(())
+    })
+    .await;
     ui.sign_in("vera", "vera-password-1").await;
     ui.element("#error-title").await;
     assert_eq!(ui.text("#error-title").await, "Not allowed for your role");

@@ -17,6 +17,7 @@ mod program_features;
 mod program_form;
 mod program_status;
 mod programs;
+mod reports;
 mod schedules;
 mod settings;
 mod tracker;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(program_features::router())
         .merge(jobs::router())
         .merge(history::router())
+        .merge(reports::router())
         .merge(change_sets::router())
         .merge(schedules::router())
         .merge(settings::router())

@@ -18,14 +18,15 @@ use crate::web::auth::Origin;
 use crate::web::error::{ApiError, PageResult};
 use crate::web::extract::{Params, PathParam};
 use crate::web::settings::{
-    CredentialsInput, change_role, credentials_view, save_credentials, save_time_zone,
-    test_connection,
+    CredentialsInput, ReportingInput, change_role, credentials_view, reporting_view,
+    save_credentials, save_reporting, save_time_zone, test_connection,
 };
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/settings", get(page))
         .route("/settings/credentials", post(credentials))
+        .route("/settings/reporting", post(reporting))
         .route("/settings/test-connection", post(test))
         .route("/settings/time-zone", post(time_zone))
         .route("/settings/users/{user_id}/role", post(role))
@@ -47,6 +48,10 @@ struct SettingsPage {
     yelp_base_url: String,
     yelp_username: String,
     password_set: bool,
+    /// The Reporting API's root.
+    reporting_base_url: String,
+    /// Whether a reporting key is stored (it is never shown).
+    reporting_key_set: bool,
     users: Vec<UserRow>,
     roles: Vec<&'static str>,
     /// The time zone field's value: the stored zone, or what was typed when it was refused.
@@ -82,6 +87,7 @@ async fn render(
     user.require_admin()?;
     let ws = user.workspace_id();
     let credentials = credentials_view(state, ws).await?;
+    let reporting = reporting_view(state, ws).await?;
     let users = state
         .store
         .workspace_users(ws)
@@ -108,6 +114,11 @@ async fn render(
         yelp_base_url: credentials.yelp_base_url,
         yelp_username: credentials.yelp_username,
         password_set: credentials.password_set,
+        reporting_base_url: reporting["reporting_base_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        reporting_key_set: reporting["reporting_key_set"].as_bool().unwrap_or(false),
         users,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         notice: outcome.notice,
@@ -125,6 +136,7 @@ async fn page(
 ) -> PageResult<Response> {
     let notice = match params.get("saved") {
         Some("credentials") => Some("The Yelp credentials were saved.".to_owned()),
+        Some("reporting") => Some("The Reporting API key was saved.".to_owned()),
         Some("role") => Some("The role was changed.".to_owned()),
         Some("time_zone") => Some("The time zone was saved.".to_owned()),
         _ => None,
@@ -163,6 +175,23 @@ async fn credentials(
     };
     match save_credentials(&state, &form.user.user, &origin, input).await {
         Ok(()) => Ok(see_other("/settings?saved=credentials")),
+        Err(e) => refused(&state, &form.user, e).await,
+    }
+}
+
+/// `POST /settings/reporting`: `reporting_base_url`, `reporting_key` (empty keeps the stored one).
+async fn reporting(
+    State(state): State<AppState>,
+    origin: Origin,
+    form: PageForm,
+) -> PageResult<Response> {
+    form.user.require_admin()?;
+    let input = ReportingInput {
+        reporting_base_url: form.fields.get("reporting_base_url").map(str::to_owned),
+        reporting_key: form.fields.get("reporting_key").map(str::to_owned),
+    };
+    match save_reporting(&state, &form.user.user, &origin, input).await {
+        Ok(()) => Ok(see_other("/settings?saved=reporting")),
         Err(e) => refused(&state, &form.user, e).await,
     }
 }
